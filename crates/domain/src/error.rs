@@ -1,0 +1,154 @@
+//! Why a request is refused, in business terms. Each variant names the key of
+//! its row in the wire crate's error table (code, HTTP status and message are
+//! data there, not here).
+
+/// A refusal. The server turns it into an Alibaba error body with
+/// [`DomainError::key`] and [`DomainError::args`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("missing parameter {0}")]
+    MissingParameter(String),
+    #[error("invalid parameter {0}")]
+    InvalidParameter(String),
+    #[error("unknown region")]
+    RegionNotFound,
+    /// ConfirmPhysicalConnection documents its own not-found wording and status.
+    #[error("unknown region (confirm)")]
+    RegionNotFoundConfirm,
+    #[error("unknown circuit")]
+    CircuitNotFound,
+    #[error("unknown circuit (confirm)")]
+    CircuitNotFoundConfirm,
+    #[error("not allowed in this state")]
+    NotAllowedInState,
+    #[error("confirm needs Allocated")]
+    ConfirmNotAllocated,
+    #[error("recover: incorrect status of {0}")]
+    RecoverIncorrectStatus(String),
+    #[error("bad InstanceChargeType")]
+    ChargeTypeMalformed,
+    #[error("bad Period")]
+    PeriodMalformed,
+    #[error("bad PricingCycle")]
+    PricingCycleMalformed,
+    #[error("no price")]
+    PriceNotFound,
+    #[error("client token reused with other parameters")]
+    IdempotentParameterMismatch,
+    #[error("client token too long or not printable ASCII")]
+    IllegalClientToken,
+    #[error("bad Type")]
+    TypeMalformed,
+    #[error("bad PeerLocation")]
+    PeerLocationMalformed,
+    #[error("bad LineOperator")]
+    LineOperatorMalformed,
+    #[error("bad PortType")]
+    PortTypeMalformed,
+    #[error("bad Description")]
+    DescriptionMalformed,
+    #[error("bad Name")]
+    NameMalformed,
+    #[error("bad CircuitCode")]
+    CircuitCodeMalformed,
+    #[error("bad bandwidth")]
+    BandwidthInvalid,
+    #[error("redundant circuit not found")]
+    RedundantNotFound,
+    #[error("redundant circuit of another user")]
+    RedundantNotOwned,
+    #[error("redundant circuit in a wrong state")]
+    RedundantStatus,
+    #[error("access point unknown")]
+    AccessPointNotFound,
+    #[error("access point disabled")]
+    AccessPointNotEnabled,
+    #[error("access point full")]
+    AccessPointFull,
+    #[error("too many circuits not yet enabled")]
+    TooManyPendingCircuits,
+    #[error("account has a FinancialLocked circuit")]
+    AccountFinancialLocked,
+    #[error("unsupported filter key {0}")]
+    FilterKeyNotSupported(String),
+    #[error("direct enable needs the bypass permission")]
+    EnableWithoutSp,
+    #[error("account not found")]
+    AccountNotFound,
+    #[error("order not found")]
+    OrderNotFound,
+    #[error("order cannot be paid")]
+    OrderNotPayable,
+    #[error("order cannot be cancelled")]
+    OrderNotCancellable,
+    #[error("insufficient balance")]
+    InsufficientBalance,
+    #[error("amount out of range")]
+    MoneyOverflow,
+}
+
+impl DomainError {
+    /// The key of the error-table row (see `physconn_wire::errors`).
+    pub fn key(&self) -> &'static str {
+        use DomainError::*;
+        match self {
+            MissingParameter(_) => "MissingParameter",
+            InvalidParameter(_) => "InvalidParameter",
+            RegionNotFound => "InvalidRegionId.NotFound",
+            RegionNotFoundConfirm => "InvalidRegionId.NotFound@Confirm",
+            CircuitNotFound => "InvalidPhysicalConnectionId.NotFound",
+            CircuitNotFoundConfirm => "InvalidPhysicalConnectionId.NotFound@Confirm",
+            NotAllowedInState => "Forbidden.NotAllowedInState",
+            ConfirmNotAllocated => "IncorrectStatus.PhysicalConnection@Confirm",
+            RecoverIncorrectStatus(_) => "IncorrectStatus.PhysicalConnection@Recover",
+            ChargeTypeMalformed => "InvalidPhysicalConnectionChargeType.Malformed",
+            PeriodMalformed => "InvalidPhysicalConnectionPeriod.Malformed",
+            PricingCycleMalformed => "InvalidPhysicalConnectionPricingCycle.Malformed",
+            PriceNotFound => "InvalidPrice.NotFound",
+            IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            IllegalClientToken => "IllegalParam.ClientToken",
+            TypeMalformed => "InvalidType.Malformd",
+            PeerLocationMalformed => "InvalidPeerLocation.Malformd",
+            LineOperatorMalformed => "InvalidLineOperator.Malformd",
+            PortTypeMalformed => "InvalidPortType.Malformd",
+            DescriptionMalformed => "InvalidDescription.Malformed",
+            NameMalformed => "InvalidName.Malformed",
+            CircuitCodeMalformed => "InvalidCircuitCode.Malformed",
+            BandwidthInvalid => "InvalidBandwidth",
+            RedundantNotFound => "InvalidRedundantPhysicalConnectionId.NotFound",
+            RedundantNotOwned => "InvalidRedundantPhysicalConnection",
+            RedundantStatus => "InvalidRedundantPhysicalConnectionStatus",
+            AccessPointNotFound => "ResourceNotFound.AccessPointId",
+            AccessPointNotEnabled => "InvalidAccessPointId.NotEnabled",
+            AccessPointFull => "QuotaExceeded.pConnPerAP",
+            TooManyPendingCircuits => "QuotaExceeded.freePconnPerAP",
+            AccountFinancialLocked => "Forbidden.FinancialLocked",
+            FilterKeyNotSupported(_) => "InvalidFilterKey.ValueNotSupported",
+            EnableWithoutSp => "ALIUID.NOT.ALLOW.WITHOUT.SP",
+            AccountNotFound => "InvalidAccount.NotFound",
+            OrderNotFound => "InvalidOrderId.NotFound",
+            OrderNotPayable => "Forbidden.OrderNotPayable",
+            OrderNotCancellable => "Forbidden.OrderNotCancellable",
+            InsufficientBalance => "InsufficientBalance",
+            MoneyOverflow => "InvalidParameter",
+        }
+    }
+
+    /// Values for the `%s` placeholders of the row's message.
+    pub fn args(&self) -> Vec<String> {
+        use DomainError::*;
+        match self {
+            MissingParameter(n) | InvalidParameter(n) => vec![n.clone()],
+            RecoverIncorrectStatus(id) => vec![id.clone()],
+            FilterKeyNotSupported(k) => vec![k.clone()],
+            MoneyOverflow => vec!["Amount".to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<crate::money::MoneyError> for DomainError {
+    fn from(_: crate::money::MoneyError) -> Self {
+        DomainError::MoneyOverflow
+    }
+}

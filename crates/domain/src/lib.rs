@@ -1,0 +1,31 @@
+//! The business rules of physconn, free of I/O.
+//!
+//! Everything here is a plain type or a function over an injected [`Clock`] and
+//! [`IdGen`], so the same rules run in the server, in the store's conformance
+//! tests and in the randomized simulations without a database or a runtime.
+
+pub mod account;
+pub mod catalog;
+pub mod circuit;
+pub mod clock;
+pub mod error;
+pub mod idempotency;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod price;
+pub mod profile;
+pub mod validate;
+
+pub use account::{AccessKey, Account, KeyKind, KeyStatus, LedgerEntry, LedgerKind};
+pub use circuit::{BusinessStatus, ChargeType, Circuit, LineOperator, LoaStatus, PortType, Status};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::DomainError;
+pub use ids::{IdGen, RandomIds};
+pub use money::Fen;
+pub use order::{InstanceChargeType, Order, OrderKind, PaymentStatus, PricingCycle};
+pub use price::{PortPrice, PriceTable};
+pub use profile::{ApiProfile, ResponseStyle};
+
+/// The time type used throughout: UTC `OffsetDateTime`.
+pub type Time = time::OffsetDateTime;

@@ -1,0 +1,60 @@
+//! Product decisions D1 and D2: which vintage of the API to serve.
+
+use serde::{Deserialize, Serialize};
+
+/// D1. `seed` follows the 2019 reference (AutoPay defaults to true,
+/// InstanceChargeType to PostPaid); `current` follows today's cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiProfile {
+    #[default]
+    Seed,
+    Current,
+}
+
+impl ApiProfile {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "seed" => Some(Self::Seed),
+            "current" => Some(Self::Current),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Seed => "seed",
+            Self::Current => "current",
+        }
+    }
+}
+
+/// D2. Shape of the CreatePhysicalConnectionOccupancyOrder response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseStyle {
+    /// Both the SDK keys and the seed's lower-case envelope in one object.
+    #[default]
+    Union,
+    /// `{"RequestId", "Data": {"OrderId": "..."}}` only.
+    Sdk,
+    /// Exactly the seed's envelope.
+    Seed,
+}
+
+impl ResponseStyle {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "union" => Some(Self::Union),
+            "sdk" => Some(Self::Sdk),
+            "seed" => Some(Self::Seed),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Union => "union",
+            Self::Sdk => "sdk",
+            Self::Seed => "seed",
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The `physconn` binary: `serve`, `migrate`, and friends.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use physconn_domain::{ApiProfile, ResponseStyle};
+use physconn_server::{ClockMode, Config, StartOptions};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "physconn",
+    version,
+    about = "Alibaba Cloud Express Connect physical-connection API server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and admin listeners.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(StoreArgs),
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// TOML configuration file; flags override its values.
+    #[arg(long, env = "PHYSCONN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded SQLite store [default: ./physconn-data]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded store.
+    #[arg(long, env = "PHYSCONN_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// API listener address [default: 127.0.0.1:8080]; port 0 picks a free port.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Admin listener address [default: 127.0.0.1:8081].
+    #[arg(long)]
+    admin_listen: Option<String>,
+    /// seed (default) or current: which vintage of the API to serve (D1).
+    #[arg(long)]
+    api_profile: Option<String>,
+    /// union (default), sdk or seed: shape of the occupancy-order response (D2).
+    #[arg(long)]
+    response_style: Option<String>,
+    /// system (default) or manual: manual time moves only through the admin API.
+    #[arg(long)]
+    clock: Option<String>,
+    /// Start of a manual clock on an empty store (RFC 3339).
+    #[arg(long)]
+    clock_start: Option<String>,
+    /// Seconds per provider step; fractions allowed, 0 = at once [default: 1].
+    #[arg(long)]
+    provisioning_delay: Option<f64>,
+    /// Log format: text (default) or json.
+    #[arg(long, default_value = "text")]
+    log_format: String,
+}
+
+fn load_config(a: &StoreArgs) -> Result<Config> {
+    let mut c = match &a.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    if let Some(d) = &a.data_dir {
+        c.data_dir = d.clone();
+    }
+    if let Some(u) = &a.database_url {
+        c.database_url = Some(u.clone());
+    }
+    Ok(c)
+}
+
+fn apply_serve_flags(c: &mut Config, a: &ServeArgs) -> Result<()> {
+    if let Some(v) = &a.listen {
+        c.listen = v.clone();
+    }
+    if let Some(v) = &a.admin_listen {
+        c.admin_listen = v.clone();
+    }
+    if let Some(v) = &a.api_profile {
+        c.api_profile = ApiProfile::parse(v).context("--api-profile must be seed or current")?;
+    }
+    if let Some(v) = &a.response_style {
+        c.response_style =
+            ResponseStyle::parse(v).context("--response-style must be union, sdk or seed")?;
+    }
+    if let Some(v) = &a.clock {
+        c.clock = ClockMode::parse(v).context("--clock must be system or manual")?;
+    }
+    if let Some(v) = &a.clock_start {
+        c.clock_start = Some(v.clone());
+    }
+    if let Some(v) = a.provisioning_delay {
+        c.provisioning_delay = v;
+    }
+    Ok(())
+}
+
+fn init_logging(format: &str) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PHYSCONN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,physconn=info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    match format {
+        "json" => builder.json().init(),
+        "text" => builder.init(),
+        other => anyhow::bail!("--log-format must be text or json, not {other}"),
+    }
+    Ok(())
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut i), Ok(mut t)) => {
+                tokio::select! {
+                    _ = i.recv() => {}
+                    _ = t.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn serve(a: ServeArgs) -> Result<()> {
+    init_logging(&a.log_format)?;
+    let mut config = load_config(&a.store)?;
+    apply_serve_flags(&mut config, &a)?;
+    let access_key = match (
+        env_nonempty("PHYSCONN_ACCESS_KEY_ID"),
+        env_nonempty("PHYSCONN_ACCESS_KEY_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => Some((id, secret)),
+        (None, None) => None,
+        _ => anyhow::bail!(
+            "set both PHYSCONN_ACCESS_KEY_ID and PHYSCONN_ACCESS_KEY_SECRET, or neither"
+        ),
+    };
+    let opts = StartOptions {
+        config,
+        access_key,
+        admin_token: env_nonempty("PHYSCONN_ADMIN_TOKEN"),
+        ids: None,
+    };
+    let running = physconn_server::start(opts)
+        .await
+        .context("starting physconn")?;
+    let mut out = std::io::stdout().lock();
+    for n in &running.notices {
+        writeln!(out, "{n}")?;
+    }
+    writeln!(
+        out,
+        "listening: api=http://{} admin=http://{}",
+        running.api_addr, running.admin_addr
+    )?;
+    out.flush()?;
+    drop(out);
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn migrate(a: StoreArgs) -> Result<()> {
+    init_logging("text")?;
+    let c = load_config(&a)?;
+    let store = physconn_store::open(c.database_url.as_deref(), &c.data_dir)
+        .await
+        .context("opening the store")?;
+    store.close().await;
+    println!("migrations applied");
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        match cli.command {
+            Command::Serve(a) => serve(a).await,
+            Command::Migrate(a) => migrate(a).await,
+        }
+    })
+}

@@ -1,0 +1,386 @@
+//! CreatePhysicalConnection, DescribePhysicalConnections and
+//! ConfirmPhysicalConnection (`api.md` §6.3, §6.4, §6.6).
+
+use super::params::Params;
+use super::{
+    client_token, idempotent_write, read, render, require_region, scoped_circuit, CallCtx, Reply,
+};
+use crate::errors::from_domain;
+use crate::simulator::{self, KIND_PROVIDER};
+use physconn_domain::catalog::catalog;
+use physconn_domain::{
+    validate, BusinessStatus, Circuit, DomainError, LineOperator, PortType, Status,
+};
+use physconn_store::CircuitQuery;
+use physconn_wire::ApiError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn refuse(e: DomainError) -> ApiError {
+    from_domain(&e)
+}
+
+/// A stable default resource group per account (`rg-acfm…`), as the cloud
+/// assigns one to every account.
+fn default_resource_group(account_id: &str) -> String {
+    let digest = physconn_domain::idempotency::fingerprint("rg", &account_id);
+    format!("rg-acfm{}", &digest[..13])
+}
+
+#[derive(Serialize, Deserialize)]
+struct Created {
+    #[serde(rename = "PhysicalConnectionId")]
+    id: String,
+}
+
+/// Checks every field of the request that needs no stored state, in the
+/// order the documentation lists them, and builds the new circuit.
+fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Circuit, ApiError> {
+    let ap_id = p.required("AccessPointId")?;
+    let op = p.required("LineOperator")?;
+    let ap = catalog()
+        .access_point(ap_id)
+        .filter(|ap| ap.region_id == region)
+        .ok_or_else(|| refuse(DomainError::AccessPointNotFound))?;
+    match ap.status.as_str() {
+        "disabled" => return Err(refuse(DomainError::AccessPointNotEnabled)),
+        "full" => return Err(refuse(DomainError::AccessPointFull)),
+        _ => {}
+    }
+    let line_operator =
+        LineOperator::parse(op).ok_or_else(|| refuse(DomainError::LineOperatorMalformed))?;
+    let port_type = match p.non_empty("PortType") {
+        None => PortType::Base1000T,
+        Some(s) => PortType::parse(s).ok_or_else(|| refuse(DomainError::PortTypeMalformed))?,
+    };
+    if let Some(t) = p.non_empty("Type") {
+        if t != "VPC" {
+            return Err(refuse(DomainError::TypeMalformed));
+        }
+    }
+    let bandwidth = match p.non_empty("bandwidth") {
+        None => port_type.capacity_mbps(),
+        Some(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|b| (1..=port_type.capacity_mbps()).contains(b))
+            .ok_or_else(|| refuse(DomainError::BandwidthInvalid))?,
+    };
+    let name = p.str("Name").unwrap_or("");
+    if !name.is_empty() {
+        validate::name(name).map_err(refuse)?;
+    }
+    let description = p.str("Description").unwrap_or("");
+    if !description.is_empty() {
+        validate::description(description).map_err(refuse)?;
+    }
+    let peer_location = p.str("PeerLocation").unwrap_or("");
+    if !validate::free_text(peer_location, 256) {
+        return Err(refuse(DomainError::PeerLocationMalformed));
+    }
+    let circuit_code = p.str("CircuitCode").unwrap_or("");
+    validate::circuit_code(circuit_code).map_err(refuse)?;
+    let mut tags = Vec::new();
+    for (i, k, v) in p.key_values("Tag")? {
+        let k = k.ok_or_else(|| ApiError::missing_parameter(&format!("Tag.{i}.Key")))?;
+        tags.push((k, v.unwrap_or_default()));
+    }
+    validate::tags(&tags, "Tag").map_err(refuse)?;
+    let resource_group_id = p
+        .non_empty("ResourceGroupId")
+        .map(str::to_string)
+        .unwrap_or_else(|| default_resource_group(&ctx.account_id));
+    Ok(Circuit {
+        id: ctx.state.ids.circuit_id(region),
+        account_id: ctx.account_id.clone(),
+        region_id: region.to_string(),
+        access_point_id: ap.id.clone(),
+        status: Status::Initial,
+        business_status: BusinessStatus::Normal,
+        loa_status: None,
+        name: name.to_string(),
+        description: description.to_string(),
+        line_operator,
+        port_type,
+        bandwidth,
+        port_number: String::new(),
+        circuit_code: circuit_code.to_string(),
+        peer_location: peer_location.to_string(),
+        ad_location: String::new(),
+        ad_detail_location: String::new(),
+        redundant_id: p
+            .non_empty("RedundantPhysicalConnectionId")
+            .unwrap_or("")
+            .to_string(),
+        resource_group_id,
+        created_at: ctx.now,
+        enabled_at: None,
+        end_at: None,
+        charge_type: None,
+        pending_order_id: None,
+        auto_renew: false,
+        auto_renew_duration: 1,
+        deleted_at: None,
+        tags,
+    })
+}
+
+/// The checks that need stored state: the redundant circuit, the account's
+/// locks and its number of circuits not yet enabled (`api.md` §6.3 limits).
+pub async fn check_new_circuit(
+    tx: &mut dyn physconn_store::TxOps,
+    c: &Circuit,
+    max_pending: i64,
+) -> physconn_store::OpResult<()> {
+    if !c.redundant_id.is_empty() {
+        let r = scoped_circuit(
+            tx,
+            &c.account_id,
+            &c.region_id,
+            &c.redundant_id,
+            DomainError::RedundantNotFound,
+        )
+        .await?;
+        if !matches!(
+            r.status,
+            Status::Allocated | Status::Confirmed | Status::Enabled
+        ) {
+            return Err(DomainError::RedundantStatus.into());
+        }
+    }
+    if tx
+        .count_business_status(&c.account_id, BusinessStatus::FinancialLocked.as_str())
+        .await?
+        > 0
+    {
+        return Err(DomainError::AccountFinancialLocked.into());
+    }
+    let pending: Vec<Status> = Status::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_pending())
+        .collect();
+    if tx.count_circuits(&c.account_id, &pending).await? >= max_pending {
+        return Err(DomainError::TooManyPendingCircuits.into());
+    }
+    Ok(())
+}
+
+pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
+    for name in ["RegionId", "AccessPointId", "LineOperator"] {
+        p.required(name)?;
+    }
+    let region = require_region(p, DomainError::RegionNotFound)?;
+    let token = client_token(p)?;
+    let circuit = Arc::new(new_circuit(ctx, p, region)?);
+    let st = ctx.state.clone();
+    let now = ctx.now;
+    let created: Created = idempotent_write(ctx, token, move |tx| {
+        let c = circuit.clone();
+        let st = st.clone();
+        Box::pin(async move {
+            check_new_circuit(tx, &c, st.config.max_pending_circuits).await?;
+            tx.insert_circuit(&c).await?;
+            let ids = st.ids.as_ref();
+            simulator::record(
+                tx,
+                ids,
+                &c.id,
+                None,
+                Status::Initial,
+                "CreatePhysicalConnection",
+                now,
+            )
+            .await?;
+            simulator::schedule(
+                tx,
+                ids,
+                &c,
+                KIND_PROVIDER,
+                now,
+                st.config.provisioning_delay(),
+                now,
+            )
+            .await?;
+            Ok(Created { id: c.id.clone() })
+        })
+    })
+    .await?;
+    ctx.state.timers_changed.notify_one();
+    Ok(Reply::standard(
+        ctx,
+        vec![("PhysicalConnectionId", Value::String(created.id))],
+    ))
+}
+
+/// Filter keys and the column each one matches (`api.md` §6.4).
+fn filter_column(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "PhysicalConnectionId" => "id",
+        "AccessPointId" => "access_point_id",
+        "LineOperator" => "line_operator",
+        "Status" => "status",
+        "Name" => "name",
+        "Spec" => "port_type",
+        "Type" | "ProductType" => "",
+        _ => return None,
+    })
+}
+
+/// Port types of a `Spec` filter value (`1G and below` or the plain spec).
+fn port_types_of_spec(spec: &str) -> Vec<String> {
+    let spec = if spec == "1G and below" { "1G" } else { spec };
+    PortType::ALL
+        .iter()
+        .filter(|p| p.spec() == spec)
+        .map(|p| p.as_str().to_string())
+        .collect()
+}
+
+fn page_arg(p: &Params, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
+    match p.int(name)? {
+        None => Ok(default),
+        Some(v) if (1..=max).contains(&v) => Ok(v),
+        Some(_) => Err(ApiError::invalid_parameter(name)),
+    }
+}
+
+/// Reads `PageNumber` (≥1) and `PageSize` (1–50, default 10).
+pub fn paging(p: &Params) -> Result<(i64, i64), ApiError> {
+    Ok((
+        page_arg(p, "PageNumber", 1, i64::from(i32::MAX))?,
+        page_arg(p, "PageSize", 10, 50)?,
+    ))
+}
+
+pub fn build_query(ctx: &CallCtx, p: &Params, region: &str) -> Result<CircuitQuery, ApiError> {
+    let (page, size) = paging(p)?;
+    p.bool("IncludeReservationData")?;
+    let mut q = CircuitQuery {
+        account_id: ctx.account_id.clone(),
+        region_id: region.to_string(),
+        resource_group_id: p.non_empty("ResourceGroupId").map(str::to_string),
+        offset: (page - 1).saturating_mul(size),
+        limit: size,
+        ..Default::default()
+    };
+    let filters = p.list("Filter")?;
+    if filters.len() > 5 {
+        return Err(ApiError::invalid_parameter("Filter"));
+    }
+    for (i, f) in filters {
+        let key = f
+            .get("Key")
+            .and_then(|n| n.as_str())
+            .ok_or_else(|| ApiError::missing_parameter(&format!("Filter.{i}.Key")))?;
+        let column = filter_column(key).ok_or_else(|| {
+            refuse(DomainError::FilterKeyNotSupported(format!(
+                "Filter.{i}.key"
+            )))
+        })?;
+        let mut values = Vec::new();
+        if let Some(v) = f.get("Value") {
+            for (_, n) in v
+                .list()
+                .map_err(|_| ApiError::invalid_parameter(&format!("Filter.{i}.Value")))?
+            {
+                if let Some(s) = n.as_str() {
+                    values.push(s.to_string());
+                }
+            }
+        }
+        if values.len() > 5 {
+            return Err(ApiError::invalid_parameter(&format!("Filter.{i}.Value")));
+        }
+        if values.is_empty() {
+            continue;
+        }
+        match key {
+            "Type" => q.match_nothing |= !values.iter().any(|v| v == "VPC"),
+            "ProductType" => q.match_nothing |= !values.iter().any(|v| v == "PhysicalConnection"),
+            "Spec" => q.columns.push((
+                column,
+                values.iter().flat_map(|v| port_types_of_spec(v)).collect(),
+            )),
+            _ => q.columns.push((column, values)),
+        }
+    }
+    let tags = p.key_values("Tags")?;
+    if tags.len() > 20 {
+        return Err(ApiError::invalid_parameter("Tags"));
+    }
+    for (i, k, v) in tags {
+        let k = k.ok_or_else(|| ApiError::missing_parameter(&format!("Tags.{i}.Key")))?;
+        q.tags.push((k, v));
+    }
+    Ok(q)
+}
+
+pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
+    let region = require_region(p, DomainError::RegionNotFound)?;
+    let q = Arc::new(build_query(ctx, p, region)?);
+    let page = q.offset / q.limit.max(1) + 1;
+    let size = q.limit;
+    let (rows, total) = read(ctx, move |tx| {
+        let q = q.clone();
+        Box::pin(async move { tx.list_circuits(&q).await })
+    })
+    .await?;
+    let items: Vec<Value> = rows.iter().map(render::circuit).collect();
+    Ok(Reply::standard(
+        ctx,
+        vec![
+            ("PageNumber", json!(page)),
+            ("PageSize", json!(size)),
+            ("TotalCount", json!(total)),
+            (
+                "PhysicalConnectionSet",
+                json!({ "PhysicalConnectionType": items }),
+            ),
+        ],
+    ))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Done {}
+
+pub async fn confirm(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
+    p.required("RegionId")?;
+    let id = p.required("PhysicalConnectionId")?.to_string();
+    let region = require_region(p, DomainError::RegionNotFoundConfirm)?.to_string();
+    let token = client_token(p)?;
+    let st = ctx.state.clone();
+    let account = ctx.account_id.clone();
+    let now = ctx.now;
+    let _: Done = idempotent_write(ctx, token, move |tx| {
+        let (st, account, region, id) = (st.clone(), account.clone(), region.clone(), id.clone());
+        Box::pin(async move {
+            let mut c = scoped_circuit(
+                tx,
+                &account,
+                &region,
+                &id,
+                DomainError::CircuitNotFoundConfirm,
+            )
+            .await?;
+            let from = c.status;
+            c.confirm()?;
+            tx.update_circuit(&c).await?;
+            simulator::record(
+                tx,
+                st.ids.as_ref(),
+                &c.id,
+                Some(from),
+                c.status,
+                "ConfirmPhysicalConnection",
+                now,
+            )
+            .await?;
+            Ok(Done {})
+        })
+    })
+    .await?;
+    Ok(Reply::standard(ctx, vec![]))
+}

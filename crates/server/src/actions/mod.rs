@@ -1,0 +1,252 @@
+//! The API's actions: resolving `Version` + `Action` to a typed [`Action`],
+//! and one module per action family.
+
+pub mod catalog;
+pub mod circuits;
+pub mod occupancy;
+pub mod params;
+pub mod render;
+
+use crate::errors::from_op;
+use crate::state::AppState;
+use params::Params;
+use physconn_domain::idempotency::{fingerprint_params, IdempotencyRecord};
+use physconn_domain::{validate, DomainError, Time};
+use physconn_store::{BoxFut, OpError, OpResult, TxOps};
+use physconn_wire::{ApiError, Format};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const VPC_VERSION: &str = "2016-04-28";
+pub const BSS_VERSION: &str = "2017-12-14";
+
+/// Products served on the one endpoint (D11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    Vpc,
+    Bss,
+}
+
+impl Product {
+    /// `HostId` of error bodies.
+    pub fn host_id(self) -> &'static str {
+        match self {
+            Product::Vpc => "vpc.aliyuncs.com",
+            Product::Bss => "business.aliyuncs.com",
+        }
+    }
+    /// `product=` of the `Recommend` link.
+    pub fn code(self) -> &'static str {
+        match self {
+            Product::Vpc => "Vpc",
+            Product::Bss => "BssOpenApi",
+        }
+    }
+}
+
+macro_rules! actions {
+    ($($name:ident => $product:ident),+ $(,)?) => {
+        /// Every action physconn serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action { $($name),+ }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$name),+];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$name => stringify!($name)),+ }
+            }
+
+            pub fn product(self) -> Product {
+                match self { $(Action::$name => Product::$product),+ }
+            }
+
+            fn lookup(product: Product, name: &str) -> Option<Action> {
+                match name {
+                    $(stringify!($name) if Product::$product == product => Some(Action::$name),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    CreatePhysicalConnection => Vpc,
+    DescribePhysicalConnections => Vpc,
+    ConfirmPhysicalConnection => Vpc,
+    CreatePhysicalConnectionOccupancyOrder => Vpc,
+    DescribeRegions => Vpc,
+    DescribeAccessPoints => Vpc,
+}
+
+impl Action {
+    /// D11: the version picks the product (`InvalidVersion` otherwise), then
+    /// the action must exist in it (`InvalidAction.NotFound`, 404).
+    pub fn resolve(version: &str, action: &str) -> Result<Action, ApiError> {
+        let product = match version {
+            VPC_VERSION => Product::Vpc,
+            BSS_VERSION => Product::Bss,
+            _ => return Err(ApiError::new("InvalidVersion")),
+        };
+        Action::lookup(product, action).ok_or_else(|| ApiError::new("InvalidAction.NotFound"))
+    }
+}
+
+/// Who is calling, and with what, once the request is authenticated.
+pub struct CallCtx {
+    pub state: AppState,
+    pub action: Action,
+    pub account_id: String,
+    pub access_key_id: String,
+    pub request_id: String,
+    pub format: Format,
+    pub now: Time,
+    /// Business parameters as received, for idempotency fingerprints.
+    pub raw_params: Vec<(String, String)>,
+}
+
+/// A success body. `xml` overrides the XML rendering when its element order
+/// must differ from the JSON's (D2).
+pub struct Reply {
+    pub json: Value,
+    pub xml_root: String,
+    pub xml: Option<Value>,
+}
+
+impl Reply {
+    /// `<Action>Response` root, `RequestId` first.
+    pub fn standard(ctx: &CallCtx, fields: Vec<(&str, Value)>) -> Reply {
+        let mut m = serde_json::Map::new();
+        m.insert("RequestId".into(), Value::String(ctx.request_id.clone()));
+        for (k, v) in fields {
+            m.insert(k.to_string(), v);
+        }
+        Reply {
+            json: Value::Object(m),
+            xml_root: format!("{}Response", ctx.action.name()),
+            xml: None,
+        }
+    }
+}
+
+pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
+    match ctx.action {
+        Action::CreatePhysicalConnection => circuits::create(&ctx, &params).await,
+        Action::DescribePhysicalConnections => circuits::describe(&ctx, &params).await,
+        Action::ConfirmPhysicalConnection => circuits::confirm(&ctx, &params).await,
+        Action::CreatePhysicalConnectionOccupancyOrder => occupancy::create(&ctx, &params).await,
+        Action::DescribeRegions => catalog::describe_regions(&ctx, &params).await,
+        Action::DescribeAccessPoints => catalog::describe_access_points(&ctx, &params).await,
+    }
+}
+
+/// Validates `RegionId` against the catalogue (404 when unknown).
+pub fn require_region<'p>(params: &'p Params, not_found: DomainError) -> Result<&'p str, ApiError> {
+    let region = params.required("RegionId")?;
+    if physconn_domain::catalog::catalog().region(region).is_none() {
+        return Err(crate::errors::from_domain(&not_found));
+    }
+    Ok(region)
+}
+
+/// The validated `ClientToken`, if any (D7).
+pub fn client_token(params: &Params) -> Result<Option<String>, ApiError> {
+    match params.non_empty("ClientToken") {
+        None => Ok(None),
+        Some(t) => {
+            validate::client_token(t).map_err(|e| crate::errors::from_domain(&e))?;
+            Ok(Some(t.to_string()))
+        }
+    }
+}
+
+/// Runs a state-changing workflow once per (account, action, ClientToken)
+/// (D7). In one transaction: a stored result for the token is replayed (same
+/// fingerprint) or refused (`IdempotentParameterMismatch`); otherwise `work`
+/// runs and its result is stored with it, so a concurrent twin can never do
+/// the work a second time.
+pub async fn idempotent_write<T, W>(
+    ctx: &CallCtx,
+    token: Option<String>,
+    work: W,
+) -> Result<T, ApiError>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
+{
+    let work = Arc::new(work);
+    let fingerprint = Arc::new(fingerprint_params(ctx.action.name(), &ctx.raw_params));
+    let account = Arc::new(ctx.account_id.clone());
+    let action = ctx.action.name();
+    let now = ctx.now;
+    let token = Arc::new(token);
+    physconn_store::write(&*ctx.state.store, move |tx| {
+        let work = work.clone();
+        let fingerprint = fingerprint.clone();
+        let account = account.clone();
+        let token = token.clone();
+        Box::pin(async move {
+            if let Some(tok) = token.as_deref() {
+                if let Some(rec) = tx.get_idempotency(&account, action, tok).await? {
+                    if rec.fingerprint != *fingerprint {
+                        return Err(DomainError::IdempotentParameterMismatch.into());
+                    }
+                    return serde_json::from_str(&rec.response).map_err(|e| {
+                        OpError::Store(physconn_store::StoreError::Corrupt(e.to_string()))
+                    });
+                }
+            }
+            let out = work(tx).await?;
+            if let Some(tok) = token.as_deref() {
+                let response = serde_json::to_string(&out).map_err(|e| {
+                    OpError::Store(physconn_store::StoreError::Corrupt(e.to_string()))
+                })?;
+                tx.insert_idempotency(&IdempotencyRecord {
+                    account_id: account.to_string(),
+                    action: action.to_string(),
+                    token: tok.to_string(),
+                    fingerprint: fingerprint.to_string(),
+                    response,
+                    created_at: now,
+                })
+                .await?;
+            }
+            Ok(out)
+        })
+    })
+    .await
+    .map_err(from_op)
+}
+
+/// A read-only workflow.
+pub async fn read<T, W>(ctx: &CallCtx, work: W) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
+{
+    physconn_store::read(&*ctx.state.store, work)
+        .await
+        .map_err(from_op)
+}
+
+/// Loads a circuit of the caller in the given region, or `not_found`. Another
+/// account's or region's circuit, or a deleted one, does not exist (D9).
+pub async fn scoped_circuit(
+    tx: &mut dyn TxOps,
+    account_id: &str,
+    region_id: &str,
+    id: &str,
+    not_found: DomainError,
+) -> OpResult<physconn_domain::Circuit> {
+    match tx.get_circuit(id).await? {
+        Some(c)
+            if c.account_id == account_id && c.region_id == region_id && c.deleted_at.is_none() =>
+        {
+            Ok(c)
+        }
+        _ => Err(not_found.into()),
+    }
+}

@@ -1,0 +1,118 @@
+//! First-start set-up (D9): the `default` account with its opening balance
+//! and one access key, and the admin token. Generated secrets are returned
+//! to the caller to print once; only the admin token's hash is stored.
+
+use crate::admin::{create_account_in, token_hash, AdminError};
+use crate::state::AppState;
+use physconn_domain::{AccessKey, Fen, KeyKind, KeyStatus};
+use std::sync::Arc;
+
+pub const DEFAULT_ACCOUNT: &str = "default";
+const META_ADMIN_TOKEN: &str = "admin_token_sha256";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("storage: {0}")]
+    Store(#[from] physconn_store::OpError),
+    #[error("creating the default account failed: {0}")]
+    Account(String),
+}
+
+impl From<AdminError> for BootstrapError {
+    fn from(e: AdminError) -> Self {
+        let AdminError(_, code, msg) = e;
+        BootstrapError::Account(format!("{code}: {msg}"))
+    }
+}
+
+/// Ensures the default account and key exist. `env_key` is
+/// `PHYSCONN_ACCESS_KEY_ID`/`_SECRET`: when given, that key exists and is
+/// active for `default`. Returns lines to print once.
+pub async fn ensure_default_account(
+    state: &AppState,
+    env_key: Option<(String, String)>,
+    balance: Fen,
+) -> Result<Vec<String>, BootstrapError> {
+    let mut notices = Vec::new();
+    let existing =
+        physconn_store::read(&*state.store, |tx| tx.get_account_by_name(DEFAULT_ACCOUNT)).await?;
+    let account = match existing {
+        Some(a) => a,
+        None => {
+            let generated = env_key.is_none();
+            let (a, k) =
+                create_account_in(state, DEFAULT_ACCOUNT, balance, Fen::ZERO, env_key.clone())
+                    .await?;
+            if generated {
+                notices.push(format!(
+                    "created account default ({}) with access key: AccessKeyId={} AccessKeySecret={} (shown once)",
+                    a.id, k.id, k.secret
+                ));
+            }
+            return Ok(notices);
+        }
+    };
+    if let Some((id, secret)) = env_key {
+        let now = state.now();
+        let key = Arc::new(AccessKey {
+            id,
+            account_id: account.id.clone(),
+            secret,
+            status: KeyStatus::Active,
+            kind: KeyKind::Permanent,
+            created_at: now,
+        });
+        physconn_store::write(&*state.store, move |tx| {
+            let key = key.clone();
+            Box::pin(async move {
+                match tx.get_access_key(&key.id).await? {
+                    None => tx.insert_access_key(&key).await,
+                    Some(old) => {
+                        let same = old.account_id == key.account_id
+                            && old.secret == key.secret
+                            && old.status == KeyStatus::Active
+                            && old.kind == KeyKind::Permanent;
+                        if same {
+                            Ok(())
+                        } else {
+                            tx.update_access_key(&AccessKey {
+                                created_at: old.created_at,
+                                ..(*key).clone()
+                            })
+                            .await
+                        }
+                    }
+                }
+            })
+        })
+        .await?;
+        state.keys.clear();
+    }
+    Ok(notices)
+}
+
+/// The SHA-256 of the admin token: from `PHYSCONN_ADMIN_TOKEN` when set,
+/// else the stored one, else a new token that is returned to print once.
+pub async fn admin_token(
+    state_store: &physconn_store::DynStore,
+    ids: &dyn physconn_domain::IdGen,
+    env_token: Option<String>,
+) -> Result<(String, Option<String>), BootstrapError> {
+    if let Some(t) = env_token.filter(|t| !t.is_empty()) {
+        return Ok((token_hash(&t), None));
+    }
+    if let Some(h) =
+        physconn_store::read(&**state_store, |tx| tx.get_meta(META_ADMIN_TOKEN)).await?
+    {
+        return Ok((h, None));
+    }
+    let token = ids.token(40);
+    let hash = Arc::new(token_hash(&token));
+    let h2 = hash.clone();
+    physconn_store::write(&**state_store, move |tx| {
+        let h = h2.clone();
+        Box::pin(async move { tx.set_meta(META_ADMIN_TOKEN, &h).await })
+    })
+    .await?;
+    Ok(((*hash).clone(), Some(token)))
+}

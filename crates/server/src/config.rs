@@ -1,0 +1,185 @@
+//! Server configuration: defaults, overridden by a TOML file (`--config`),
+//! overridden by command-line flags (applied by the binary).
+
+use physconn_domain::{ApiProfile, Fen, PriceTable, ResponseStyle};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Which clock drives time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    #[default]
+    System,
+    /// Time moves only through the admin API (`POST /admin/clock/advance`).
+    Manual,
+}
+
+impl ClockMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "system" => Some(Self::System),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+/// Everything a running server needs to know. Field names are the TOML keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the API listener (port 0 picks a free port).
+    pub listen: String,
+    /// Address of the admin listener.
+    pub admin_listen: String,
+    /// Directory of the embedded SQLite store.
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL instead of the embedded store.
+    pub database_url: Option<String>,
+    /// D1: `seed` (default) or `current`.
+    pub api_profile: ApiProfile,
+    /// D2: `union` (default), `sdk` or `seed`.
+    pub response_style: ResponseStyle,
+    /// `system` (default) or `manual`.
+    pub clock: ClockMode,
+    /// Start time of a manual clock on an empty store (RFC 3339); default: now.
+    pub clock_start: Option<String>,
+    /// Seconds per provider step (Initial → Approved → Allocating → Allocated)
+    /// and before a paid circuit becomes Enabled. Fractions allowed; 0 = at once.
+    pub provisioning_delay: f64,
+    /// Opening balance of the `default` account, e.g. `"1000000.00"`.
+    pub default_balance: String,
+    /// Accepted clock skew of signed requests, in seconds (D12: 15 minutes).
+    pub timestamp_window_seconds: i64,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// A request that takes longer is answered `ServiceUnavailable`.
+    pub request_timeout_seconds: f64,
+    /// `api.md` §6.3: an account may hold at most this many circuits that are
+    /// not yet Enabled (the cloud's limit is 5).
+    pub max_pending_circuits: i64,
+    /// ClientToken retention (D7), hours.
+    pub idempotency_retention_hours: i64,
+    /// Requests per second per access key before `Throttling.User`.
+    pub throttle_per_key_rps: u32,
+    /// Burst size of the per-key bucket.
+    pub throttle_burst: u32,
+    /// The price table (D6), keyed by port type.
+    pub prices: PriceTable,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            admin_listen: "127.0.0.1:8081".into(),
+            data_dir: PathBuf::from("./physconn-data"),
+            database_url: None,
+            api_profile: ApiProfile::Seed,
+            response_style: ResponseStyle::Union,
+            clock: ClockMode::System,
+            clock_start: None,
+            provisioning_delay: 1.0,
+            default_balance: "1000000.00".into(),
+            timestamp_window_seconds: 15 * 60,
+            max_body_bytes: 1 << 20,
+            request_timeout_seconds: 30.0,
+            max_pending_circuits: 5,
+            idempotency_retention_hours: physconn_domain::idempotency::DEFAULT_RETENTION_HOURS,
+            throttle_per_key_rps: 1000,
+            throttle_burst: 2000,
+            prices: PriceTable::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("invalid config file {0}: {1}")]
+    Parse(PathBuf, String),
+    #[error("invalid setting {0}: {1}")]
+    Invalid(&'static str, String),
+}
+
+impl Config {
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))
+    }
+
+    /// Checks values serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        Fen::parse(&self.default_balance)
+            .map_err(|e| ConfigError::Invalid("default_balance", e.to_string()))?;
+        if !(self.provisioning_delay.is_finite() && self.provisioning_delay >= 0.0) {
+            return Err(ConfigError::Invalid(
+                "provisioning_delay",
+                "must be >= 0".into(),
+            ));
+        }
+        if !(self.request_timeout_seconds.is_finite() && self.request_timeout_seconds > 0.0) {
+            return Err(ConfigError::Invalid(
+                "request_timeout_seconds",
+                "must be > 0".into(),
+            ));
+        }
+        if let Some(s) = &self.clock_start {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| ConfigError::Invalid("clock_start", e.to_string()))?;
+        }
+        if self.throttle_per_key_rps == 0 || self.throttle_burst == 0 {
+            return Err(ConfigError::Invalid(
+                "throttle_per_key_rps",
+                "must be > 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn provisioning_delay(&self) -> time::Duration {
+        time::Duration::seconds_f64(self.provisioning_delay)
+    }
+
+    pub fn default_balance(&self) -> Fen {
+        Fen::parse(&self.default_balance).unwrap_or(Fen(100_000_000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults() {
+        let c: Config = toml::from_str(
+            r#"
+            listen = "127.0.0.1:0"
+            api_profile = "current"
+            response_style = "sdk"
+            clock = "manual"
+            provisioning_delay = 0.25
+            [prices."10GBase-LR"]
+            month = 100
+            year = 1000
+            hour = 1
+            setup = 5
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:0");
+        assert_eq!(c.api_profile, ApiProfile::Current);
+        assert_eq!(c.clock, ClockMode::Manual);
+        assert_eq!(c.prices.0.len(), 1);
+        assert!(c.validate().is_ok());
+        assert!(toml::from_str::<Config>("nonsense = 1").is_err());
+    }
+}

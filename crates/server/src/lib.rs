@@ -1,0 +1,22 @@
+//! The HTTP edge of physconn: one pipeline that turns a signed Alibaba RPC
+//! request into a typed action, the action handlers, the admin API, the
+//! provisioning simulator and the server lifecycle.
+
+pub mod actions;
+pub mod admin;
+pub mod billing;
+pub mod bootstrap;
+pub mod config;
+pub mod errors;
+pub mod keycache;
+pub mod nonce;
+pub mod observe;
+pub mod pipeline;
+pub mod server;
+pub mod simulator;
+pub mod state;
+pub mod throttle;
+
+pub use config::{ClockMode, Config};
+pub use server::{start, Running, StartOptions};
+pub use state::AppState;

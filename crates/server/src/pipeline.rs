@@ -1,0 +1,285 @@
+//! The fixed request pipeline of `protocol.md` §9: decode → authenticate →
+//! time → nonce → signature → version/action → authorize → throttle →
+//! (idempotency, inside the handler's transaction) → handler. Every failure
+//! at any step leaves as an Alibaba error body in the request's `Format`.
+
+use crate::actions::{self, params::Params, Action, CallCtx, Product, Reply};
+use crate::errors::from_op;
+use crate::state::AppState;
+use axum::body::{to_bytes, Body};
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use physconn_domain::{AccessKey, KeyKind, KeyStatus};
+use physconn_wire::timefmt::parse_timestamp;
+use physconn_wire::{
+    parse_request, render_error, render_json, render_xml, ApiError, Format, RawRequest,
+    SignatureScheme,
+};
+
+pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+
+/// Where an error body says it came from.
+struct ErrorOrigin {
+    format: Format,
+    product: Product,
+}
+
+/// The API listener's one handler: every path but `/health` is RPC.
+pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response<Body> {
+    let request_id = state.ids.request_id();
+    let started = std::time::Instant::now();
+    let timeout = std::time::Duration::from_secs_f64(state.config.request_timeout_seconds);
+    let mut origin = ErrorOrigin {
+        format: Format::Json,
+        product: Product::Vpc,
+    };
+    let outcome =
+        match tokio::time::timeout(timeout, process(&state, req, &request_id, &mut origin)).await {
+            Ok(r) => r,
+            Err(_) => Err((ApiError::service_unavailable(), None)),
+        };
+    let (response, code, action) = match outcome {
+        Ok((reply, format, action)) => (
+            success(&reply, format, &request_id),
+            "200".to_string(),
+            Some(action),
+        ),
+        Err((err, action)) => {
+            let code = err.code.clone();
+            (
+                error_response(&err, &request_id, origin.format, origin.product),
+                code,
+                action,
+            )
+        }
+    };
+    crate::observe::request_done(
+        action,
+        &code,
+        response.status().as_u16(),
+        started.elapsed(),
+        &request_id,
+    );
+    response
+}
+
+type Failure = (ApiError, Option<Action>);
+
+async fn process(
+    state: &AppState,
+    req: Request<Body>,
+    request_id: &str,
+    origin: &mut ErrorOrigin,
+) -> Result<(Reply, Format, Action), Failure> {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.as_str().to_string();
+    if method != "POST" && method != "GET" {
+        return Err((ApiError::new("UnsupportedHTTPMethod"), None));
+    }
+    // 1. decode (Content-Length or chunked; hyper removes the chunking)
+    let body = to_bytes(body, state.config.max_body_bytes)
+        .await
+        .map_err(|_| (ApiError::new("RequestEntityTooLarge"), None))?;
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let raw = RawRequest {
+        method: &method,
+        path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let parsed = parse_request(&raw).map_err(|e| (e, None))?;
+    origin.format = parsed.format;
+    let v3 = matches!(parsed.scheme, SignatureScheme::V3(_));
+    let action_name = parsed
+        .action
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| (ApiError::missing_parameter("Action"), None))?;
+    let version = parsed
+        .version
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| (ApiError::missing_parameter("Version"), None))?;
+    if version == actions::BSS_VERSION {
+        origin.product = Product::Bss;
+    }
+
+    // 2. authenticate: the key, its state, its security token
+    let key_id = parsed
+        .access_key_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| (ApiError::missing_parameter("AccessKeyId"), None))?;
+    let now = state.now();
+    let key = load_key(state, &key_id).await.map_err(|e| (e, None))?;
+    check_key(&key, parsed.security_token.as_deref(), now).map_err(|e| (e, None))?;
+
+    // 3. time
+    let ts_name = if v3 { "x-acs-date" } else { "Timestamp" };
+    let ts = parsed
+        .timestamp
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| (ApiError::missing_parameter(ts_name), None))?;
+    let ts = parse_timestamp(ts).map_err(|_| (ApiError::new("InvalidTimeStamp.Format"), None))?;
+    let window = time::Duration::seconds(state.config.timestamp_window_seconds);
+    if (now - ts).abs() > window {
+        return Err((ApiError::new("InvalidTimeStamp.Expired"), None));
+    }
+
+    // 4. nonce (checked here, recorded once the signature is good)
+    let nonce_name = if v3 {
+        "x-acs-signature-nonce"
+    } else {
+        "SignatureNonce"
+    };
+    let nonce = parsed
+        .nonce
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| (ApiError::missing_parameter(nonce_name), None))?;
+    if state.nonces.seen(&key.id, &nonce, now) {
+        return Err((ApiError::new("SignatureNonceUsed"), None));
+    }
+
+    // 5. signature (and, for V3, the payload hash)
+    parsed.verify(&raw, &key.secret).map_err(|e| (e, None))?;
+    if !state.nonces.insert(&key.id, &nonce, now) {
+        return Err((ApiError::new("SignatureNonceUsed"), None));
+    }
+
+    // 6. version and action
+    let action = Action::resolve(&version, &action_name).map_err(|e| (e, None))?;
+    origin.product = action.product();
+
+    // 7. authorize: keys act only inside their own account (D9); RAM
+    //    policies come later.
+    // 8. throttle
+    if let Err(wait_ms) = state.throttle.check(&key.id) {
+        let mut e = ApiError::new("Throttling.User");
+        e.retry_after_ms = Some(wait_ms);
+        return Err((e, Some(action)));
+    }
+
+    // 9. the handler (idempotency runs inside its transaction)
+    let params = Params::new(&parsed.params).map_err(|e| (e, Some(action)))?;
+    let ctx = CallCtx {
+        state: state.clone(),
+        action,
+        account_id: key.account_id.clone(),
+        access_key_id: key.id.clone(),
+        request_id: request_id.to_string(),
+        format: parsed.format,
+        now,
+        raw_params: parsed.params.clone(),
+    };
+    let reply = actions::dispatch(ctx, params)
+        .await
+        .map_err(|e| (e, Some(action)))?;
+    Ok((reply, parsed.format, action))
+}
+
+async fn load_key(state: &AppState, id: &str) -> Result<AccessKey, ApiError> {
+    if let Some(k) = state.keys.get(id) {
+        return Ok(k);
+    }
+    let owned = id.to_string();
+    let key = physconn_store::read(&*state.store, move |tx| {
+        let id = owned.clone();
+        Box::pin(async move { tx.get_access_key(&id).await })
+    })
+    .await
+    .map_err(from_op)?
+    .ok_or_else(|| ApiError::new("InvalidAccessKeyId.NotFound"))?;
+    state.keys.put(key.clone());
+    Ok(key)
+}
+
+/// Key state and security token rules (`protocol.md` §8.4).
+fn check_key(
+    key: &AccessKey,
+    token: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<(), ApiError> {
+    if key.status != KeyStatus::Active {
+        return Err(ApiError::new("InvalidAccessKeyId.Inactive"));
+    }
+    let token = token.filter(|t| !t.is_empty());
+    match (&key.kind, token) {
+        (KeyKind::Permanent, None) => Ok(()),
+        (KeyKind::Permanent, Some(_)) => {
+            Err(ApiError::new("InvalidSecurityToken.MismatchWithAccessKey"))
+        }
+        (KeyKind::Temporary { .. }, None) => Err(ApiError::new("InvalidSecurityToken.Malformed")),
+        (
+            KeyKind::Temporary {
+                security_token,
+                expires_at,
+            },
+            Some(t),
+        ) => {
+            if !physconn_wire::sign::signatures_equal(security_token, t) {
+                Err(ApiError::new("InvalidSecurityToken.MismatchWithAccessKey"))
+            } else if now >= *expires_at {
+                Err(ApiError::new("InvalidSecurityToken.Expired"))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+fn with_common_headers(
+    mut resp: Response<Body>,
+    format: Format,
+    request_id: &str,
+) -> Response<Body> {
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+    resp
+}
+
+fn success(reply: &Reply, format: Format, request_id: &str) -> Response<Body> {
+    let bytes = match format {
+        Format::Json => render_json(&reply.json),
+        Format::Xml => render_xml(&reply.xml_root, reply.xml.as_ref().unwrap_or(&reply.json)),
+    };
+    with_common_headers(Response::new(Body::from(bytes)), format, request_id)
+}
+
+/// An Alibaba error response; also used by the middleware layers (body
+/// limit, timeout, panic) so every reply has the same shape.
+pub fn error_response(
+    err: &ApiError,
+    request_id: &str,
+    format: Format,
+    product: Product,
+) -> Response<Body> {
+    let body = render_error(err, request_id, product.host_id(), product.code(), format);
+    let mut resp = with_common_headers(Response::new(Body::from(body)), format, request_id);
+    *resp.status_mut() =
+        StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(ms) = err.retry_after_ms {
+        if let Ok(v) = HeaderValue::from_str(&ms.to_string()) {
+            resp.headers_mut()
+                .insert(HeaderName::from_static("x-acs-retry-after"), v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,211 @@
+//! Starting and stopping a server: the store, the clock, both listeners, the
+//! simulator loop, graceful shutdown.
+
+use crate::config::{ClockMode, Config};
+use crate::keycache::KeyCache;
+use crate::nonce::NonceCache;
+use crate::pipeline::error_response;
+use crate::state::AppState;
+use crate::throttle::Throttle;
+use crate::{admin, bootstrap, pipeline, simulator};
+use axum::routing::get;
+use axum::{Json, Router};
+use physconn_domain::{Clock, IdGen, ManualClock, RandomIds, SystemClock};
+use physconn_store::DynStore;
+use physconn_wire::{ApiError, Format};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+/// How to start: the configuration plus what comes from the environment.
+pub struct StartOptions {
+    pub config: Config,
+    /// `PHYSCONN_ACCESS_KEY_ID` / `PHYSCONN_ACCESS_KEY_SECRET`.
+    pub access_key: Option<(String, String)>,
+    /// `PHYSCONN_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
+    /// Replaces the random id generator (reproducible tests).
+    pub ids: Option<Arc<dyn IdGen>>,
+}
+
+impl StartOptions {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            access_key: None,
+            admin_token: None,
+            ids: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("storage: {0}")]
+    Store(#[from] physconn_store::StoreError),
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// A running server.
+pub struct Running {
+    pub api_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub state: AppState,
+    /// Lines to print once (generated credentials).
+    pub notices: Vec<String>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, stops the simulator
+    /// and closes the store (flushing the writer).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.state.store.close().await;
+    }
+
+    /// Resolves when shutdown has been requested.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+async fn make_clock(
+    config: &Config,
+    store: &DynStore,
+) -> Result<(Arc<dyn Clock>, Option<Arc<ManualClock>>), StartError> {
+    if config.clock == ClockMode::System {
+        return Ok((Arc::new(SystemClock), None));
+    }
+    let stored = physconn_store::read(&**store, |tx| tx.get_meta(simulator::META_MANUAL_CLOCK))
+        .await
+        .map_err(|e| match e {
+            physconn_store::OpError::Store(s) => StartError::Store(s),
+            physconn_store::OpError::Domain(d) => {
+                StartError::Store(physconn_store::StoreError::Database(d.to_string()))
+            }
+        })?;
+    let start = match (
+        stored.and_then(|s| s.parse::<i64>().ok()),
+        &config.clock_start,
+    ) {
+        (Some(us), _) => physconn_domain::clock::from_micros(us),
+        (None, Some(s)) => {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| crate::config::ConfigError::Invalid("clock_start", e.to_string()))?
+        }
+        (None, None) => time::OffsetDateTime::now_utc(),
+    };
+    let manual = Arc::new(ManualClock::new(start));
+    Ok((manual.clone(), Some(manual)))
+}
+
+/// The API router: `/health`, everything else is the RPC pipeline. A panic
+/// anywhere below becomes an Alibaba `InternalError`.
+pub fn api_router(state: AppState) -> Router {
+    let ids = state.ids.clone();
+    Router::new()
+        .route(
+            "/health",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .fallback(pipeline::handle)
+        .with_state(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            move |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("request handler panicked");
+                error_response(
+                    &ApiError::internal(),
+                    &ids.request_id(),
+                    Format::Json,
+                    crate::actions::Product::Vpc,
+                )
+            },
+        ))
+}
+
+async fn bind(addr: &str) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind(addr.to_string(), e))
+}
+
+/// Opens the store, bootstraps, binds both listeners and starts serving.
+pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
+    let config = opts.config;
+    config.validate()?;
+    let store = physconn_store::open(config.database_url.as_deref(), &config.data_dir).await?;
+    let ids: Arc<dyn IdGen> = opts.ids.unwrap_or_else(|| Arc::new(RandomIds));
+    let (clock, manual_clock) = make_clock(&config, &store).await?;
+    let (admin_hash, new_admin_token) =
+        bootstrap::admin_token(&store, ids.as_ref(), opts.admin_token).await?;
+    let state = AppState {
+        nonces: Arc::new(NonceCache::new(config.timestamp_window_seconds)),
+        keys: Arc::new(KeyCache::new(std::time::Duration::from_secs(1))),
+        throttle: Arc::new(Throttle::new(
+            config.throttle_per_key_rps,
+            config.throttle_burst,
+        )),
+        config: Arc::new(config),
+        store,
+        clock,
+        manual_clock,
+        ids,
+        timers_changed: Arc::new(Notify::new()),
+        admin_token_sha256: Arc::new(admin_hash),
+    };
+    let mut notices =
+        bootstrap::ensure_default_account(&state, opts.access_key, state.config.default_balance())
+            .await?;
+    if let Some(t) = new_admin_token {
+        notices.push(format!(
+            "admin token: {t} (shown once; set PHYSCONN_ADMIN_TOKEN to choose one)"
+        ));
+    }
+    let api = bind(&state.config.listen).await?;
+    let adm = bind(&state.config.admin_listen).await?;
+    let api_addr = api
+        .local_addr()
+        .map_err(|e| StartError::Bind(state.config.listen.clone(), e))?;
+    let admin_addr = adm
+        .local_addr()
+        .map_err(|e| StartError::Bind(state.config.admin_listen.clone(), e))?;
+    let (tx, rx) = watch::channel(false);
+    let serve =
+        |listener: tokio::net::TcpListener, router: Router, mut rx: watch::Receiver<bool>| {
+            tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = rx.wait_for(|v| *v).await;
+                };
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!(error = %e, "listener failed");
+                }
+            })
+        };
+    let tasks = vec![
+        serve(api, api_router(state.clone()), rx.clone()),
+        serve(adm, admin::router(state.clone()), rx.clone()),
+        tokio::spawn(simulator::run(state.clone(), rx)),
+    ];
+    Ok(Running {
+        api_addr,
+        admin_addr,
+        state,
+        notices,
+        shutdown: tx,
+        tasks,
+    })
+}

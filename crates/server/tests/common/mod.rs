@@ -1,0 +1,265 @@
+//! A physconn server on port 0 with a manual clock, and a signing client.
+#![allow(dead_code)]
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use physconn_domain::{IdGen, RandomIds};
+use physconn_server::{ClockMode, Config, Running, StartOptions};
+use physconn_wire::{sign_v1, sign_v3, ClientCredentials, ClientRequest};
+use serde_json::Value;
+
+pub const KEY_ID: &str = "testid";
+pub const KEY_SECRET: &str = "testsecret";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const START: &str = "2026-11-29T00:00:00Z";
+
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    http: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    pub config: Config,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn code(&self) -> String {
+        self.json()["Code"].as_str().unwrap_or("").to_string()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        admin_listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        clock: ClockMode::Manual,
+        clock_start: Some(START.into()),
+        ..Config::default()
+    }
+}
+
+pub fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(f: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path());
+        f(&mut config);
+        let mut s = Self {
+            running: None,
+            dir,
+            http: Client::builder(TokioExecutor::new()).build_http(),
+            config,
+        };
+        s.boot().await;
+        s
+    }
+
+    async fn boot(&mut self) {
+        let mut opts = StartOptions::new(self.config.clone());
+        opts.access_key = Some((KEY_ID.into(), KEY_SECRET.into()));
+        opts.admin_token = Some(ADMIN_TOKEN.into());
+        self.running = Some(physconn_server::start(opts).await.expect("server starts"));
+    }
+
+    /// Stops the server and starts it again on the same data directory.
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        // The same ports are not needed: listeners are on port 0 again.
+        self.boot().await;
+    }
+
+    pub fn r(&self) -> &Running {
+        self.running.as_ref().expect("running")
+    }
+
+    pub fn host(&self) -> String {
+        self.r().api_addr.to_string()
+    }
+
+    pub fn now_str(&self) -> String {
+        physconn_wire::format_timestamp(self.r().state.clock.now())
+    }
+
+    pub async fn send(&self, req: ClientRequest) -> Resp {
+        let uri = if req.query.is_empty() {
+            format!("http://{}{}", self.host(), req.path)
+        } else {
+            format!("http://{}{}?{}", self.host(), req.path, req.query)
+        };
+        let mut b = hyper::Request::builder()
+            .method(req.method.as_str())
+            .uri(uri);
+        for (k, v) in &req.headers {
+            if !k.eq_ignore_ascii_case("host") {
+                b = b.header(k.as_str(), v.as_str());
+            }
+        }
+        let r = self
+            .http
+            .request(b.body(Full::new(Bytes::from(req.body))).expect("request"))
+            .await
+            .expect("http");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.into_body().collect().await.expect("body").to_bytes();
+        Resp {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub fn creds(&self) -> ClientCredentials<'static> {
+        ClientCredentials {
+            access_key_id: KEY_ID,
+            access_key_secret: KEY_SECRET,
+            security_token: None,
+        }
+    }
+
+    /// A V3-signed VPC call with the default key.
+    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Resp {
+        self.call_as(&self.creds(), action, params).await
+    }
+
+    pub async fn call_as(
+        &self,
+        creds: &ClientCredentials<'_>,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Resp {
+        let req = sign_v3(
+            creds,
+            &self.host(),
+            action,
+            "2016-04-28",
+            &pairs(params),
+            false,
+            &self.now_str(),
+            &RandomIds.token(32),
+        );
+        self.send(req).await
+    }
+
+    /// A V1 call with every parameter in a form body, as Terraform sends it.
+    pub async fn call_v1_form(&self, action: &str, params: &[(&str, &str)]) -> Resp {
+        let req = sign_v1(
+            &self.creds(),
+            &self.host(),
+            action,
+            "2016-04-28",
+            &pairs(params),
+            true,
+            &self.now_str(),
+            &RandomIds.token(32),
+        );
+        self.send(req).await
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let uri = format!("http://{}{}", self.r().admin_addr, path);
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))
+            .expect("request");
+        let r = self.http.request(req).await.expect("http");
+        let status = r.status().as_u16();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, v)
+    }
+
+    pub async fn advance(&self, seconds: f64) {
+        let (s, v) = self
+            .admin(
+                "POST",
+                "/admin/clock/advance",
+                Some(serde_json::json!({ "seconds": seconds })),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+
+    /// Creates a circuit in cn-hangzhou and returns its id.
+    pub async fn create_circuit(&self, extra: &[(&str, &str)]) -> String {
+        let mut p = vec![
+            ("RegionId", "cn-hangzhou"),
+            ("AccessPointId", "ap-cn-hangzhou-yh-B"),
+            ("LineOperator", "CT"),
+            ("PortType", "1000Base-LX"),
+        ];
+        p.extend_from_slice(extra);
+        let r = self.call("CreatePhysicalConnection", &p).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["PhysicalConnectionId"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    pub async fn describe(&self, id: &str) -> Value {
+        let r = self
+            .call(
+                "DescribePhysicalConnections",
+                &[
+                    ("RegionId", "cn-hangzhou"),
+                    ("Filter.1.Key", "PhysicalConnectionId"),
+                    ("Filter.1.Value.1", id),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["PhysicalConnectionSet"]["PhysicalConnectionType"][0].clone()
+    }
+
+    /// Create → Allocated (clock advanced) → Confirmed.
+    pub async fn confirmed_circuit(&self) -> String {
+        let id = self.create_circuit(&[]).await;
+        self.advance(3.0).await;
+        assert_eq!(self.describe(&id).await["Status"], "Allocated");
+        let r = self
+            .call(
+                "ConfirmPhysicalConnection",
+                &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        id
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}

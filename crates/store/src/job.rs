@@ -1,0 +1,93 @@
+//! Type-erased transaction jobs: how a typed workflow closure crosses into a
+//! backend's transaction machinery (and, on SQLite, onto the writer task).
+
+use crate::{OpError, OpResult, StoreError, TxOps};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use tokio::sync::oneshot;
+
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A unit of work a backend runs inside a transaction.
+pub trait ErasedJob: Send + Sync {
+    /// Runs the workflow; `true` means it succeeded and its writes should be
+    /// kept, `false` that they must be rolled back.
+    fn run<'t>(&'t self, tx: &'t mut dyn TxOps) -> BoxFut<'t, bool>;
+    /// Whether the last run failed in a way a re-run may fix (a conflict).
+    fn failed_retryably(&self) -> bool;
+    /// Delivers the result once the transaction's fate is known: `Ok` when it
+    /// committed (or the job's own failure was rolled back), `Err` when the
+    /// commit itself failed.
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>);
+}
+
+type Slot<R> = Mutex<Option<OpResult<R>>>;
+
+pub(crate) struct TypedJob<R, F> {
+    f: F,
+    slot: Slot<R>,
+    reply: Mutex<Option<oneshot::Sender<OpResult<R>>>>,
+}
+
+impl<R, F> TypedJob<R, F>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    pub(crate) fn new(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
+        let (tx, rx) = oneshot::channel();
+        (
+            Self {
+                f,
+                slot: Mutex::new(None),
+                reply: Mutex::new(Some(tx)),
+            },
+            rx,
+        )
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<R, F> ErasedJob for TypedJob<R, F>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    fn run<'t>(&'t self, tx: &'t mut dyn TxOps) -> BoxFut<'t, bool> {
+        Box::pin(async move {
+            let r = (self.f)(tx).await;
+            let ok = r.is_ok();
+            *lock(&self.slot) = Some(r);
+            ok
+        })
+    }
+
+    fn failed_retryably(&self) -> bool {
+        matches!(
+            &*lock(&self.slot),
+            Some(Err(OpError::Store(StoreError::Conflict)))
+        )
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
+        let result = lock(&self.slot).take();
+        let delivered = match (commit, result) {
+            (Ok(()), Some(r)) => r,
+            // A refusal rolled back nothing that the failed commit lost.
+            (Err(_), Some(Err(OpError::Domain(d)))) => Err(OpError::Domain(d)),
+            (Err(e), _) => Err(OpError::Store(e)),
+            (Ok(()), None) => Err(OpError::Store(StoreError::Unavailable(
+                "job did not run".into(),
+            ))),
+        };
+        if let Some(tx) = lock(&self.reply).take() {
+            // The caller may have gone away (client disconnected); the work
+            // is committed either way.
+            let _ = tx.send(delivered);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Persistence for physconn: one [`Store`] trait with an embedded SQLite
+//! implementation (the default) and a PostgreSQL one.
+//!
+//! Business workflows are written once against [`TxOps`], a set of
+//! fine-grained reads and writes that both backends implement with the same
+//! SQL text. A workflow runs as a *job* inside one transaction: SQLite
+//! group-commits many jobs per transaction (one savepoint each, one fsync per
+//! batch); PostgreSQL runs each job in its own SERIALIZABLE transaction and
+//! re-runs it on serialization failures.
+
+mod job;
+mod ops;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+pub use job::{BoxFut, ErasedJob};
+pub use ops::{CircuitEvent, CircuitQuery, Timer, TxOps};
+pub use postgres::PgStore;
+pub use sqlite::{SqliteOptions, SqliteStore};
+
+use physconn_domain::DomainError;
+use std::sync::Arc;
+
+/// A failure of the storage layer itself (never a business refusal).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or the server is shutting down; the
+    /// request may be retried (answered as `ServiceUnavailable`).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A concurrent transaction conflicted; the job may be re-run.
+    #[error("serialization conflict")]
+    Conflict,
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::Error as E;
+        match &e {
+            E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            E::Database(db) => match db.code().as_deref() {
+                // serialization_failure, deadlock_detected, unique_violation
+                // (a concurrent twin inserted the same key first)
+                Some("40001") | Some("40P01") | Some("23505") => StoreError::Conflict,
+                // SQLITE_BUSY / SQLITE_LOCKED
+                Some("5") | Some("6") | Some("517") => StoreError::Conflict,
+                // admin_shutdown, cannot_connect_now, connection failures
+                Some(c) if c.starts_with("08") || c == "57P01" || c == "57P03" => {
+                    StoreError::Unavailable(e.to_string())
+                }
+                _ => StoreError::Database(e.to_string()),
+            },
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+/// The outcome of a workflow: a business refusal or a storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for OpError {
+    fn from(e: sqlx::Error) -> Self {
+        OpError::Store(e.into())
+    }
+}
+
+pub type OpResult<T> = Result<T, OpError>;
+
+/// Which database is behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A transactional store. Implementations only know how to run jobs; the
+/// typed entry points are [`write`] and [`read`].
+pub trait Store: Send + Sync + 'static {
+    /// Runs `job` in a read-write transaction and calls `job.finish` once the
+    /// outcome (commit or not) is known.
+    fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()>;
+    /// Runs `job` in a read-only snapshot.
+    fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()>;
+    fn backend(&self) -> Backend;
+    /// Flushes pending work and closes connections.
+    fn close(&self) -> BoxFut<'_, ()>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Runs a workflow in one read-write transaction. Its writes are durable
+/// (committed, and on SQLite fsynced) before this returns `Ok`. On
+/// PostgreSQL `f` may run more than once, so it must only touch the
+/// transaction.
+pub async fn write<R, F>(store: &dyn Store, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::new(f);
+    store.submit_write(Box::new(job)).await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
+/// Runs a read-only workflow on a consistent snapshot.
+pub async fn read<R, F>(store: &dyn Store, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::new(f);
+    store.submit_read(Box::new(job)).await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
+/// Opens the store a URL names: `postgres://…` for PostgreSQL, anything else
+/// is a data directory for the embedded SQLite store.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<DynStore, StoreError> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url, None).await?))
+        }
+        _ => Ok(Arc::new(
+            SqliteStore::open(SqliteOptions::new(data_dir.join("physconn.db"))).await?,
+        )),
+    }
+}

@@ -1,0 +1,155 @@
+//! The fine-grained operations a workflow may perform inside a transaction.
+
+use crate::{BoxFut, OpResult};
+use physconn_domain::idempotency::IdempotencyRecord;
+use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
+
+/// A durable provider-side timer: at `due_at`, if the circuit is still in
+/// `expect_status`, the simulator moves it on. Rows, not sleeping tasks, so
+/// they survive restarts and fire once across many servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timer {
+    pub id: String,
+    pub circuit_id: String,
+    /// `provider` (Initial → … → Allocated, Terminating → Terminated) or
+    /// `activate` (Confirmed → Enabled after payment).
+    pub kind: String,
+    pub expect_status: Status,
+    pub due_at: Time,
+    pub created_at: Time,
+}
+
+/// One transition in a circuit's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitEvent {
+    pub id: String,
+    pub circuit_id: String,
+    pub at: Time,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    /// What caused it: the API action, `provider`, `admin`, `payment`.
+    pub cause: String,
+}
+
+/// A page of DescribePhysicalConnections. `columns` holds (column, allowed
+/// values) pairs ANDed together, values ORed; column names come from a fixed
+/// list in the server, never from the request.
+#[derive(Debug, Clone, Default)]
+pub struct CircuitQuery {
+    pub account_id: String,
+    pub region_id: String,
+    pub columns: Vec<(&'static str, Vec<String>)>,
+    /// (key, value): tags ANDed; `None` matches any value of the key.
+    pub tags: Vec<(String, Option<String>)>,
+    pub resource_group_id: Option<String>,
+    /// Set when a filter can match nothing (e.g. `Type=Other`).
+    pub match_nothing: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Everything a workflow can read or write. Both backends implement it with
+/// the same SQL (see `sql.rs`).
+pub trait TxOps: Send {
+    // accounts and money
+    fn get_account<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Account>>>;
+    fn get_account_by_name<'a>(
+        &'a mut self,
+        name: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<Account>>>;
+    fn list_accounts(&mut self) -> BoxFut<'_, OpResult<Vec<Account>>>;
+    fn insert_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>>;
+    fn update_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>>;
+    fn insert_ledger<'a>(&'a mut self, e: &'a LedgerEntry) -> BoxFut<'a, OpResult<()>>;
+    /// Newest first.
+    fn list_ledger<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        limit: i64,
+    ) -> BoxFut<'a, OpResult<Vec<LedgerEntry>>>;
+    fn ledger_sum<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>>;
+
+    // access keys
+    fn get_access_key<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<AccessKey>>>;
+    fn insert_access_key<'a>(&'a mut self, k: &'a AccessKey) -> BoxFut<'a, OpResult<()>>;
+    /// Rewrites a key (secret, owner, status, token) in place.
+    fn update_access_key<'a>(&'a mut self, k: &'a AccessKey) -> BoxFut<'a, OpResult<()>>;
+    fn set_access_key_status<'a>(
+        &'a mut self,
+        id: &'a str,
+        status: KeyStatus,
+    ) -> BoxFut<'a, OpResult<bool>>;
+    fn list_access_keys<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<AccessKey>>>;
+
+    // circuits
+    /// Any circuit by id, deleted or not, of any account: callers scope it.
+    fn get_circuit<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Circuit>>>;
+    /// Inserts the row and its tags.
+    fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>>;
+    /// Updates every column but the tags.
+    fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>>;
+    fn replace_tags<'a>(
+        &'a mut self,
+        circuit_id: &'a str,
+        tags: &'a [(String, String)],
+    ) -> BoxFut<'a, OpResult<()>>;
+    /// A page and the total number of matches.
+    fn list_circuits<'a>(
+        &'a mut self,
+        q: &'a CircuitQuery,
+    ) -> BoxFut<'a, OpResult<(Vec<Circuit>, i64)>>;
+    /// Live (not deleted) circuits of an account in any of `statuses`.
+    fn count_circuits<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        statuses: &'a [Status],
+    ) -> BoxFut<'a, OpResult<i64>>;
+    /// Live circuits of an account with the given business status.
+    fn count_business_status<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        business_status: &'a str,
+    ) -> BoxFut<'a, OpResult<i64>>;
+    fn insert_event<'a>(&'a mut self, e: &'a CircuitEvent) -> BoxFut<'a, OpResult<()>>;
+    fn list_events<'a>(
+        &'a mut self,
+        circuit_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<CircuitEvent>>>;
+
+    // orders
+    fn get_order<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Order>>>;
+    fn insert_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>>;
+    fn update_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>>;
+    /// Oldest first; all accounts when `account_id` is `None`.
+    fn list_orders<'a>(
+        &'a mut self,
+        account_id: Option<&'a str>,
+    ) -> BoxFut<'a, OpResult<Vec<Order>>>;
+
+    // idempotency
+    fn get_idempotency<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        action: &'a str,
+        token: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<IdempotencyRecord>>>;
+    fn insert_idempotency<'a>(&'a mut self, r: &'a IdempotencyRecord) -> BoxFut<'a, OpResult<()>>;
+    fn purge_idempotency(&mut self, before: Time) -> BoxFut<'_, OpResult<u64>>;
+
+    // timers
+    fn insert_timer<'a>(&'a mut self, t: &'a Timer) -> BoxFut<'a, OpResult<()>>;
+    /// Removes a timer; `false` if another transaction already took it.
+    fn delete_timer<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>>;
+    fn delete_timers_for<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<()>>;
+    /// Timers due at or before `now`, earliest first.
+    fn due_timers(&mut self, now: Time, limit: i64) -> BoxFut<'_, OpResult<Vec<Timer>>>;
+    fn next_timer_due(&mut self) -> BoxFut<'_, OpResult<Option<Time>>>;
+    fn list_timers<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<Vec<Timer>>>;
+
+    // meta
+    fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;
+    fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>>;
+}

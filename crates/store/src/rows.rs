@@ -1,0 +1,338 @@
+//! Row shapes shared by both backends and their conversion to domain types.
+//! Every column type (i64, String, bool, Option) decodes the same way on
+//! SQLite and PostgreSQL.
+
+use crate::{CircuitEvent, StoreError, Timer};
+use physconn_domain::clock::{from_micros, to_micros};
+use physconn_domain::idempotency::IdempotencyRecord;
+use physconn_domain::{
+    AccessKey, Account, BusinessStatus, ChargeType, Circuit, Fen, InstanceChargeType, KeyKind,
+    KeyStatus, LedgerEntry, LedgerKind, LineOperator, LoaStatus, Order, OrderKind, PaymentStatus,
+    PortType, PricingCycle, Status, Time,
+};
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {v:?}"))
+}
+
+fn enum_col<T>(what: &str, v: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(v).ok_or_else(|| corrupt(what, v))
+}
+
+pub(crate) fn t(us: i64) -> Time {
+    from_micros(us)
+}
+
+pub(crate) fn ot(us: Option<i64>) -> Option<Time> {
+    us.map(from_micros)
+}
+
+pub(crate) fn us(t: Time) -> i64 {
+    to_micros(t)
+}
+
+pub(crate) fn ous(t: Option<Time>) -> Option<i64> {
+    t.map(to_micros)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: String,
+    name: String,
+    balance_fen: i64,
+    credit_limit_fen: i64,
+    bypass_sp: bool,
+    ledger_seq: i64,
+    created_at: i64,
+}
+
+impl From<AccountRow> for Account {
+    fn from(r: AccountRow) -> Self {
+        Account {
+            id: r.id,
+            name: r.name,
+            balance: Fen(r.balance_fen),
+            credit_limit: Fen(r.credit_limit_fen),
+            bypass_sp: r.bypass_sp,
+            ledger_seq: r.ledger_seq,
+            created_at: t(r.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyRow {
+    id: String,
+    account_id: String,
+    secret: String,
+    status: String,
+    security_token: Option<String>,
+    expires_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<KeyRow> for AccessKey {
+    type Error = StoreError;
+    fn try_from(r: KeyRow) -> Result<Self, StoreError> {
+        let kind = match (r.security_token, r.expires_at) {
+            (Some(security_token), Some(exp)) => KeyKind::Temporary {
+                security_token,
+                expires_at: t(exp),
+            },
+            _ => KeyKind::Permanent,
+        };
+        Ok(AccessKey {
+            status: enum_col("key status", &r.status, KeyStatus::parse)?,
+            id: r.id,
+            account_id: r.account_id,
+            secret: r.secret,
+            kind,
+            created_at: t(r.created_at),
+        })
+    }
+}
+
+pub(crate) fn key_token(k: &AccessKey) -> (Option<&str>, Option<i64>) {
+    match &k.kind {
+        KeyKind::Permanent => (None, None),
+        KeyKind::Temporary {
+            security_token,
+            expires_at,
+        } => (Some(security_token.as_str()), Some(us(*expires_at))),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CircuitRow {
+    pub(crate) id: String,
+    account_id: String,
+    region_id: String,
+    access_point_id: String,
+    status: String,
+    business_status: String,
+    loa_status: Option<String>,
+    name: String,
+    description: String,
+    line_operator: String,
+    port_type: String,
+    bandwidth: i64,
+    port_number: String,
+    circuit_code: String,
+    peer_location: String,
+    ad_location: String,
+    ad_detail_location: String,
+    redundant_id: String,
+    resource_group_id: String,
+    created_at: i64,
+    enabled_at: Option<i64>,
+    end_at: Option<i64>,
+    charge_type: Option<String>,
+    pending_order_id: Option<String>,
+    auto_renew: bool,
+    auto_renew_duration: i64,
+    deleted_at: Option<i64>,
+}
+
+impl CircuitRow {
+    pub(crate) fn into_circuit(self, tags: Vec<(String, String)>) -> Result<Circuit, StoreError> {
+        Ok(Circuit {
+            status: enum_col("status", &self.status, Status::parse)?,
+            business_status: enum_col(
+                "business status",
+                &self.business_status,
+                BusinessStatus::parse,
+            )?,
+            loa_status: match self.loa_status.as_deref() {
+                None => None,
+                Some(s) => Some(enum_col("LOA status", s, LoaStatus::parse)?),
+            },
+            line_operator: enum_col("line operator", &self.line_operator, LineOperator::parse)?,
+            port_type: enum_col("port type", &self.port_type, PortType::parse)?,
+            charge_type: match self.charge_type.as_deref() {
+                None => None,
+                Some(s) => Some(enum_col("charge type", s, ChargeType::parse)?),
+            },
+            id: self.id,
+            account_id: self.account_id,
+            region_id: self.region_id,
+            access_point_id: self.access_point_id,
+            name: self.name,
+            description: self.description,
+            bandwidth: self.bandwidth,
+            port_number: self.port_number,
+            circuit_code: self.circuit_code,
+            peer_location: self.peer_location,
+            ad_location: self.ad_location,
+            ad_detail_location: self.ad_detail_location,
+            redundant_id: self.redundant_id,
+            resource_group_id: self.resource_group_id,
+            created_at: t(self.created_at),
+            enabled_at: ot(self.enabled_at),
+            end_at: ot(self.end_at),
+            pending_order_id: self.pending_order_id,
+            auto_renew: self.auto_renew,
+            auto_renew_duration: self.auto_renew_duration,
+            deleted_at: ot(self.deleted_at),
+            tags,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TagRow {
+    pub(crate) circuit_id: String,
+    pub(crate) tag_key: String,
+    pub(crate) tag_value: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrderRow {
+    id: String,
+    account_id: String,
+    circuit_id: String,
+    region_id: String,
+    kind: String,
+    status: String,
+    abnormal_reason: Option<String>,
+    charge_type: String,
+    period: i64,
+    pricing_cycle: String,
+    auto_renew: bool,
+    auto_renew_duration: i64,
+    port_type: String,
+    amount_fen: i64,
+    currency: String,
+    created_at: i64,
+    paid_at: Option<i64>,
+    cancelled_at: Option<i64>,
+}
+
+impl TryFrom<OrderRow> for Order {
+    type Error = StoreError;
+    fn try_from(r: OrderRow) -> Result<Self, StoreError> {
+        Ok(Order {
+            kind: enum_col("order kind", &r.kind, OrderKind::parse)?,
+            status: enum_col("payment status", &r.status, PaymentStatus::parse)?,
+            charge_type: enum_col("charge type", &r.charge_type, InstanceChargeType::parse)?,
+            pricing_cycle: enum_col("pricing cycle", &r.pricing_cycle, PricingCycle::parse)?,
+            port_type: enum_col("port type", &r.port_type, PortType::parse)?,
+            id: r.id,
+            account_id: r.account_id,
+            circuit_id: r.circuit_id,
+            region_id: r.region_id,
+            abnormal_reason: r.abnormal_reason,
+            period: r.period,
+            auto_renew: r.auto_renew,
+            auto_renew_duration: r.auto_renew_duration,
+            amount: Fen(r.amount_fen),
+            currency: r.currency,
+            created_at: t(r.created_at),
+            paid_at: ot(r.paid_at),
+            cancelled_at: ot(r.cancelled_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LedgerRow {
+    id: String,
+    account_id: String,
+    seq: i64,
+    amount_fen: i64,
+    balance_after_fen: i64,
+    kind: String,
+    order_id: Option<String>,
+    note: String,
+    created_at: i64,
+}
+
+impl TryFrom<LedgerRow> for LedgerEntry {
+    type Error = StoreError;
+    fn try_from(r: LedgerRow) -> Result<Self, StoreError> {
+        Ok(LedgerEntry {
+            kind: enum_col("ledger kind", &r.kind, LedgerKind::parse)?,
+            id: r.id,
+            account_id: r.account_id,
+            seq: r.seq,
+            amount: Fen(r.amount_fen),
+            balance_after: Fen(r.balance_after_fen),
+            order_id: r.order_id,
+            note: r.note,
+            created_at: t(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdemRow {
+    account_id: String,
+    action: String,
+    token: String,
+    fingerprint: String,
+    response: String,
+    created_at: i64,
+}
+
+impl From<IdemRow> for IdempotencyRecord {
+    fn from(r: IdemRow) -> Self {
+        IdempotencyRecord {
+            account_id: r.account_id,
+            action: r.action,
+            token: r.token,
+            fingerprint: r.fingerprint,
+            response: r.response,
+            created_at: t(r.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TimerRow {
+    id: String,
+    circuit_id: String,
+    kind: String,
+    expect_status: String,
+    due_at: i64,
+    created_at: i64,
+}
+
+impl TryFrom<TimerRow> for Timer {
+    type Error = StoreError;
+    fn try_from(r: TimerRow) -> Result<Self, StoreError> {
+        Ok(Timer {
+            expect_status: enum_col("status", &r.expect_status, Status::parse)?,
+            id: r.id,
+            circuit_id: r.circuit_id,
+            kind: r.kind,
+            due_at: t(r.due_at),
+            created_at: t(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: String,
+    circuit_id: String,
+    at: i64,
+    from_status: Option<String>,
+    to_status: String,
+    cause: String,
+}
+
+impl TryFrom<EventRow> for CircuitEvent {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        Ok(CircuitEvent {
+            from_status: match r.from_status.as_deref() {
+                None => None,
+                Some(s) => Some(enum_col("status", s, Status::parse)?),
+            },
+            to_status: enum_col("status", &r.to_status, Status::parse)?,
+            id: r.id,
+            circuit_id: r.circuit_id,
+            at: t(r.at),
+            cause: r.cause,
+        })
+    }
+}

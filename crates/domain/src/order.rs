@@ -289,7 +289,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             t.amount(PortType::Base1000LX, &prices).unwrap(),
-            Fen(3_000_00)
+            Fen(300_000)
         );
         let y = OccupancyTerms::resolve(
             &raw(Some("PrePaid"), Some("2"), Some("Year")),
@@ -298,7 +298,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             y.amount(PortType::G10BaseLR, &prices).unwrap(),
-            Fen(80_000_00)
+            Fen(8_000_000)
         );
         let pp =
             OccupancyTerms::resolve(&raw(Some("PostPaid"), None, None), ApiProfile::Seed).unwrap();

@@ -110,28 +110,33 @@ async fn make_clock(
     Ok((manual.clone(), Some(manual)))
 }
 
-/// The API router: `/health`, everything else is the RPC pipeline. A panic
-/// anywhere below becomes an Alibaba `InternalError`.
+/// The API router: `/health`, everything else is the RPC pipeline.
 pub fn api_router(state: AppState) -> Router {
     let ids = state.ids.clone();
-    Router::new()
+    let router = Router::new()
         .route(
             "/health",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .fallback(pipeline::handle)
-        .with_state(state)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            move |_panic: Box<dyn std::any::Any + Send>| {
-                tracing::error!("request handler panicked");
-                error_response(
-                    &ApiError::internal(),
-                    &ids.request_id(),
-                    Format::Json,
-                    crate::actions::Product::Vpc,
-                )
-            },
-        ))
+        .with_state(state);
+    with_alibaba_errors(router, ids)
+}
+
+/// Wraps a router so that a panic anywhere below becomes an Alibaba
+/// `InternalError` body rather than a dropped connection.
+pub fn with_alibaba_errors(router: Router, ids: Arc<dyn IdGen>) -> Router {
+    router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        move |_panic: Box<dyn std::any::Any + Send>| {
+            tracing::error!("request handler panicked");
+            error_response(
+                &ApiError::internal(),
+                &ids.request_id(),
+                Format::Json,
+                crate::actions::Product::Vpc,
+            )
+        },
+    ))
 }
 
 async fn bind(addr: &str) -> Result<tokio::net::TcpListener, StartError> {

@@ -370,7 +370,7 @@ async fn orders_round_trip(s: DynStore) {
         auto_renew: true,
         auto_renew_duration: 2,
         port_type: PortType::G40BaseLR,
-        amount: Fen(360_000_00),
+        amount: Fen(36_000_000),
         currency: "CNY".into(),
         created_at: T0,
         paid_at: None,

@@ -144,7 +144,7 @@ pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
 }
 
 /// Validates `RegionId` against the catalogue (404 when unknown).
-pub fn require_region<'p>(params: &'p Params, not_found: DomainError) -> Result<&'p str, ApiError> {
+pub fn require_region(params: &Params, not_found: DomainError) -> Result<&str, ApiError> {
     let region = params.required("RegionId")?;
     if physconn_domain::catalog::catalog().region(region).is_none() {
         return Err(crate::errors::from_domain(&not_found));

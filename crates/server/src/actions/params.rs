@@ -4,6 +4,9 @@
 use physconn_wire::flatten::{unflatten, FlattenError, Node};
 use physconn_wire::ApiError;
 
+/// A `Name.N.Key` / `Name.N.Value` entry: its index, key and value.
+pub type KeyValue = (u32, Option<String>, Option<String>);
+
 pub struct Params {
     tree: Node,
 }
@@ -75,10 +78,7 @@ impl Params {
     }
 
     /// `Tag.N.Key` / `Tag.N.Value` pairs; a missing Value is empty.
-    pub fn key_values(
-        &self,
-        name: &str,
-    ) -> Result<Vec<(u32, Option<String>, Option<String>)>, ApiError> {
+    pub fn key_values(&self, name: &str) -> Result<Vec<KeyValue>, ApiError> {
         Ok(self
             .list(name)?
             .into_iter()

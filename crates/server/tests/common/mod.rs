@@ -81,6 +81,10 @@ impl TestServer {
         let mut opts = StartOptions::new(self.config.clone());
         opts.access_key = Some((KEY_ID.into(), KEY_SECRET.into()));
         opts.admin_token = Some(ADMIN_TOKEN.into());
+        // Seeded ids keep snapshots reproducible.
+        opts.ids = Some(std::sync::Arc::new(physconn_domain::ids::SeededIds::new(
+            42,
+        )));
         self.running = Some(physconn_server::start(opts).await.expect("server starts"));
     }
 

@@ -20,6 +20,10 @@ pub struct Account {
     /// Number of ledger entries so far; the next entry gets `ledger_seq + 1`.
     pub ledger_seq: i64,
     pub created_at: Time,
+    /// Per-account override of the provisioning mode (D8).
+    pub provisioning_mode: Option<crate::circuit::ProvisioningMode>,
+    /// Since when the available money has been below zero (pay-as-you-go).
+    pub overdue_since: Option<Time>,
 }
 
 wire_enum!(
@@ -166,6 +170,8 @@ mod tests {
             bypass_sp: false,
             ledger_seq: 0,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
+            provisioning_mode: None,
+            overdue_since: None,
         }
     }
 

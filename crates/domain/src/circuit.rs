@@ -94,6 +94,41 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// Whether the simulated provider moves circuits by itself (D8).
+    ProvisioningMode {
+        Auto => "auto",
+        Manual => "manual",
+    }
+);
+
+/// A project manager named in an LOA application (`PMInfo.N.*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PmInfo {
+    pub name: String,
+    pub gender: String,
+    pub certificate_type: String,
+    pub certificate_no: String,
+    pub contact_info: String,
+}
+
+/// The letter of authorization (LOA) of a circuit (`api.md` §6.13–6.15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Loa {
+    pub company_name: String,
+    pub line_type: String,
+    pub si: String,
+    pub construction_time: String,
+    pub bandwidth: Option<i64>,
+    pub peer_location: String,
+    pub pm_info: Vec<PmInfo>,
+    pub line_code: String,
+    pub line_label: String,
+    pub line_service_provider: String,
+    pub line_sp_contact_info: String,
+    pub loa_url: String,
+}
+
+wire_enum!(
     /// `ChargeType` as DescribePhysicalConnections shows it (`Prepaid`, one p).
     ChargeType {
         Prepaid => "Prepaid",
@@ -202,6 +237,12 @@ pub struct Circuit {
     pub auto_renew_duration: i64,
     pub deleted_at: Option<Time>,
     pub tags: Vec<(String, String)>,
+    /// The LOA application, once one was made.
+    pub loa: Option<Loa>,
+    /// Per-circuit override of the provisioning mode.
+    pub provisioning_mode: Option<ProvisioningMode>,
+    /// Pay-as-you-go: the end of the last metered hour.
+    pub metered_until: Option<Time>,
 }
 
 impl Circuit {

@@ -85,6 +85,15 @@ pub enum DomainError {
     InsufficientBalance,
     #[error("amount out of range")]
     MoneyOverflow,
+    /// The LOA calls' own not-found (`InvalidInstanceId.NotFound`).
+    #[error("instance {0} not found")]
+    InstanceNotFound(String),
+    #[error("LOA state does not allow this: {0}")]
+    LoaStatusNotAllowed(String),
+    #[error("LOA cannot be completed in its state")]
+    LoaNotCompletable,
+    #[error("circuit state does not allow this")]
+    IncorrectCircuitStatus,
 }
 
 impl DomainError {
@@ -131,6 +140,10 @@ impl DomainError {
             OrderNotCancellable => "Forbidden.OrderNotCancellable",
             InsufficientBalance => "InsufficientBalance",
             MoneyOverflow => "InvalidParameter",
+            InstanceNotFound(_) => "InvalidInstanceId.NotFound",
+            LoaStatusNotAllowed(_) => "IncorrectStatus.PhysicalConnectionLOA",
+            LoaNotCompletable => "OperationDenied.LOAStatusNotAllowComplete",
+            IncorrectCircuitStatus => "IncorrectStatus.PhysicalConnection",
         }
     }
 
@@ -142,6 +155,8 @@ impl DomainError {
             RecoverIncorrectStatus(id) => vec![id.clone()],
             FilterKeyNotSupported(k) => vec![k.clone()],
             MoneyOverflow => vec!["Amount".to_string()],
+            InstanceNotFound(id) => vec![format!("The specified instance {id} is not found.")],
+            LoaStatusNotAllowed(detail) => vec![detail.clone()],
             _ => Vec::new(),
         }
     }

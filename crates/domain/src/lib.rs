@@ -18,7 +18,10 @@ pub mod profile;
 pub mod validate;
 
 pub use account::{AccessKey, Account, KeyKind, KeyStatus, LedgerEntry, LedgerKind};
-pub use circuit::{BusinessStatus, ChargeType, Circuit, LineOperator, LoaStatus, PortType, Status};
+pub use circuit::{
+    BusinessStatus, ChargeType, Circuit, LineOperator, Loa, LoaStatus, PmInfo, PortType,
+    ProvisioningMode, Status,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
 pub use ids::{IdGen, RandomIds};

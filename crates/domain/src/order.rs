@@ -63,6 +63,8 @@ pub struct Order {
     pub created_at: Time,
     pub paid_at: Option<Time>,
     pub cancelled_at: Option<Time>,
+    /// A renewal's original order.
+    pub related_order_id: Option<String>,
 }
 
 impl Order {

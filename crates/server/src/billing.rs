@@ -36,16 +36,7 @@ pub async fn schedule_activation(
     circuit: &Circuit,
     now: Time,
 ) -> OpResult<()> {
-    simulator::schedule(
-        tx,
-        state.ids.as_ref(),
-        circuit,
-        KIND_ACTIVATE,
-        now,
-        state.config.provisioning_delay(),
-        now,
-    )
-    .await
+    simulator::schedule_next(tx, state, circuit, KIND_ACTIVATE, now, now).await
 }
 
 /// D4 for a new order: with `auto_pay`, pay at once, or mark the order

@@ -1,7 +1,7 @@
 //! Server configuration: defaults, overridden by a TOML file (`--config`),
 //! overridden by command-line flags (applied by the binary).
 
-use physconn_domain::{ApiProfile, Fen, PriceTable, ResponseStyle};
+use physconn_domain::{ApiProfile, Fen, PriceTable, ProvisioningMode, ResponseStyle};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -51,6 +51,10 @@ pub struct Config {
     pub clock: ClockMode,
     /// Start time of a manual clock on an empty store (RFC 3339); default: now.
     pub clock_start: Option<String>,
+    /// D8: `auto` (the provider moves circuits after `provisioning_delay`)
+    /// or `manual` (only the admin API moves them). Overridable at run time
+    /// through the admin API, per account and per circuit.
+    pub provisioning: ProvisioningMode,
     /// Seconds per provider step (Initial → Approved → Allocating → Allocated)
     /// and before a paid circuit becomes Enabled. Fractions allowed; 0 = at once.
     pub provisioning_delay: f64,
@@ -86,6 +90,7 @@ impl Default for Config {
             response_style: ResponseStyle::Union,
             clock: ClockMode::System,
             clock_start: None,
+            provisioning: ProvisioningMode::Auto,
             provisioning_delay: 1.0,
             default_balance: "1000000.00".into(),
             timestamp_window_seconds: 15 * 60,

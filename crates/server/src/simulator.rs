@@ -1,13 +1,18 @@
 //! The provider side (D8): what the vendor's staff and fibre do. Circuits
-//! move `Initial → Approved → Allocating → Allocated` on their own, and a paid
-//! circuit `Confirmed → Enabled`, each step after the configured delay.
+//! move `Initial → Approved → Allocating → Allocated` on their own, a paid (or
+//! directly enabled) circuit `Confirmed → Enabled`, `Terminating →
+//! Terminated`, and an LOA application `Applying → Available`.
 //!
-//! Every pending step is a row in `timers` with a due time: nothing sleeps in
-//! memory, so steps survive restarts, and with `--clock manual` they fire
-//! exactly when the admin API moves the clock past them.
+//! Every pending step is a row in `timers`: nothing sleeps in memory, so
+//! steps survive restarts, fire once across many servers, and with
+//! `--clock manual` fire exactly when the admin API moves the clock past them.
+//! In `manual` provisioning mode the row is *parked* (due in the year 9999):
+//! the step exists but only the admin API moves it.
 
 use crate::state::AppState;
-use physconn_domain::{Circuit, Clock, IdGen, PaymentStatus, Status, Time};
+use physconn_domain::{
+    Circuit, Clock, IdGen, LoaStatus, PaymentStatus, ProvisioningMode, Status, Time,
+};
 use physconn_store::{CircuitEvent, OpResult, Timer, TxOps};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,26 +21,98 @@ use std::time::Duration;
 pub const KIND_PROVIDER: &str = "provider";
 /// Confirmed → Enabled once the occupancy order is paid.
 pub const KIND_ACTIVATE: &str = "activate";
+/// Confirmed → Enabled after EnablePhysicalConnection (no order).
+pub const KIND_ENABLE: &str = "enable";
+/// LOA Applying → Available (the provider approves the application).
+pub const KIND_LOA: &str = "loa";
 
-/// Schedules the circuit's next step `delay` after `from`.
-pub async fn schedule(
+/// The due time of a parked step (manual mode).
+pub const PARKED: Time = time::macros::datetime!(9999-12-31 0:00 UTC);
+
+pub const META_MODE: &str = "provisioning_mode";
+pub const META_DELAY: &str = "provisioning_delay";
+pub const META_MANUAL_CLOCK: &str = "manual_clock";
+
+/// The global provisioning settings: the admin API's override (stored, so
+/// every server sees it) or the configuration.
+pub async fn global_settings(
     tx: &mut dyn TxOps,
-    ids: &dyn IdGen,
+    state: &AppState,
+) -> OpResult<(ProvisioningMode, time::Duration)> {
+    let mode = match tx.get_meta(META_MODE).await? {
+        Some(m) => ProvisioningMode::parse(&m).unwrap_or(state.config.provisioning),
+        None => state.config.provisioning,
+    };
+    let delay = match tx.get_meta(META_DELAY).await? {
+        Some(d) => d
+            .parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite() && *d >= 0.0)
+            .map(time::Duration::seconds_f64),
+        None => None,
+    }
+    .unwrap_or_else(|| state.config.provisioning_delay());
+    Ok((mode, delay))
+}
+
+/// The mode that applies to a circuit: its own, else its account's, else
+/// the global one.
+pub async fn mode_for(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    c: &Circuit,
+) -> OpResult<(ProvisioningMode, time::Duration)> {
+    let (global, delay) = global_settings(tx, state).await?;
+    if let Some(m) = c.provisioning_mode {
+        return Ok((m, delay));
+    }
+    let account_mode = tx
+        .get_account(&c.account_id)
+        .await?
+        .and_then(|a| a.provisioning_mode);
+    Ok((account_mode.unwrap_or(global), delay))
+}
+
+/// Schedules the circuit's next step of `kind`, due one delay after `from`
+/// (auto) or parked (manual).
+pub async fn schedule_next(
+    tx: &mut dyn TxOps,
+    state: &AppState,
     circuit: &Circuit,
     kind: &str,
     from: Time,
-    delay: time::Duration,
     now: Time,
 ) -> OpResult<()> {
+    let (mode, delay) = mode_for(tx, state, circuit).await?;
+    let due_at = match mode {
+        ProvisioningMode::Auto => from + delay,
+        ProvisioningMode::Manual => PARKED,
+    };
     tx.insert_timer(&Timer {
-        id: ids.internal_id(),
+        id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
         kind: kind.to_string(),
         expect_status: circuit.status,
-        due_at: from + delay,
+        due_at,
         created_at: now,
     })
     .await
+}
+
+/// Re-dates a circuit's pending steps after its mode changed.
+pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time) -> OpResult<()> {
+    let (mode, delay) = mode_for(tx, state, c).await?;
+    for t in tx.list_timers(&c.id).await? {
+        let due = match mode {
+            ProvisioningMode::Auto if t.due_at == PARKED => now + delay,
+            ProvisioningMode::Auto => t.due_at,
+            ProvisioningMode::Manual => PARKED,
+        };
+        if due != t.due_at {
+            tx.set_timer_due(&t.id, due).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Records a transition in the circuit's history.
@@ -59,8 +136,8 @@ pub async fn record(
     .await
 }
 
-/// Applies one provider step to a loaded circuit (fills in what allocation
-/// assigns) and returns the new status, or `None` when there is no step.
+/// Applies one successful provider step to a loaded circuit (filling in what
+/// allocation assigns) and returns the new status, if there is a step.
 pub fn provider_step(c: &mut Circuit, ids: &dyn IdGen) -> Option<Status> {
     let next = c.status.provider_next()?;
     if next == Status::Allocated && c.port_number.is_empty() {
@@ -76,6 +153,39 @@ pub fn provider_step(c: &mut Circuit, ids: &dyn IdGen) -> Option<Status> {
     }
     c.status = next;
     Some(next)
+}
+
+/// The failure a pending fault makes of this circuit's next step, if any;
+/// the fault is consumed. `Rejected` applies to the review steps (from
+/// `Initial` or `Approved`), `Allocation Failed` to allocation.
+pub async fn take_fault(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    c: &Circuit,
+) -> OpResult<Option<Status>> {
+    let outcome = match c.status {
+        Status::Initial | Status::Approved => Status::Rejected,
+        Status::Allocating => Status::AllocationFailed,
+        _ => return Ok(None),
+    };
+    for f in tx.list_faults().await? {
+        if f.outcome != outcome {
+            continue;
+        }
+        let applies = match f.scope.as_str() {
+            "circuit" => f.target == c.id,
+            "account" => f.target == c.account_id && f.remaining != 0,
+            "global" => state.ids.below(1_000_000) < u64::try_from(f.share_ppm).unwrap_or(0),
+            _ => false,
+        };
+        if applies {
+            if f.remaining > 0 {
+                tx.set_fault_remaining(&f.id, f.remaining - 1).await?;
+            }
+            return Ok(Some(outcome));
+        }
+    }
+    Ok(None)
 }
 
 /// Activates a `Confirmed` circuit whose pending occupancy order is paid.
@@ -96,43 +206,97 @@ pub async fn activate_if_paid(tx: &mut dyn TxOps, c: &mut Circuit, now: Time) ->
     c.auto_renew = order.auto_renew;
     c.auto_renew_duration = order.auto_renew_duration;
     c.activate(now, order.circuit_charge_type(), order.months());
+    if order.charge_type == physconn_domain::InstanceChargeType::PostPaid {
+        c.metered_until = Some(now);
+    }
     Ok(true)
 }
 
-/// Fires one timer in the current transaction. A timer another server took,
-/// or one whose circuit has moved on, is dropped.
-async fn fire(tx: &mut dyn TxOps, state: &AppState, timer: &Timer, now: Time) -> OpResult<()> {
-    if !tx.delete_timer(&timer.id).await? {
-        return Ok(());
-    }
+/// Performs the step a timer stands for, in the current transaction. Returns
+/// whether the circuit changed. A timer whose circuit has moved on is dropped.
+pub async fn perform(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    timer: &Timer,
+    now: Time,
+    cause: &str,
+) -> OpResult<bool> {
     let Some(mut c) = tx.get_circuit(&timer.circuit_id).await? else {
-        return Ok(());
+        return Ok(false);
     };
     if c.deleted_at.is_some() || c.status != timer.expect_status {
-        return Ok(());
+        return Ok(false);
     }
     let ids = state.ids.as_ref();
     let from = c.status;
     match timer.kind.as_str() {
         KIND_PROVIDER => {
-            let Some(to) = provider_step(&mut c, ids) else {
-                return Ok(());
+            let to = match take_fault(tx, state, &c).await? {
+                Some(failure) => {
+                    c.status = failure;
+                    failure
+                }
+                None => match provider_step(&mut c, ids) {
+                    Some(to) => to,
+                    None => return Ok(false),
+                },
             };
             tx.update_circuit(&c).await?;
-            record(tx, ids, &c.id, Some(from), to, "provider", now).await?;
-            if to.provider_next().is_some() {
-                let delay = state.config.provisioning_delay();
-                schedule(tx, ids, &c, KIND_PROVIDER, timer.due_at, delay, now).await?;
+            record(tx, ids, &c.id, Some(from), to, cause, now).await?;
+            if to.provider_next().is_some() && to != Status::Terminating {
+                let base = if timer.due_at == PARKED || timer.due_at > now {
+                    now
+                } else {
+                    timer.due_at
+                };
+                schedule_next(tx, state, &c, KIND_PROVIDER, base, now).await?;
             }
         }
         KIND_ACTIVATE => {
-            if activate_if_paid(tx, &mut c, now).await? {
-                tx.update_circuit(&c).await?;
-                record(tx, ids, &c.id, Some(from), Status::Enabled, "payment", now).await?;
+            if !activate_if_paid(tx, &mut c, now).await? {
+                return Ok(false);
             }
+            tx.update_circuit(&c).await?;
+            record(tx, ids, &c.id, Some(from), Status::Enabled, cause, now).await?;
         }
-        other => tracing::warn!(kind = other, "unknown timer kind dropped"),
+        KIND_ENABLE => {
+            if c.status != Status::Confirmed {
+                return Ok(false);
+            }
+            c.status = Status::Enabled;
+            c.enabled_at = Some(now);
+            c.business_status = physconn_domain::BusinessStatus::Normal;
+            tx.update_circuit(&c).await?;
+            record(tx, ids, &c.id, Some(from), Status::Enabled, cause, now).await?;
+        }
+        KIND_LOA => {
+            let Some(loa) = c.loa_status else {
+                return Ok(false);
+            };
+            if loa != LoaStatus::Applying {
+                return Ok(false);
+            }
+            c.loa_status = Some(LoaStatus::Available);
+            if let Some(l) = c.loa.as_mut() {
+                l.loa_url = format!("https://physconn.invalid/loa/{}.pdf", c.id);
+            }
+            tx.update_circuit(&c).await?;
+        }
+        other => {
+            tracing::warn!(kind = other, "unknown timer kind dropped");
+            return Ok(false);
+        }
     }
+    Ok(true)
+}
+
+/// Fires one due timer in the current transaction (taking it first, so it
+/// fires once even when several servers race for it).
+async fn fire(tx: &mut dyn TxOps, state: &AppState, timer: &Timer, now: Time) -> OpResult<()> {
+    if !tx.delete_timer(&timer.id).await? {
+        return Ok(());
+    }
+    perform(tx, state, timer, now, "provider").await?;
     Ok(())
 }
 
@@ -162,6 +326,17 @@ pub async fn run_due(state: &AppState, upto: Time) -> OpResult<usize> {
     }
 }
 
+/// Runs due timers at once when steps take no time (`provisioning_delay =
+/// 0`), so "at once" holds before the reply; otherwise wakes the loop.
+pub async fn after_write(state: &AppState) {
+    if state.config.provisioning_delay <= 0.0 {
+        if let Err(e) = run_due(state, state.clock.now()).await {
+            tracing::warn!(error = %e, "firing timers failed");
+        }
+    }
+    state.timers_changed.notify_one();
+}
+
 /// Manual clock: moves time forward by `by`, stopping at each due timer so
 /// that every step happens at its own due time, and persists the clock.
 pub async fn advance(state: &AppState, by: time::Duration) -> OpResult<Time> {
@@ -186,15 +361,12 @@ pub async fn advance(state: &AppState, by: time::Duration) -> OpResult<Time> {
     Ok(target)
 }
 
-pub const META_MANUAL_CLOCK: &str = "manual_clock";
-
 /// Stores the manual clock so a restart resumes from the same instant.
 pub async fn persist_clock(state: &AppState) -> OpResult<()> {
     let Some(clock) = state.manual_clock.clone() else {
         return Ok(());
     };
-    let v =
-        physconn_domain::clock::to_micros(physconn_domain::Clock::now(clock.as_ref())).to_string();
+    let v = physconn_domain::clock::to_micros(clock.now()).to_string();
     physconn_store::write(&*state.store, move |tx| {
         let v = v.clone();
         Box::pin(async move { tx.set_meta(META_MANUAL_CLOCK, &v).await })

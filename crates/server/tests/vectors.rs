@@ -172,6 +172,9 @@ async fn seed_pc_test(s: &TestServer) {
                 auto_renew_duration: 1,
                 deleted_at: None,
                 tags: Vec::new(),
+                loa: None,
+                provisioning_mode: None,
+                metered_until: None,
             })
             .await
         })

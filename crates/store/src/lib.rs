@@ -16,7 +16,7 @@ mod sql;
 mod sqlite;
 
 pub use job::{BoxFut, ErasedJob};
-pub use ops::{CircuitEvent, CircuitQuery, Timer, TxOps};
+pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
 pub use postgres::PgStore;
 pub use sqlite::{SqliteOptions, SqliteStore};
 

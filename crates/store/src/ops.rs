@@ -19,6 +19,23 @@ pub struct Timer {
     pub created_at: Time,
 }
 
+/// A fault of the simulated provider: the next matching provider step ends
+/// in `outcome` (`Rejected` or `Allocation Failed`) instead of succeeding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub id: String,
+    /// `circuit` (target = circuit id), `account` (target = AccountId; the
+    /// next `remaining` circuits) or `global` (a share of all circuits).
+    pub scope: String,
+    pub target: String,
+    pub outcome: Status,
+    /// How many more times it applies; negative = until removed.
+    pub remaining: i64,
+    /// For `global`: the share of steps it applies to, in parts per million.
+    pub share_ppm: i64,
+    pub created_at: Time,
+}
+
 /// One transition in a circuit's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitEvent {
@@ -148,6 +165,24 @@ pub trait TxOps: Send {
     fn due_timers(&mut self, now: Time, limit: i64) -> BoxFut<'_, OpResult<Vec<Timer>>>;
     fn next_timer_due(&mut self) -> BoxFut<'_, OpResult<Option<Time>>>;
     fn list_timers<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<Vec<Timer>>>;
+    /// Every pending timer, earliest first.
+    fn all_timers(&mut self) -> BoxFut<'_, OpResult<Vec<Timer>>>;
+    fn set_timer_due<'a>(&'a mut self, id: &'a str, due_at: Time) -> BoxFut<'a, OpResult<()>>;
+
+    // provider faults
+    fn insert_fault<'a>(&'a mut self, f: &'a Fault) -> BoxFut<'a, OpResult<()>>;
+    fn list_faults(&mut self) -> BoxFut<'_, OpResult<Vec<Fault>>>;
+    /// Sets how many more times a fault applies; 0 removes it.
+    fn set_fault_remaining<'a>(
+        &'a mut self,
+        id: &'a str,
+        remaining: i64,
+    ) -> BoxFut<'a, OpResult<()>>;
+    fn delete_fault<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>>;
+
+    /// Test isolation: removes every row except the given account and its
+    /// permanent keys (the caller resets that account's money).
+    fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>>;
 
     // meta
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;

@@ -2,13 +2,13 @@
 //! Every column type (i64, String, bool, Option) decodes the same way on
 //! SQLite and PostgreSQL.
 
-use crate::{CircuitEvent, StoreError, Timer};
+use crate::{CircuitEvent, Fault, StoreError, Timer};
 use physconn_domain::clock::{from_micros, to_micros};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{
     AccessKey, Account, BusinessStatus, ChargeType, Circuit, Fen, InstanceChargeType, KeyKind,
     KeyStatus, LedgerEntry, LedgerKind, LineOperator, LoaStatus, Order, OrderKind, PaymentStatus,
-    PortType, PricingCycle, Status, Time,
+    PortType, PricingCycle, ProvisioningMode, Status, Time,
 };
 
 fn corrupt(what: &str, v: &str) -> StoreError {
@@ -44,11 +44,18 @@ pub(crate) struct AccountRow {
     bypass_sp: bool,
     ledger_seq: i64,
     created_at: i64,
+    provisioning_mode: Option<String>,
+    overdue_since: Option<i64>,
 }
 
 impl From<AccountRow> for Account {
     fn from(r: AccountRow) -> Self {
         Account {
+            provisioning_mode: r
+                .provisioning_mode
+                .as_deref()
+                .and_then(ProvisioningMode::parse),
+            overdue_since: ot(r.overdue_since),
             id: r.id,
             name: r.name,
             balance: Fen(r.balance_fen),
@@ -131,6 +138,9 @@ pub(crate) struct CircuitRow {
     auto_renew: bool,
     auto_renew_duration: i64,
     deleted_at: Option<i64>,
+    loa: Option<String>,
+    provisioning_mode: Option<String>,
+    metered_until: Option<i64>,
 }
 
 impl CircuitRow {
@@ -174,6 +184,18 @@ impl CircuitRow {
             auto_renew_duration: self.auto_renew_duration,
             deleted_at: ot(self.deleted_at),
             tags,
+            loa: match self.loa.as_deref() {
+                None => None,
+                Some(j) => Some(
+                    serde_json::from_str(j)
+                        .map_err(|e| StoreError::Corrupt(format!("LOA: {e}")))?,
+                ),
+            },
+            provisioning_mode: match self.provisioning_mode.as_deref() {
+                None => None,
+                Some(s) => Some(enum_col("provisioning mode", s, ProvisioningMode::parse)?),
+            },
+            metered_until: ot(self.metered_until),
         })
     }
 }
@@ -205,6 +227,7 @@ pub(crate) struct OrderRow {
     created_at: i64,
     paid_at: Option<i64>,
     cancelled_at: Option<i64>,
+    related_order_id: Option<String>,
 }
 
 impl TryFrom<OrderRow> for Order {
@@ -229,6 +252,7 @@ impl TryFrom<OrderRow> for Order {
             created_at: t(r.created_at),
             paid_at: ot(r.paid_at),
             cancelled_at: ot(r.cancelled_at),
+            related_order_id: r.related_order_id,
         })
     }
 }
@@ -333,6 +357,32 @@ impl TryFrom<EventRow> for CircuitEvent {
             circuit_id: r.circuit_id,
             at: t(r.at),
             cause: r.cause,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FaultRow {
+    id: String,
+    scope: String,
+    target: String,
+    outcome: String,
+    remaining: i64,
+    share_ppm: i64,
+    created_at: i64,
+}
+
+impl TryFrom<FaultRow> for Fault {
+    type Error = StoreError;
+    fn try_from(r: FaultRow) -> Result<Self, StoreError> {
+        Ok(Fault {
+            outcome: enum_col("status", &r.outcome, Status::parse)?,
+            id: r.id,
+            scope: r.scope,
+            target: r.target,
+            remaining: r.remaining,
+            share_ppm: r.share_ppm,
+            created_at: t(r.created_at),
         })
     }
 }

@@ -5,20 +5,22 @@
 //! sequences, no database-specific functions.
 
 pub(crate) const ACCOUNT_COLS: &str =
-    "id, name, balance_fen, credit_limit_fen, bypass_sp, ledger_seq, created_at";
+    "id, name, balance_fen, credit_limit_fen, bypass_sp, ledger_seq, created_at, provisioning_mode, overdue_since";
 pub(crate) const KEY_COLS: &str =
     "id, account_id, secret, status, security_token, expires_at, created_at";
 pub(crate) const CIRCUIT_COLS: &str = "id, account_id, region_id, access_point_id, status, business_status, \
     loa_status, name, description, line_operator, port_type, bandwidth, port_number, circuit_code, \
     peer_location, ad_location, ad_detail_location, redundant_id, resource_group_id, created_at, enabled_at, \
-    end_at, charge_type, pending_order_id, auto_renew, auto_renew_duration, deleted_at";
+    end_at, charge_type, pending_order_id, auto_renew, auto_renew_duration, deleted_at, loa, provisioning_mode, \
+    metered_until";
 pub(crate) const ORDER_COLS: &str = "id, account_id, circuit_id, region_id, kind, status, abnormal_reason, \
     charge_type, period, pricing_cycle, auto_renew, auto_renew_duration, port_type, amount_fen, currency, \
-    created_at, paid_at, cancelled_at";
+    created_at, paid_at, cancelled_at, related_order_id";
 pub(crate) const LEDGER_COLS: &str =
     "id, account_id, seq, amount_fen, balance_after_fen, kind, order_id, note, created_at";
 pub(crate) const TIMER_COLS: &str = "id, circuit_id, kind, expect_status, due_at, created_at";
 pub(crate) const EVENT_COLS: &str = "id, circuit_id, at, from_status, to_status, cause";
+pub(crate) const FAULT_COLS: &str = "id, scope, target, outcome, remaining, share_ppm, created_at";
 pub(crate) const IDEM_COLS: &str = "account_id, action, token, fingerprint, response, created_at";
 
 /// `$1, $2, …, $n`
@@ -54,6 +56,7 @@ pub(crate) struct Statements {
     pub insert_timer: String,
     pub insert_event: String,
     pub insert_idem: String,
+    pub insert_fault: String,
     pub select_circuit: String,
 }
 
@@ -80,6 +83,7 @@ pub(crate) fn statements() -> &'static Statements {
             insert_timer: ins("timers", TIMER_COLS),
             insert_event: ins("circuit_events", EVENT_COLS),
             insert_idem: ins("idempotency", IDEM_COLS),
+            insert_fault: ins("faults", FAULT_COLS),
             select_circuit: format!("SELECT {CIRCUIT_COLS} FROM circuits WHERE id = $1"),
         }
     })
@@ -116,6 +120,9 @@ macro_rules! bind_circuit {
             .bind(c.auto_renew)
             .bind(c.auto_renew_duration)
             .bind(ous(c.deleted_at))
+            .bind(c.loa.as_ref().and_then(|l| serde_json::to_string(l).ok()))
+            .bind(c.provisioning_mode.map(|m| m.as_str()))
+            .bind(ous(c.metered_until))
     }};
 }
 
@@ -140,6 +147,7 @@ macro_rules! bind_order {
             .bind(us(o.created_at))
             .bind(ous(o.paid_at))
             .bind(ous(o.cancelled_at))
+            .bind(o.related_order_id.as_deref())
     }};
 }
 
@@ -153,6 +161,8 @@ macro_rules! bind_account {
             .bind(a.bypass_sp)
             .bind(a.ledger_seq)
             .bind(us(a.created_at))
+            .bind(a.provisioning_mode.map(|m| m.as_str()))
+            .bind(ous(a.overdue_since))
     }};
 }
 
@@ -161,7 +171,7 @@ macro_rules! impl_txops {
     ($conn:ty, $db:ty) => {
         mod txops_impl {
         use $crate::job::BoxFut;
-        use $crate::ops::{CircuitEvent, CircuitQuery, Timer, TxOps};
+        use $crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
         use $crate::rows::*;
         use $crate::sql::*;
         use $crate::{OpResult, StoreError};
@@ -643,6 +653,88 @@ macro_rules! impl_txops {
                     let q = format!("SELECT {TIMER_COLS} FROM timers WHERE circuit_id = $1 ORDER BY due_at, id");
                     let r = sqlx::query_as::<_, TimerRow>(&q).bind(circuit_id).fetch_all(&mut *self).await?;
                     collect(r)
+                })
+            }
+
+            fn insert_fault<'a>(&'a mut self, f: &'a Fault) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    sqlx::query(&statements().insert_fault)
+                        .bind(&f.id)
+                        .bind(&f.scope)
+                        .bind(&f.target)
+                        .bind(f.outcome.as_str())
+                        .bind(f.remaining)
+                        .bind(f.share_ppm)
+                        .bind(us(f.created_at))
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            fn list_faults(&mut self) -> BoxFut<'_, OpResult<Vec<Fault>>> {
+                Box::pin(async move {
+                    let q = format!("SELECT {FAULT_COLS} FROM faults ORDER BY created_at, id");
+                    let r = sqlx::query_as::<_, FaultRow>(&q).fetch_all(&mut *self).await?;
+                    collect(r)
+                })
+            }
+
+            fn set_fault_remaining<'a>(&'a mut self, id: &'a str, remaining: i64) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    if remaining == 0 {
+                        sqlx::query("DELETE FROM faults WHERE id = $1").bind(id).execute(&mut *self).await?;
+                    } else {
+                        sqlx::query("UPDATE faults SET remaining = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(remaining)
+                            .execute(&mut *self)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            }
+
+            fn delete_fault<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+                Box::pin(async move {
+                    let r = sqlx::query("DELETE FROM faults WHERE id = $1").bind(id).execute(&mut *self).await?;
+                    Ok(r.rows_affected() > 0)
+                })
+            }
+
+            fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    for table in [
+                        "circuits", "circuit_tags", "circuit_events", "orders", "ledger", "idempotency", "timers",
+                        "faults",
+                    ] {
+                        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *self).await?;
+                    }
+                    sqlx::query("DELETE FROM accounts WHERE id <> $1").bind(account_id).execute(&mut *self).await?;
+                    sqlx::query("DELETE FROM access_keys WHERE account_id <> $1 OR security_token IS NOT NULL")
+                        .bind(account_id)
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            fn all_timers(&mut self) -> BoxFut<'_, OpResult<Vec<Timer>>> {
+                Box::pin(async move {
+                    let q = format!("SELECT {TIMER_COLS} FROM timers ORDER BY due_at, id");
+                    let r = sqlx::query_as::<_, TimerRow>(&q).fetch_all(&mut *self).await?;
+                    collect(r)
+                })
+            }
+
+            fn set_timer_due<'a>(&'a mut self, id: &'a str, due_at: Time) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    sqlx::query("UPDATE timers SET due_at = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(us(due_at))
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(())
                 })
             }
 

@@ -88,6 +88,8 @@ fn account(id: &str, name: &str) -> Account {
         bypass_sp: false,
         ledger_seq: 0,
         created_at: T0,
+        provisioning_mode: None,
+        overdue_since: None,
     }
 }
 
@@ -121,6 +123,9 @@ fn circuit(id: &str, account: &str, created: Time) -> Circuit {
         auto_renew_duration: 1,
         deleted_at: None,
         tags: vec![("env".into(), "prod".into()), ("team".into(), "".into())],
+        loa: None,
+        provisioning_mode: None,
+        metered_until: None,
     }
 }
 
@@ -375,6 +380,7 @@ async fn orders_round_trip(s: DynStore) {
         created_at: T0,
         paid_at: None,
         cancelled_at: None,
+        related_order_id: None,
     };
     let o = Arc::new(o);
     let o2 = o.clone();

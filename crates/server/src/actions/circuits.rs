@@ -36,7 +36,7 @@ struct Created {
 
 /// Checks every field of the request that needs no stored state, in the
 /// order the documentation lists them, and builds the new circuit.
-fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Circuit, ApiError> {
+pub(super) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Circuit, ApiError> {
     let ap_id = p.required("AccessPointId")?;
     let op = p.required("LineOperator")?;
     let ap = catalog()
@@ -124,6 +124,9 @@ fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Circuit, ApiEr
         auto_renew_duration: 1,
         deleted_at: None,
         tags,
+        loa: None,
+        provisioning_mode: None,
+        metered_until: None,
     })
 }
 
@@ -194,21 +197,12 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 now,
             )
             .await?;
-            simulator::schedule(
-                tx,
-                ids,
-                &c,
-                KIND_PROVIDER,
-                now,
-                st.config.provisioning_delay(),
-                now,
-            )
-            .await?;
+            simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
             Ok(Created { id: c.id.clone() })
         })
     })
     .await?;
-    ctx.state.timers_changed.notify_one();
+    simulator::after_write(&ctx.state).await;
     Ok(Reply::standard(
         ctx,
         vec![("PhysicalConnectionId", Value::String(created.id))],

@@ -3,9 +3,12 @@
 
 pub mod catalog;
 pub mod circuits;
+pub mod lifecycle;
+pub mod loa;
 pub mod occupancy;
 pub mod params;
 pub mod render;
+pub mod setup_order;
 
 use crate::errors::from_op;
 use crate::state::AppState;
@@ -78,8 +81,19 @@ actions! {
     DescribePhysicalConnections => Vpc,
     ConfirmPhysicalConnection => Vpc,
     CreatePhysicalConnectionOccupancyOrder => Vpc,
-    DescribeRegions => Vpc,
+        DescribeRegions => Vpc,
     DescribeAccessPoints => Vpc,
+    ModifyPhysicalConnectionAttribute => Vpc,
+    EnablePhysicalConnection => Vpc,
+    CancelPhysicalConnection => Vpc,
+    TerminatePhysicalConnection => Vpc,
+    DeletePhysicalConnection => Vpc,
+    RecoverPhysicalConnection => Vpc,
+    CreatePhysicalConnectionSetupOrder => Vpc,
+    ApplyPhysicalConnectionLOA => Vpc,
+    SecondApplyPhysicalConnectionLOA => Vpc,
+    DescribePhysicalConnectionLOA => Vpc,
+    CompletePhysicalConnectionLOA => Vpc,
 }
 
 impl Action {
@@ -140,6 +154,17 @@ pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
         Action::CreatePhysicalConnectionOccupancyOrder => occupancy::create(&ctx, &params).await,
         Action::DescribeRegions => catalog::describe_regions(&ctx, &params).await,
         Action::DescribeAccessPoints => catalog::describe_access_points(&ctx, &params).await,
+        Action::ModifyPhysicalConnectionAttribute => lifecycle::modify(&ctx, &params).await,
+        Action::EnablePhysicalConnection => lifecycle::enable(&ctx, &params).await,
+        Action::CancelPhysicalConnection => lifecycle::cancel(&ctx, &params).await,
+        Action::TerminatePhysicalConnection => lifecycle::terminate(&ctx, &params).await,
+        Action::DeletePhysicalConnection => lifecycle::delete(&ctx, &params).await,
+        Action::RecoverPhysicalConnection => lifecycle::recover(&ctx, &params).await,
+        Action::CreatePhysicalConnectionSetupOrder => setup_order::create(&ctx, &params).await,
+        Action::ApplyPhysicalConnectionLOA => loa::apply(&ctx, &params).await,
+        Action::SecondApplyPhysicalConnectionLOA => loa::second_apply(&ctx, &params).await,
+        Action::DescribePhysicalConnectionLOA => loa::describe(&ctx, &params).await,
+        Action::CompletePhysicalConnectionLOA => loa::complete(&ctx, &params).await,
     }
 }
 

@@ -95,6 +95,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 created_at: now,
                 paid_at: None,
                 cancelled_at: None,
+                related_order_id: None,
             };
             let paid =
                 billing::settle_new_order(tx, &st, &mut account, &mut order, terms.auto_pay, now)
@@ -109,7 +110,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         })
     })
     .await?;
-    ctx.state.timers_changed.notify_one();
+    crate::simulator::after_write(&ctx.state).await;
     Ok(reply(ctx, &placed.order_id))
 }
 

@@ -1,0 +1,105 @@
+//! CreatePhysicalConnectionSetupOrder (D5, `api.md` §6.2): a new circuit in
+//! `Initial` together with its one-time installation-fee order, paid per
+//! `AutoPay` like the occupancy order (D4). The answer is flat.
+
+use super::circuits::{check_new_circuit, new_circuit};
+use super::params::Params;
+use super::{client_token, idempotent_write, require_region, CallCtx, Reply};
+use crate::billing;
+use crate::simulator::{self, KIND_PROVIDER};
+use physconn_domain::{
+    ApiProfile, DomainError, InstanceChargeType, Order, OrderKind, PaymentStatus, PricingCycle,
+    Status,
+};
+use physconn_wire::ApiError;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Serialize, Deserialize)]
+struct Placed {
+    #[serde(rename = "OrderId")]
+    order_id: String,
+    #[serde(rename = "PhysicalConnectionId")]
+    circuit_id: String,
+}
+
+pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
+    for name in ["RegionId", "AccessPointId", "LineOperator"] {
+        p.required(name)?;
+    }
+    let region = require_region(p, DomainError::RegionNotFound)?;
+    let token = client_token(p)?;
+    let auto_pay = p
+        .bool("AutoPay")?
+        .unwrap_or(ctx.state.config.api_profile == ApiProfile::Seed);
+    let circuit = Arc::new(new_circuit(ctx, p, region)?);
+    let price = ctx
+        .state
+        .config
+        .prices
+        .get(circuit.port_type)
+        .map(|p| p.setup)
+        .ok_or_else(|| crate::errors::from_domain(&DomainError::PriceNotFound))?;
+    let st = ctx.state.clone();
+    let now = ctx.now;
+    let placed: Placed = idempotent_write(ctx, token, move |tx| {
+        let (c, st) = (circuit.clone(), st.clone());
+        Box::pin(async move {
+            check_new_circuit(tx, &c, st.config.max_pending_circuits).await?;
+            let mut account = tx
+                .get_account(&c.account_id)
+                .await?
+                .ok_or(DomainError::AccountNotFound)?;
+            let mut order = Order {
+                id: st.ids.order_id(),
+                account_id: c.account_id.clone(),
+                circuit_id: c.id.clone(),
+                region_id: c.region_id.clone(),
+                kind: OrderKind::Setup,
+                status: PaymentStatus::Unpaid,
+                abnormal_reason: None,
+                charge_type: InstanceChargeType::PrePaid,
+                period: 1,
+                pricing_cycle: PricingCycle::Month,
+                auto_renew: false,
+                auto_renew_duration: 0,
+                port_type: c.port_type,
+                amount: price,
+                currency: "CNY".into(),
+                created_at: now,
+                paid_at: None,
+                cancelled_at: None,
+                related_order_id: None,
+            };
+            billing::settle_new_order(tx, &st, &mut account, &mut order, auto_pay, now).await?;
+            tx.insert_circuit(&c).await?;
+            tx.insert_order(&order).await?;
+            let ids = st.ids.as_ref();
+            simulator::record(
+                tx,
+                ids,
+                &c.id,
+                None,
+                Status::Initial,
+                "CreatePhysicalConnectionSetupOrder",
+                now,
+            )
+            .await?;
+            simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
+            Ok(Placed {
+                order_id: order.id,
+                circuit_id: c.id.clone(),
+            })
+        })
+    })
+    .await?;
+    simulator::after_write(&ctx.state).await;
+    Ok(Reply::standard(
+        ctx,
+        vec![
+            ("OrderId", json!(placed.order_id)),
+            ("PhysicalConnectionId", json!(placed.circuit_id)),
+        ],
+    ))
+}

@@ -1,0 +1,428 @@
+//! Circuits, forced provider transitions, orders.
+
+use super::accounts::load_account;
+use super::{read, write, AResult, AdminError};
+use crate::actions::render;
+use crate::simulator::{self, KIND_PROVIDER};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use physconn_domain::*;
+use physconn_wire::timefmt::format_timestamp;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub(crate) async fn get_circuit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AResult<Json<Value>> {
+    let id = Arc::new(id);
+    let (c, events, timers) = read(&state, move |tx| {
+        let id = id.clone();
+        Box::pin(async move {
+            let c = tx.get_circuit(&id).await?;
+            let ev = tx.list_events(&id).await?;
+            let tm = tx.list_timers(&id).await?;
+            Ok((c, ev, tm))
+        })
+    })
+    .await?;
+    let c = c.ok_or_else(|| AdminError::not_found("physical connection"))?;
+    let mut v = render::circuit(&c);
+    if let Value::Object(m) = &mut v {
+        m.insert("AccountId".into(), json!(c.account_id));
+        m.insert("RegionId".into(), json!(c.region_id));
+        m.insert("Deleted".into(), json!(c.deleted_at.is_some()));
+        m.insert("PendingOrderId".into(), json!(c.pending_order_id));
+        m.insert(
+            "Timeline".into(),
+            json!(events
+                .iter()
+                .map(|e| json!({"Time": format_timestamp(e.at), "From": e.from_status.map(|s| s.as_str()),
+                                "To": e.to_status.as_str(), "Cause": e.cause}))
+                .collect::<Vec<_>>()),
+        );
+        m.insert(
+            "Timers".into(),
+            json!(timers
+                .iter()
+                .map(|t| json!({"Kind": t.kind, "Due": format_timestamp(t.due_at), "Expect": t.expect_status.as_str()}))
+                .collect::<Vec<_>>()),
+        );
+    }
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StatusBody {
+    status: String,
+}
+
+/// Moves a circuit along the provider's transitions only: a chain of
+/// automatic steps (`Initial` → `Allocated` passes `Approved` and
+/// `Allocating`), a failure branch (`Rejected`, `Allocation Failed`), or the
+/// activation of a paid circuit. Anything else is 409 with the reason.
+pub(crate) async fn force_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<StatusBody>,
+) -> AResult<Json<Value>> {
+    let target = Status::parse(&body.status)
+        .ok_or_else(|| AdminError::bad(format!("unknown status {:?}", body.status)))?;
+    let st = state.clone();
+    let id = Arc::new(id);
+    let outcome = write(&state, move |tx| {
+        let (st, id) = (st.clone(), id.clone());
+        Box::pin(async move {
+            let Some(mut c) = tx.get_circuit(&id).await? else {
+                return Ok(Err(AdminError::not_found("physical connection")));
+            };
+            if c.deleted_at.is_some() {
+                return Ok(Err(AdminError::not_found("physical connection")));
+            }
+            let now = st.clock.now();
+            let ids = st.ids.as_ref();
+            let start = c.status;
+            // The chain of automatic steps, if `target` lies on it.
+            let mut path = Vec::new();
+            let mut s = start;
+            while let Some(n) = s.provider_next() {
+                path.push(n);
+                if n == target {
+                    break;
+                }
+                s = n;
+            }
+            if path.last() == Some(&target) {
+                for _ in &path {
+                    let from = c.status;
+                    simulator::provider_step(&mut c, ids);
+                    simulator::record(tx, ids, &c.id, Some(from), c.status, "admin", now).await?;
+                }
+            } else if start.provider_may_move_to(target) && target == Status::Enabled {
+                if !simulator::activate_if_paid(tx, &mut c, now).await? {
+                    return Ok(Err(AdminError::conflict(
+                        "Confirmed → Enabled needs a paid occupancy order",
+                    )));
+                }
+                simulator::record(tx, ids, &c.id, Some(start), c.status, "admin", now).await?;
+            } else if start.provider_may_move_to(target) {
+                c.status = target;
+                simulator::record(tx, ids, &c.id, Some(start), target, "admin", now).await?;
+            } else {
+                return Ok(Err(AdminError::conflict(format!(
+                    "the provider cannot move a circuit from {start} to {target}"
+                ))));
+            }
+            tx.delete_timers_for(&c.id).await?;
+            tx.update_circuit(&c).await?;
+            if c.status.provider_next().is_some() {
+                simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
+            }
+            Ok(Ok(c))
+        })
+    })
+    .await??;
+    state.timers_changed.notify_one();
+    Ok(Json(render::circuit(&outcome)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OrdersQuery {
+    account: Option<String>,
+}
+
+pub fn order_json(o: &Order) -> Value {
+    json!({
+        "OrderId": o.id,
+        "AccountId": o.account_id,
+        "PhysicalConnectionId": o.circuit_id,
+        "RegionId": o.region_id,
+        "Kind": o.kind.as_str(),
+        "Status": o.status.as_str(),
+        "Abnormal": o.is_abnormal(),
+        "AbnormalReason": o.abnormal_reason,
+        "InstanceChargeType": o.charge_type.as_str(),
+        "Period": o.period,
+        "PricingCycle": o.pricing_cycle.as_str(),
+        "AutoRenew": o.auto_renew,
+        "AutoRenewDuration": o.auto_renew_duration,
+        "Amount": o.amount.to_string(),
+        "Currency": o.currency,
+        "CreateTime": format_timestamp(o.created_at),
+        "PaymentTime": o.paid_at.map(format_timestamp),
+        "CancelTime": o.cancelled_at.map(format_timestamp),
+    })
+}
+
+pub(crate) async fn list_orders(
+    State(state): State<AppState>,
+    Query(q): Query<OrdersQuery>,
+) -> AResult<Json<Value>> {
+    let account = match q.account {
+        Some(a) => Some(load_account(&state, a).await?.id),
+        None => None,
+    };
+    let account = Arc::new(account);
+    let orders = read(&state, move |tx| {
+        let account = account.clone();
+        Box::pin(async move { tx.list_orders(account.as_deref()).await })
+    })
+    .await?;
+    Ok(Json(
+        json!({"Orders": orders.iter().map(order_json).collect::<Vec<_>>()}),
+    ))
+}
+
+/// Performs the circuit's next pending provider step now (faults apply), as
+/// if its delay had passed: the manual-mode way to move a circuit.
+pub(crate) async fn advance_circuit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AResult<Json<Value>> {
+    let st = state.clone();
+    let id = Arc::new(id);
+    let c = write(&state, move |tx| {
+        let (st, id) = (st.clone(), id.clone());
+        Box::pin(async move {
+            let Some(c) = tx
+                .get_circuit(&id)
+                .await?
+                .filter(|c| c.deleted_at.is_none())
+            else {
+                return Ok(Err(AdminError::not_found("physical connection")));
+            };
+            let Some(timer) = tx.list_timers(&c.id).await?.into_iter().next() else {
+                return Ok(Err(AdminError::conflict(format!(
+                    "{} ({}) has no pending provider step",
+                    c.id, c.status
+                ))));
+            };
+            tx.delete_timer(&timer.id).await?;
+            let now = st.clock.now();
+            simulator::perform(tx, &st, &timer, now, "admin").await?;
+            Ok(tx
+                .get_circuit(&c.id)
+                .await?
+                .ok_or_else(|| AdminError::not_found("physical connection")))
+        })
+    })
+    .await??;
+    state.timers_changed.notify_one();
+    Ok(Json(render::circuit(&c)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ModeBody {
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    delay: Option<f64>,
+}
+
+/// Per-circuit provisioning mode (`null` follows the account / global mode).
+pub(crate) async fn set_circuit_mode(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<ModeBody>,
+) -> AResult<Json<Value>> {
+    let mode = super::accounts::parse_mode(&body.mode)?;
+    let st = state.clone();
+    let id = Arc::new(id);
+    let c = write(&state, move |tx| {
+        let (st, id) = (st.clone(), id.clone());
+        Box::pin(async move {
+            let Some(mut c) = tx
+                .get_circuit(&id)
+                .await?
+                .filter(|c| c.deleted_at.is_none())
+            else {
+                return Ok(None);
+            };
+            c.provisioning_mode = mode;
+            tx.update_circuit(&c).await?;
+            simulator::redate(tx, &st, &c, st.clock.now()).await?;
+            Ok(Some(c))
+        })
+    })
+    .await?
+    .ok_or_else(|| AdminError::not_found("physical connection"))?;
+    state.timers_changed.notify_one();
+    Ok(Json(
+        json!({"PhysicalConnectionId": c.id, "ProvisioningMode": mode.map(|m| m.as_str())}),
+    ))
+}
+
+pub(crate) async fn provisioning_json(state: &AppState) -> AResult<Value> {
+    let st = state.clone();
+    let (mode, delay) = read(state, move |tx| {
+        let st = st.clone();
+        Box::pin(async move { simulator::global_settings(tx, &st).await })
+    })
+    .await?;
+    Ok(json!({"mode": mode.as_str(), "delay": delay.as_seconds_f64()}))
+}
+
+pub(crate) async fn get_provisioning(State(state): State<AppState>) -> AResult<Json<Value>> {
+    Ok(Json(provisioning_json(&state).await?))
+}
+
+/// The global mode and step delay (stored, so every server and a restart see
+/// them); pending steps are re-dated.
+pub(crate) async fn set_provisioning(
+    State(state): State<AppState>,
+    Json(body): Json<ModeBody>,
+) -> AResult<Json<Value>> {
+    let mode = super::accounts::parse_mode(&body.mode)?;
+    if let Some(d) = body.delay {
+        if !(d.is_finite() && (0.0..=86_400.0).contains(&d)) {
+            return Err(AdminError::bad("delay must be 0-86400 seconds"));
+        }
+    }
+    let st = state.clone();
+    let delay = body.delay;
+    write(&state, move |tx| {
+        let st = st.clone();
+        Box::pin(async move {
+            if let Some(m) = mode {
+                tx.set_meta(simulator::META_MODE, m.as_str()).await?;
+            }
+            if let Some(d) = delay {
+                tx.set_meta(simulator::META_DELAY, &d.to_string()).await?;
+            }
+            let now = st.clock.now();
+            let mut seen = std::collections::HashSet::new();
+            for t in tx.all_timers().await? {
+                if seen.insert(t.circuit_id.clone()) {
+                    if let Some(c) = tx.get_circuit(&t.circuit_id).await? {
+                        simulator::redate(tx, &st, &c, now).await?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    state.timers_changed.notify_one();
+    Ok(Json(provisioning_json(&state).await?))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FaultBody {
+    /// `circuit`, `account` or `global`.
+    scope: String,
+    /// Circuit id or AccountId (`default` allowed); empty for `global`.
+    #[serde(default)]
+    target: String,
+    /// `Rejected` or `Allocation Failed`.
+    outcome: String,
+    /// How many circuits (account scope) or steps it applies to; default 1
+    /// (global: unlimited unless given).
+    #[serde(default)]
+    count: Option<i64>,
+    /// For `global`: the share of steps, 0-1.
+    #[serde(default)]
+    share: Option<f64>,
+}
+
+fn fault_json(f: &physconn_store::Fault) -> Value {
+    json!({"FaultId": f.id, "Scope": f.scope, "Target": f.target, "Outcome": f.outcome.as_str(),
+           "Remaining": f.remaining, "Share": f.share_ppm as f64 / 1e6, "CreateTime": format_timestamp(f.created_at)})
+}
+
+/// Makes the next matching provider step fail (D8).
+pub(crate) async fn add_fault(
+    State(state): State<AppState>,
+    Json(body): Json<FaultBody>,
+) -> AResult<impl IntoResponse> {
+    let outcome = match Status::parse(&body.outcome) {
+        Some(s @ (Status::Rejected | Status::AllocationFailed)) => s,
+        _ => {
+            return Err(AdminError::bad(
+                "outcome must be Rejected or Allocation Failed",
+            ))
+        }
+    };
+    let (target, remaining, share_ppm) = match body.scope.as_str() {
+        "circuit" => (body.target.clone(), body.count.unwrap_or(1), 0),
+        "account" => (
+            load_account(&state, body.target.clone()).await?.id,
+            body.count.unwrap_or(1),
+            0,
+        ),
+        "global" => {
+            let share = body.share.unwrap_or(1.0);
+            if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+                return Err(AdminError::bad("share must be between 0 and 1"));
+            }
+            (
+                String::new(),
+                body.count.unwrap_or(-1),
+                (share * 1e6).round() as i64,
+            )
+        }
+        _ => return Err(AdminError::bad("scope must be circuit, account or global")),
+    };
+    if remaining == 0 {
+        return Err(AdminError::bad("count must not be 0"));
+    }
+    if body.scope == "circuit" {
+        let cid = Arc::new(target.clone());
+        let exists = read(&state, move |tx| {
+            let cid = cid.clone();
+            Box::pin(async move {
+                Ok(tx
+                    .get_circuit(&cid)
+                    .await?
+                    .is_some_and(|c| c.deleted_at.is_none()))
+            })
+        })
+        .await?;
+        if !exists {
+            return Err(AdminError::not_found("physical connection"));
+        }
+    }
+    let fault = physconn_store::Fault {
+        id: state.ids.internal_id(),
+        scope: body.scope.clone(),
+        target,
+        outcome,
+        remaining,
+        share_ppm,
+        created_at: state.now(),
+    };
+    let f = Arc::new(fault.clone());
+    write(&state, move |tx| {
+        let f = f.clone();
+        Box::pin(async move { tx.insert_fault(&f).await })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(fault_json(&fault))))
+}
+
+pub(crate) async fn list_faults(State(state): State<AppState>) -> AResult<Json<Value>> {
+    let faults = read(&state, |tx| tx.list_faults()).await?;
+    Ok(Json(
+        json!({"Faults": faults.iter().map(fault_json).collect::<Vec<_>>()}),
+    ))
+}
+
+pub(crate) async fn delete_fault(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AResult<StatusCode> {
+    let fid = Arc::new(id);
+    let gone = write(&state, move |tx| {
+        let fid = fid.clone();
+        Box::pin(async move { tx.delete_fault(&fid).await })
+    })
+    .await?;
+    if gone {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AdminError::not_found("fault"))
+    }
+}

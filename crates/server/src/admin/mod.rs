@@ -1,0 +1,196 @@
+//! The admin API (JSON over the admin listener, bearer-token protected):
+//! accounts, keys, balances, forced provider transitions, orders, the clock.
+//! It is the contract tests and scripts drive physconn with.
+
+mod accounts;
+mod circuits;
+mod clock;
+mod openapi;
+mod reset;
+
+pub use accounts::create_account_in;
+pub use circuits::order_json;
+
+use crate::errors::from_op;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use physconn_domain::{Account, Fen};
+use physconn_store::{OpError, OpResult, TxOps};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// An admin error: HTTP status plus `{"Code", "Message"}`.
+pub struct AdminError(pub StatusCode, pub String, pub String);
+
+impl AdminError {
+    fn new(status: StatusCode, code: &str, msg: impl Into<String>) -> Self {
+        Self(status, code.to_string(), msg.into())
+    }
+    fn bad(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "InvalidParameter", msg)
+    }
+    fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{what} not found"),
+        )
+    }
+    fn conflict(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", msg)
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"Code": self.1, "Message": self.2}))).into_response()
+    }
+}
+
+impl From<OpError> for AdminError {
+    fn from(e: OpError) -> Self {
+        let api = from_op(e);
+        let status = StatusCode::from_u16(api.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self(status, api.code, api.message)
+    }
+}
+
+type AResult<T> = Result<T, AdminError>;
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(token_hash);
+    match given {
+        Some(h) if physconn_wire::sign::signatures_equal(&h, &state.admin_token_sha256) => {
+            next.run(req).await
+        }
+        _ => AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "missing or wrong admin bearer token",
+        )
+        .into_response(),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route(
+            "/admin/accounts",
+            post(accounts::create_account).get(accounts::list_accounts),
+        )
+        .route(
+            "/admin/accounts/{id}",
+            get(accounts::get_account).put(accounts::update_account),
+        )
+        .route("/admin/accounts/{id}/balance", put(accounts::set_balance))
+        .route("/admin/accounts/{id}/sts", post(accounts::issue_sts))
+        .route(
+            "/admin/accounts/{id}/keys",
+            post(accounts::create_key).get(accounts::list_keys),
+        )
+        .route("/admin/accounts/{id}/ledger", get(accounts::get_ledger))
+        .route("/admin/keys/{id}", put(accounts::set_key_status))
+        .route(
+            "/admin/physical-connections/{id}",
+            get(circuits::get_circuit),
+        )
+        .route(
+            "/admin/physical-connections/{id}/status",
+            post(circuits::force_status),
+        )
+        .route(
+            "/admin/physical-connections/{id}/advance",
+            post(circuits::advance_circuit),
+        )
+        .route(
+            "/admin/physical-connections/{id}/provisioning",
+            put(circuits::set_circuit_mode),
+        )
+        .route(
+            "/admin/provisioning",
+            get(circuits::get_provisioning).put(circuits::set_provisioning),
+        )
+        .route(
+            "/admin/faults",
+            post(circuits::add_fault).get(circuits::list_faults),
+        )
+        .route("/admin/faults/{id}", delete(circuits::delete_fault))
+        .route("/admin/orders", get(circuits::list_orders))
+        .route("/admin/clock", get(clock::get_clock))
+        .route("/admin/clock/advance", post(clock::advance_clock))
+        .route("/admin/clock/set", post(clock::set_clock))
+        .route("/admin/reset", post(reset::reset))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_token,
+        ));
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/admin/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
+        .merge(protected)
+        .with_state(state)
+}
+
+pub(crate) async fn write<R, F>(state: &AppState, f: F) -> AResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> physconn_store::BoxFut<'t, OpResult<R>>
+        + Send
+        + Sync
+        + 'static,
+{
+    Ok(physconn_store::write(&*state.store, f).await?)
+}
+
+pub(crate) async fn read<R, F>(state: &AppState, f: F) -> AResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> physconn_store::BoxFut<'t, OpResult<R>>
+        + Send
+        + Sync
+        + 'static,
+{
+    Ok(physconn_store::read(&*state.store, f).await?)
+}
+
+/// `default` names the default account; anything else is an AccountId.
+pub async fn find_account(tx: &mut dyn TxOps, id: &str) -> OpResult<Option<Account>> {
+    if id == crate::bootstrap::DEFAULT_ACCOUNT {
+        tx.get_account_by_name(id).await
+    } else {
+        tx.get_account(id).await
+    }
+}
+
+pub(crate) fn account_json(a: &Account) -> Value {
+    json!({
+        "AccountId": a.id,
+        "Name": a.name,
+        "Balance": a.balance.to_string(),
+        "CreditLimit": a.credit_limit.to_string(),
+        "AvailableAmount": a.available().to_string(),
+        "BypassSp": a.bypass_sp,
+    })
+}
+
+pub(crate) fn money(field: &str, v: &str) -> AResult<Fen> {
+    Fen::parse(v)
+        .map_err(|_| AdminError::bad(format!("{field} must be a decimal amount like \"100.00\"")))
+}

@@ -1,0 +1,108 @@
+//! The OpenAPI 3.1 description of the admin API, served at
+//! `/admin/openapi.json`. A test checks that it lists every route.
+
+use serde_json::{json, Value};
+
+fn obj(props: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": props, "required": required})
+}
+
+fn money() -> Value {
+    json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,2})?$", "example": "100.00"})
+}
+
+fn op(summary: &str, body: Option<Value>, ok: &str) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "responses": {
+            ok: {"description": "success", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"$ref": "#/components/responses/Error"},
+            "401": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+            "409": {"$ref": "#/components/responses/Error"}
+        }
+    });
+    if let Some(b) = body {
+        o["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": b}}});
+    }
+    o
+}
+
+fn id_param(name: &str, what: &str) -> Value {
+    json!([{"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "string"}}])
+}
+
+pub fn document() -> Value {
+    let account = id_param("id", "AccountId, or `default`");
+    let circuit = id_param("id", "PhysicalConnectionId");
+    let mode = json!({"type": ["string", "null"], "enum": ["auto", "manual", null]});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "physconn admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Accounts, keys, money, the simulated provider, faults and the clock of a physconn server."
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Error": {"description": "error", "content": {"application/json": {"schema":
+                obj(json!({"Code": {"type": "string"}, "Message": {"type": "string"}}), &["Code", "Message"])}}}}
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/health": {"get": {"summary": "Liveness (no token)", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/admin/openapi.json": {"get": {"summary": "This document (no token)", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/admin/accounts": {
+                "post": op("Create an account and its first access key",
+                    Some(obj(json!({"name": {"type": "string"}, "balance": money(), "credit_limit": money()}), &["name"])), "201"),
+                "get": op("List accounts", None, "200")
+            },
+            "/admin/accounts/{id}": {
+                "parameters": account,
+                "get": op("An account's money and settings", None, "200"),
+                "put": op("Change credit line, direct-enable permission or provisioning mode",
+                    Some(obj(json!({"credit_limit": money(), "bypass_sp": {"type": "boolean"}, "provisioning_mode": mode}), &[])), "200")
+            },
+            "/admin/accounts/{id}/balance": {"parameters": account, "put": op("Set the balance (recorded as a ledger adjustment)",
+                Some(obj(json!({"balance": money()}), &["balance"])), "200")},
+            "/admin/accounts/{id}/sts": {"parameters": account, "post": op("Issue temporary credentials",
+                Some(obj(json!({"seconds": {"type": "integer", "minimum": 1, "maximum": 43200}}), &[])), "200")},
+            "/admin/accounts/{id}/keys": {"parameters": account,
+                "post": op("Create another permanent access key", None, "201"),
+                "get": op("List the account's keys (no secrets)", None, "200")},
+            "/admin/accounts/{id}/ledger": {"parameters": account, "get": op("The account's ledger, newest first", None, "200")},
+            "/admin/keys/{id}": {"parameters": id_param("id", "AccessKeyId"), "put": op("Enable or disable a key",
+                Some(obj(json!({"status": {"enum": ["Active", "Inactive"]}}), &["status"])), "200")},
+            "/admin/physical-connections/{id}": {"parameters": circuit, "get": op("A circuit with its timeline and pending steps", None, "200")},
+            "/admin/physical-connections/{id}/status": {"parameters": circuit, "post": op(
+                "Force a provider transition (chains of automatic steps, Rejected, Allocation Failed, activation of a paid circuit, Terminated)",
+                Some(obj(json!({"status": {"type": "string"}}), &["status"])), "200")},
+            "/admin/physical-connections/{id}/advance": {"parameters": circuit, "post": op("Perform the next pending provider step now", None, "200")},
+            "/admin/physical-connections/{id}/provisioning": {"parameters": circuit, "put": op("Per-circuit provisioning mode",
+                Some(obj(json!({"mode": mode}), &[])), "200")},
+            "/admin/provisioning": {
+                "get": op("Global provisioning mode and step delay", None, "200"),
+                "put": op("Set the global provisioning mode and/or step delay (seconds)",
+                    Some(obj(json!({"mode": mode, "delay": {"type": "number", "minimum": 0}}), &[])), "200")
+            },
+            "/admin/faults": {
+                "post": op("Make the next matching provider step fail",
+                    Some(obj(json!({"scope": {"enum": ["circuit", "account", "global"]}, "target": {"type": "string"},
+                        "outcome": {"enum": ["Rejected", "Allocation Failed"]}, "count": {"type": "integer"},
+                        "share": {"type": "number", "minimum": 0, "maximum": 1}}), &["scope", "outcome"])), "201"),
+                "get": op("List pending faults", None, "200")
+            },
+            "/admin/faults/{id}": {"parameters": id_param("id", "FaultId"), "delete": op("Remove a fault", None, "204")},
+            "/admin/orders": {"get": {"summary": "Orders, optionally of one account",
+                "parameters": [{"name": "account", "in": "query", "required": false, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}},
+            "/admin/clock": {"get": op("The current time and clock mode", None, "200")},
+            "/admin/clock/advance": {"post": op("Manual clock: move forward, firing due steps in order",
+                Some(obj(json!({"seconds": {"type": "number", "minimum": 0}}), &["seconds"])), "200")},
+            "/admin/clock/set": {"post": op("Manual clock: jump to an instant",
+                Some(obj(json!({"now": {"type": "string", "format": "date-time"}}), &["now"])), "200")},
+            "/admin/reset": {"post": op("Empty all state but the default account and its configured key", None, "200")}
+        }
+    })
+}

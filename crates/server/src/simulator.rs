@@ -175,7 +175,7 @@ pub async fn take_fault(
         let applies = match f.scope.as_str() {
             "circuit" => f.target == c.id,
             "account" => f.target == c.account_id && f.remaining != 0,
-            "global" => state.ids.below(1_000_000) < u64::try_from(f.share_ppm).unwrap_or(0),
+                        "global" => share_picks(&f.id, &c.id) < u64::try_from(f.share_ppm).unwrap_or(0),
             _ => false,
         };
         if applies {
@@ -186,6 +186,17 @@ pub async fn take_fault(
         }
     }
     Ok(None)
+}
+
+/// A global fault picks a fixed share of *circuits* (not of steps): each
+/// circuit's draw is a hash of the fault and the circuit, in 0..1,000,000, so
+/// its review and allocation steps agree.
+fn share_picks(fault_id: &str, circuit_id: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("{fault_id}/{circuit_id}").as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_le_bytes(b) % 1_000_000
 }
 
 /// Activates a `Confirmed` circuit whose pending occupancy order is paid.
@@ -224,7 +235,9 @@ pub async fn perform(
     let Some(mut c) = tx.get_circuit(&timer.circuit_id).await? else {
         return Ok(false);
     };
-    if c.deleted_at.is_some() || c.status != timer.expect_status {
+        // An LOA review runs beside the circuit's own progress; every other step
+    // belongs to the state it was scheduled in.
+    if c.deleted_at.is_some() || (timer.kind != KIND_LOA && c.status != timer.expect_status) {
         return Ok(false);
     }
     let ids = state.ids.as_ref();

@@ -267,3 +267,76 @@ impl TestServer {
         }
     }
 }
+
+impl TestServer {
+    pub async fn default_account_id(&self) -> String {
+        let (_, acct) = self.admin("GET", "/admin/accounts/default", None).await;
+        acct["AccountId"].as_str().expect("account").to_string()
+    }
+
+    /// Puts a circuit of the default account straight into `status` (no
+    /// timers, no orders): the starting point of state-machine tests.
+    pub async fn circuit_in(&self, status: physconn_domain::Status) -> String {
+        use physconn_domain::*;
+        let account = self.default_account_id().await;
+        let state = self.r().state.clone();
+        let id = state.ids.circuit_id("cn-hangzhou");
+        let now = state.clock.now();
+        let c = std::sync::Arc::new(Circuit {
+            id: id.clone(),
+            account_id: account,
+            region_id: "cn-hangzhou".into(),
+            access_point_id: "ap-cn-hangzhou-yh-B".into(),
+            status,
+            business_status: BusinessStatus::Normal,
+            loa_status: None,
+            name: "matrix".into(),
+            description: String::new(),
+            line_operator: LineOperator::CT,
+            port_type: PortType::Base1000LX,
+            bandwidth: 100,
+            port_number: "1/1/1".into(),
+            circuit_code: String::new(),
+            peer_location: String::new(),
+            ad_location: String::new(),
+            ad_detail_location: String::new(),
+            redundant_id: String::new(),
+            resource_group_id: "rg-acfmmatrix".into(),
+            created_at: now,
+            enabled_at: (status == Status::Enabled).then_some(now),
+            end_at: None,
+            charge_type: None,
+            pending_order_id: None,
+            auto_renew: false,
+            auto_renew_duration: 1,
+            deleted_at: None,
+            tags: Vec::new(),
+            loa: None,
+            provisioning_mode: None,
+            metered_until: None,
+        });
+        physconn_store::write(&*state.store, move |tx| {
+            let c = c.clone();
+            Box::pin(async move { tx.insert_circuit(&c).await })
+        })
+        .await
+        .expect("insert");
+        id
+    }
+
+    /// The circuit as the admin API shows it (also when deleted).
+    pub async fn admin_circuit(&self, id: &str) -> Value {
+        let (s, v) = self.admin("GET", &format!("/admin/physical-connections/{id}"), None).await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+}
+
+impl TestServer {
+    /// Every circuit DescribePhysicalConnections lists in cn-hangzhou.
+    pub async fn describe_all(&self) -> Vec<Value> {
+        let r = self.call("DescribePhysicalConnections", &[("RegionId", "cn-hangzhou"), ("PageSize", "50")]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["PhysicalConnectionSet"]["PhysicalConnectionType"].as_array().cloned().unwrap_or_default()
+    }
+}

@@ -1,0 +1,180 @@
+//! The Terraform provider's own flow (`anchors.md` §4), replayed with its
+//! wire form (V1, every parameter in a form body), its parameters, its
+//! polling rhythm (first poll after 1 s, then every 3 s; 5 s delay before
+//! status waits) and its `ClientToken` reuse on retries, against a server
+//! with default settings (system clock, 1 s provider steps).
+
+mod common;
+use common::*;
+use physconn_server::ClockMode;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn token(action: &str) -> String {
+    let t = format!("TF-{action}-{}-{}", 1_764_400_000, uuid_like());
+    t.chars().take(64).collect()
+}
+
+fn uuid_like() -> String {
+    use physconn_domain::IdGen;
+    physconn_domain::RandomIds.request_id().to_lowercase()
+}
+
+/// `DescribeExpressConnectPhysicalConnection`: Filter by id, PageSize 50.
+async fn read(s: &TestServer, id: &str) -> Option<Value> {
+    let r = s
+        .call_v1_form(
+            "DescribePhysicalConnections",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("PageSize", "50"),
+                ("PageNumber", "1"),
+                ("Filter.1.Key", "PhysicalConnectionId"),
+                ("Filter.1.Value.1", id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["PhysicalConnectionSet"]["PhysicalConnectionType"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["PhysicalConnectionId"] == id).cloned())
+}
+
+/// The SDK's StateRefreshFunc waiter: `delay`, then polls with a 3 s floor
+/// until `target` (failing on `Allocation Failed`) or the timeout.
+async fn wait_for(s: &TestServer, id: &str, target: &str, delay: Duration, timeout: Duration) {
+    let start = Instant::now();
+    tokio::time::sleep(delay).await;
+    loop {
+        let status = read(s, id).await.map(|c| c["Status"].as_str().unwrap_or("").to_string());
+        match status.as_deref() {
+            Some(t) if t == target => return,
+            Some("Allocation Failed") => panic!("{id} failed allocation"),
+            _ if start.elapsed() > timeout => panic!("{id} did not reach {target}: {status:?}"),
+            _ => tokio::time::sleep(Duration::from_secs(3)).await,
+        }
+    }
+}
+
+/// One call site: a token built once and reused on every retry. The first
+/// answer is thrown away, as if the connection had dropped after the server
+/// did the work; the retry must return the same result.
+async fn call_with_retry(s: &TestServer, action: &str, params: &[(&str, &str)]) -> Value {
+    let tok = token(action);
+    let mut p = params.to_vec();
+    p.push(("ClientToken", &tok));
+    let first = s.call_v1_form(action, &p).await;
+    assert_eq!(first.status, 200, "{action}: {}", first.text);
+    let retry = s.call_v1_form(action, &p).await;
+    assert_eq!(retry.status, 200, "{action} retry: {}", retry.text);
+    let (mut a, mut b) = (first.json(), retry.json());
+    for v in [&mut a, &mut b] {
+        if let Value::Object(m) = v {
+            m.remove("RequestId");
+            m.remove("requestId");
+        }
+    }
+    assert_eq!(a, b, "{action}: a retry with the same token returns the original result");
+    a
+}
+
+async fn create(s: &TestServer, name: &str) -> String {
+    let v = call_with_retry(
+        s,
+        "CreatePhysicalConnection",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("AccessPointId", "ap-cn-hangzhou-yh-B"),
+            ("LineOperator", "CU"),
+            ("PortType", "1000Base-LX"),
+            ("bandwidth", "100"),
+            ("Name", name),
+            ("Description", name),
+            ("PeerLocation", "Hangzhou"),
+        ],
+    )
+    .await;
+    let id = v["PhysicalConnectionId"].as_str().unwrap().to_string();
+    wait_for(s, &id, "Allocated", Duration::from_secs(1), Duration::from_secs(120)).await;
+    id
+}
+
+async fn confirm_and_enable(s: &TestServer, id: &str) {
+    let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id)];
+    call_with_retry(s, "ConfirmPhysicalConnection", &p).await;
+    wait_for(s, id, "Confirmed", Duration::from_secs(5), Duration::from_secs(1200)).await;
+    let order = call_with_retry(
+        s,
+        "CreatePhysicalConnectionOccupancyOrder",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("PhysicalConnectionId", id),
+            ("InstanceChargeType", "PrePaid"),
+            ("AutoPay", "true"),
+            ("Period", "1"),
+            ("PricingCycle", "Month"),
+        ],
+    )
+    .await;
+    assert!(order["Data"].is_object(), "Terraform requires $.Data");
+    assert_eq!(order["Data"]["OrderId"].as_str().unwrap().len(), 15);
+    wait_for(s, id, "Enabled", Duration::from_secs(5), Duration::from_secs(1200)).await;
+}
+
+async fn terminate_and_delete(s: &TestServer, id: &str) {
+    let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id)];
+    call_with_retry(s, "TerminatePhysicalConnection", &p).await;
+    wait_for(s, id, "Terminated", Duration::from_secs(5), Duration::from_secs(1200)).await;
+    call_with_retry(s, "DeletePhysicalConnection", &p).await;
+    assert!(read(s, id).await.is_none(), "CheckDestroy: gone from Describe");
+    let again = s.call_v1_form("DeletePhysicalConnection", &p).await;
+    assert_eq!(again.status, 404, "not-found answers carry HTTP 404 (Terraform treats them as done)");
+}
+
+async fn system_clock_server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.clock = ClockMode::System;
+        c.clock_start = None;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn basic0() {
+    let started = Instant::now();
+    let s = system_clock_server().await;
+    let id = create(&s, "tf-testAccExpressConnectPhysicalConnection-basic0").await;
+    // Update: LineOperator always, plus the changed attributes.
+    let p = [
+        ("RegionId", "cn-hangzhou"),
+        ("PhysicalConnectionId", id.as_str()),
+        ("LineOperator", "CT"),
+        ("bandwidth", "200"),
+        ("CircuitCode", "longtel001"),
+        ("PeerLocation", "Hangzhou Room 2"),
+        ("Name", "tf-testAcc-basic0-renamed"),
+        ("Description", "tf-testAcc-basic0-described"),
+    ];
+    call_with_retry(&s, "ModifyPhysicalConnectionAttribute", &p).await;
+    let c = read(&s, &id).await.unwrap();
+    assert_eq!(
+        (c["LineOperator"].as_str(), c["Bandwidth"].to_string(), c["CircuitCode"].as_str()),
+        (Some("CT"), "200".to_string(), Some("longtel001"))
+    );
+    confirm_and_enable(&s, &id).await;
+    terminate_and_delete(&s, &id).await;
+    let wall = started.elapsed();
+    assert!(wall < Duration::from_secs(30), "basic0 took {wall:?}");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn twin() {
+    let s = system_clock_server().await;
+    let id = create(&s, "tf-testAccExpressConnectPhysicalConnection-twin").await;
+    confirm_and_enable(&s, &id).await;
+    let c = read(&s, &id).await.unwrap();
+    assert_eq!((c["ChargeType"].as_str(), c["BusinessStatus"].as_str()), (Some("Prepaid"), Some("Normal")));
+    assert!(c["EndTime"].is_string());
+    s.shutdown().await;
+}

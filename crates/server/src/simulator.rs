@@ -175,7 +175,7 @@ pub async fn take_fault(
         let applies = match f.scope.as_str() {
             "circuit" => f.target == c.id,
             "account" => f.target == c.account_id && f.remaining != 0,
-                        "global" => share_picks(&f.id, &c.id) < u64::try_from(f.share_ppm).unwrap_or(0),
+            "global" => share_picks(&f.id, &c.id) < u64::try_from(f.share_ppm).unwrap_or(0),
             _ => false,
         };
         if applies {
@@ -235,7 +235,7 @@ pub async fn perform(
     let Some(mut c) = tx.get_circuit(&timer.circuit_id).await? else {
         return Ok(false);
     };
-        // An LOA review runs beside the circuit's own progress; every other step
+    // An LOA review runs beside the circuit's own progress; every other step
     // belongs to the state it was scheduled in.
     if c.deleted_at.is_some() || (timer.kind != KIND_LOA && c.status != timer.expect_status) {
         return Ok(false);

@@ -62,12 +62,43 @@ fn expected(action: &str, st: Status) -> Want {
     use Want::*;
     let not_allowed = Err("Forbidden.NotAllowedInState");
     match action {
-        "Confirm" => if st == Allocated { To(Confirmed) } else { Err("IncorrectStatus.PhysicalConnection") },
-        "Occupancy" | "Enable" => if st == Confirmed { Accepted } else { not_allowed },
-        "Cancel" => if matches!(st, Initial | Approved | Allocated | Confirmed) { To(Canceled) } else { not_allowed },
-        "Terminate" => if st == Enabled { To(Terminating) } else { not_allowed },
+        "Confirm" => {
+            if st == Allocated {
+                To(Confirmed)
+            } else {
+                Err("IncorrectStatus.PhysicalConnection")
+            }
+        }
+        "Occupancy" | "Enable" => {
+            if st == Confirmed {
+                Accepted
+            } else {
+                not_allowed
+            }
+        }
+        "Cancel" => {
+            if matches!(st, Initial | Approved | Allocated | Confirmed) {
+                To(Canceled)
+            } else {
+                not_allowed
+            }
+        }
+        "Terminate" => {
+            if st == Enabled {
+                To(Terminating)
+            } else {
+                not_allowed
+            }
+        }
         "Delete" => {
-            if matches!(st, Rejected | Canceled | AllocationFailed | Terminated | Allocated | Confirmed) { Gone } else { not_allowed }
+            if matches!(
+                st,
+                Rejected | Canceled | AllocationFailed | Terminated | Allocated | Confirmed
+            ) {
+                Gone
+            } else {
+                not_allowed
+            }
         }
         "ModifyName" => match st {
             Rejected => To(Initial),
@@ -81,7 +112,11 @@ fn expected(action: &str, st: Status) -> Want {
         },
         "Recover" => Err("IncorrectStatus.PhysicalConnection"),
         "ApplyLOA" => {
-            if matches!(st, Initial | Approved | Allocating | Allocated) { To(st) } else { Err("IncorrectStatus.PhysicalConnection") }
+            if matches!(st, Initial | Approved | Allocating | Allocated) {
+                To(st)
+            } else {
+                Err("IncorrectStatus.PhysicalConnection")
+            }
         }
         other => panic!("{other}"),
     }
@@ -100,7 +135,16 @@ fn observable(v: &Value) -> Value {
 async fn state_action_matrix() {
     let s = TestServer::start_with(|c| c.max_pending_circuits = 10_000).await;
     let actions = [
-        "Confirm", "Occupancy", "Enable", "Cancel", "Terminate", "Delete", "ModifyName", "ModifyPort", "Recover", "ApplyLOA",
+        "Confirm",
+        "Occupancy",
+        "Enable",
+        "Cancel",
+        "Terminate",
+        "Delete",
+        "ModifyName",
+        "ModifyPort",
+        "Recover",
+        "ApplyLOA",
     ];
     let mut failures = Vec::new();
     for &st in Status::ALL {
@@ -114,18 +158,36 @@ async fn state_action_matrix() {
             let ok = match want {
                 Want::To(to) => r.status == 200 && after["Status"] == to.as_str(),
                 Want::Accepted => r.status == 200 && after["Status"] == st.as_str(),
-                Want::Gone => r.status == 200 && after["Deleted"] == true && s.describe_all().await.iter().all(|c| c["PhysicalConnectionId"] != id.as_str()),
+                Want::Gone => {
+                    r.status == 200
+                        && after["Deleted"] == true
+                        && s.describe_all()
+                            .await
+                            .iter()
+                            .all(|c| c["PhysicalConnectionId"] != id.as_str())
+                }
                 Want::Err(code) => {
                     let (_, orders_after) = s.admin("GET", "/admin/orders", None).await;
-                    r.status == 400 && r.code() == code && observable(&after) == before && orders_after == orders_before
+                    r.status == 400
+                        && r.code() == code
+                        && observable(&after) == before
+                        && orders_after == orders_before
                 }
             };
             if !ok {
-                failures.push(format!("{st} × {action}: want {want:?}, got {} {} → {}", r.status, r.text, after["Status"]));
+                failures.push(format!(
+                    "{st} × {action}: want {want:?}, got {} {} → {}",
+                    r.status, r.text, after["Status"]
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} cells failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} cells failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     s.shutdown().await;
 }
 
@@ -133,28 +195,53 @@ async fn state_action_matrix() {
 async fn enable_terminate_delete_and_recover() {
     let s = TestServer::start().await;
     let id = s.confirmed_circuit().await;
-    let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id.as_str())];
+    let p = [
+        ("RegionId", "cn-hangzhou"),
+        ("PhysicalConnectionId", id.as_str()),
+    ];
     let r = s.call("EnablePhysicalConnection", &p).await;
     assert_eq!(r.status, 200, "{}", r.text);
     // A second Enable while the first is under way is refused.
-    assert_eq!(s.call("EnablePhysicalConnection", &p).await.code(), "Forbidden.NotAllowedInState");
+    assert_eq!(
+        s.call("EnablePhysicalConnection", &p).await.code(),
+        "Forbidden.NotAllowedInState"
+    );
     s.advance(1.0).await;
     let c = s.describe(&id).await;
     assert_eq!(c["Status"], "Enabled");
-    assert!(c.get("ChargeType").is_none(), "a direct enable is not billed");
+    assert!(
+        c.get("ChargeType").is_none(),
+        "a direct enable is not billed"
+    );
     assert_eq!(s.call("TerminatePhysicalConnection", &p).await.status, 200);
     assert_eq!(s.describe(&id).await["Status"], "Terminating");
     s.advance(1.0).await;
     assert_eq!(s.describe(&id).await["Status"], "Terminated");
-    let r = s.call("RecoverPhysicalConnection", &[("RegionId", "cn-hangzhou"), ("InstanceId", &id)]).await;
+    let r = s
+        .call(
+            "RecoverPhysicalConnection",
+            &[("RegionId", "cn-hangzhou"), ("InstanceId", &id)],
+        )
+        .await;
     assert_eq!(r.code(), "IncorrectStatus.PhysicalConnection");
-    assert_eq!(r.json()["Message"], format!("The status of {id} is incorrect."));
-    let r = s.call("RecoverPhysicalConnection", &[("RegionId", "cn-hangzhou"), ("InstanceId", "pc-none")]).await;
+    assert_eq!(
+        r.json()["Message"],
+        format!("The status of {id} is incorrect.")
+    );
+    let r = s
+        .call(
+            "RecoverPhysicalConnection",
+            &[("RegionId", "cn-hangzhou"), ("InstanceId", "pc-none")],
+        )
+        .await;
     assert_eq!((r.status, r.code().as_str()), (400, "ResourceNotFound"));
     assert_eq!(s.call("DeletePhysicalConnection", &p).await.status, 200);
     assert!(s.describe_all().await.is_empty());
     let r = s.call("DeletePhysicalConnection", &p).await;
-    assert_eq!((r.status, r.code().as_str()), (404, "InvalidPhysicalConnectionId.NotFound"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (404, "InvalidPhysicalConnectionId.NotFound")
+    );
     s.shutdown().await;
 }
 
@@ -162,11 +249,27 @@ async fn enable_terminate_delete_and_recover() {
 async fn current_profile_enable_needs_bypass() {
     let s = TestServer::start_with(|c| c.api_profile = physconn_domain::ApiProfile::Current).await;
     let id = s.confirmed_circuit().await;
-    let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id.as_str()), ("ByPassSp", "true")];
+    let p = [
+        ("RegionId", "cn-hangzhou"),
+        ("PhysicalConnectionId", id.as_str()),
+        ("ByPassSp", "true"),
+    ];
     let r = s.call("EnablePhysicalConnection", &p).await;
-    assert_eq!((r.status, r.code().as_str()), (400, "ALIUID.NOT.ALLOW.WITHOUT.SP"));
-    assert_eq!(r.json()["Message"], "AliUid not allow direct enable physical connection");
-    let (st, _) = s.admin("PUT", "/admin/accounts/default", Some(json!({"bypass_sp": true}))).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (400, "ALIUID.NOT.ALLOW.WITHOUT.SP")
+    );
+    assert_eq!(
+        r.json()["Message"],
+        "AliUid not allow direct enable physical connection"
+    );
+    let (st, _) = s
+        .admin(
+            "PUT",
+            "/admin/accounts/default",
+            Some(json!({"bypass_sp": true})),
+        )
+        .await;
     assert_eq!(st, 200);
     assert_eq!(s.call("EnablePhysicalConnection", &p).await.status, 200);
     s.advance(1.0).await;
@@ -176,12 +279,19 @@ async fn current_profile_enable_needs_bypass() {
     let r = s
         .call(
             "CreatePhysicalConnectionOccupancyOrder",
-            &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id2), ("InstanceChargeType", "PostPaid")],
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("PhysicalConnectionId", &id2),
+                ("InstanceChargeType", "PostPaid"),
+            ],
         )
         .await;
     assert_eq!(r.code(), "InvalidPhysicalConnectionChargeType.Malformed");
     let r = s
-        .call("CreatePhysicalConnectionOccupancyOrder", &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id2)])
+        .call(
+            "CreatePhysicalConnectionOccupancyOrder",
+            &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id2)],
+        )
         .await;
     assert_eq!(r.status, 200);
     let (_, orders) = s.admin("GET", "/admin/orders?account=default", None).await;
@@ -193,10 +303,18 @@ async fn current_profile_enable_needs_bypass() {
 async fn cancel_voids_the_unpaid_order_and_frees_the_money_path() {
     let s = TestServer::start().await;
     let id = s.confirmed_circuit().await;
-    let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id.as_str())];
+    let p = [
+        ("RegionId", "cn-hangzhou"),
+        ("PhysicalConnectionId", id.as_str()),
+    ];
     let mut occ = p.to_vec();
     occ.push(("AutoPay", "false"));
-    assert_eq!(s.call("CreatePhysicalConnectionOccupancyOrder", &occ).await.status, 200);
+    assert_eq!(
+        s.call("CreatePhysicalConnectionOccupancyOrder", &occ)
+            .await
+            .status,
+        200
+    );
     assert_eq!(s.call("CancelPhysicalConnection", &p).await.status, 200);
     assert_eq!(s.describe(&id).await["Status"], "Canceled");
     let (_, orders) = s.admin("GET", "/admin/orders?account=default", None).await;
@@ -210,7 +328,13 @@ async fn cancel_voids_the_unpaid_order_and_frees_the_money_path() {
 async fn rejected_then_modified_is_reviewed_again() {
     let s = TestServer::start().await;
     let (st, f) = s
-        .admin("POST", "/admin/faults", Some(json!({"scope": "account", "target": "default", "outcome": "Rejected", "count": 1})))
+        .admin(
+            "POST",
+            "/admin/faults",
+            Some(
+                json!({"scope": "account", "target": "default", "outcome": "Rejected", "count": 1}),
+            ),
+        )
         .await;
     assert_eq!(st, 201, "{f}");
     let id = s.create_circuit(&[]).await;
@@ -223,12 +347,24 @@ async fn rejected_then_modified_is_reviewed_again() {
     let r = s
         .call(
             "ModifyPhysicalConnectionAttribute",
-            &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id), ("LineOperator", "CU"), ("bandwidth", "200")],
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("PhysicalConnectionId", &id),
+                ("LineOperator", "CU"),
+                ("bandwidth", "200"),
+            ],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let c = s.describe(&id).await;
-    assert_eq!((c["Status"].as_str(), c["LineOperator"].as_str(), c["Bandwidth"].as_i64()), (Some("Initial"), Some("CU"), Some(200)));
+    assert_eq!(
+        (
+            c["Status"].as_str(),
+            c["LineOperator"].as_str(),
+            c["Bandwidth"].as_i64()
+        ),
+        (Some("Initial"), Some("CU"), Some(200))
+    );
     s.advance(3.0).await;
     assert_eq!(s.describe(&id).await["Status"], "Allocated");
     s.shutdown().await;
@@ -239,13 +375,21 @@ async fn faults_per_circuit_and_for_a_share_of_all() {
     let s = TestServer::start_with(|c| c.max_pending_circuits = 100).await;
     let id = s.create_circuit(&[]).await;
     let (st, _) = s
-        .admin("POST", "/admin/faults", Some(json!({"scope": "circuit", "target": id, "outcome": "Allocation Failed"})))
+        .admin(
+            "POST",
+            "/admin/faults",
+            Some(json!({"scope": "circuit", "target": id, "outcome": "Allocation Failed"})),
+        )
         .await;
     assert_eq!(st, 201);
     s.advance(3.0).await;
     assert_eq!(s.describe(&id).await["Status"], "Allocation Failed");
     let (st, f) = s
-        .admin("POST", "/admin/faults", Some(json!({"scope": "global", "outcome": "Rejected", "share": 0.5})))
+        .admin(
+            "POST",
+            "/admin/faults",
+            Some(json!({"scope": "global", "outcome": "Rejected", "share": 0.5})),
+        )
         .await;
     assert_eq!(st, 201);
     let mut ids = Vec::new();
@@ -261,36 +405,72 @@ async fn faults_per_circuit_and_for_a_share_of_all() {
             other => panic!("{other:?}"),
         }
     }
-    assert!((8..=32).contains(&rejected), "about half rejected, got {rejected}");
+    assert!(
+        (8..=32).contains(&rejected),
+        "about half rejected, got {rejected}"
+    );
     let fid = f["FaultId"].as_str().unwrap();
-    assert_eq!(s.admin("DELETE", &format!("/admin/faults/{fid}"), None).await.0, 204);
+    assert_eq!(
+        s.admin("DELETE", &format!("/admin/faults/{fid}"), None)
+            .await
+            .0,
+        204
+    );
     s.shutdown().await;
 }
 
 #[tokio::test]
 async fn manual_mode_parks_steps_until_the_admin_moves_them() {
     let s = TestServer::start().await;
-    let (st, v) = s.admin("PUT", "/admin/provisioning", Some(json!({"mode": "manual"}))).await;
+    let (st, v) = s
+        .admin(
+            "PUT",
+            "/admin/provisioning",
+            Some(json!({"mode": "manual"})),
+        )
+        .await;
     assert_eq!((st, v["mode"].as_str()), (200, Some("manual")));
     let id = s.create_circuit(&[]).await;
     s.advance(3600.0).await;
     assert_eq!(s.describe(&id).await["Status"], "Initial");
     for want in ["Approved", "Allocating", "Allocated"] {
-        let (st, c) = s.admin("POST", &format!("/admin/physical-connections/{id}/advance"), None).await;
+        let (st, c) = s
+            .admin(
+                "POST",
+                &format!("/admin/physical-connections/{id}/advance"),
+                None,
+            )
+            .await;
         assert_eq!((st, c["Status"].as_str()), (200, Some(want)));
     }
-    let (st, _) = s.admin("POST", &format!("/admin/physical-connections/{id}/advance"), None).await;
+    let (st, _) = s
+        .admin(
+            "POST",
+            &format!("/admin/physical-connections/{id}/advance"),
+            None,
+        )
+        .await;
     assert_eq!(st, 409, "nothing left to do");
     // A circuit can be switched back to auto on its own; its pending step is re-dated.
     let id2 = s.create_circuit(&[]).await;
     let (st, _) = s
-        .admin("PUT", &format!("/admin/physical-connections/{id2}/provisioning"), Some(json!({"mode": "auto"})))
+        .admin(
+            "PUT",
+            &format!("/admin/physical-connections/{id2}/provisioning"),
+            Some(json!({"mode": "auto"})),
+        )
         .await;
     assert_eq!(st, 200);
     s.advance(3.0).await;
     assert_eq!(s.describe(&id2).await["Status"], "Allocated");
     // Per account: another account in auto mode while the global mode is manual.
-    let (_, acct) = s.admin("PUT", "/admin/accounts/default", Some(json!({"provisioning_mode": "auto"}))).await;
+    let (_, acct) = s
+        .admin(
+            "PUT",
+            "/admin/accounts/default",
+            Some(json!({"provisioning_mode": "auto"})),
+        )
+        .await;
     assert_eq!(acct["AccountId"].is_string(), true);
     let id3 = s.create_circuit(&[]).await;
     s.advance(3.0).await;
@@ -305,16 +485,29 @@ async fn forced_transitions_follow_the_provider_only() {
     let force = |to: &'static str| {
         let id = id.clone();
         let s = &s;
-        async move { s.admin("POST", &format!("/admin/physical-connections/{id}/status"), Some(json!({"status": to}))).await }
+        async move {
+            s.admin(
+                "POST",
+                &format!("/admin/physical-connections/{id}/status"),
+                Some(json!({"status": to})),
+            )
+            .await
+        }
     };
     let (st, c) = force("Allocated").await;
     assert_eq!((st, c["Status"].as_str()), (200, Some("Allocated")));
     let (st, e) = force("Initial").await;
     assert_eq!(st, 409, "{e}");
-    assert!(e["Message"].as_str().unwrap().contains("Allocated to Initial"));
+    assert!(e["Message"]
+        .as_str()
+        .unwrap()
+        .contains("Allocated to Initial"));
     let (st, _) = force("Enabled").await;
     assert_eq!(st, 409);
-    let timeline = s.admin_circuit(&id).await["Timeline"].as_array().unwrap().len();
+    let timeline = s.admin_circuit(&id).await["Timeline"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(timeline, 4, "Initial, Approved, Allocating, Allocated");
     s.shutdown().await;
 }
@@ -342,29 +535,69 @@ async fn loa_sub_flow() {
     assert_eq!(r.code(), "IncorrectStatus.PhysicalConnectionLOA");
     let mut bad = apply.to_vec();
     bad[3] = ("LineType", "Pigeon");
-    assert_eq!(s.call("ApplyPhysicalConnectionLOA", &bad).await.code(), "IllegalParam.LineType");
+    assert_eq!(
+        s.call("ApplyPhysicalConnectionLOA", &bad).await.code(),
+        "IllegalParam.LineType"
+    );
     bad[3] = ("LineType", "MSTP");
     bad[5] = ("ConstructionTime", "tomorrow");
-    assert_eq!(s.call("ApplyPhysicalConnectionLOA", &bad).await.code(), "InvalidConstructionTime.Malformed");
-    assert_eq!(s.call("ApplyPhysicalConnectionLOA", &apply).await.status, 200);
+    assert_eq!(
+        s.call("ApplyPhysicalConnectionLOA", &bad).await.code(),
+        "InvalidConstructionTime.Malformed"
+    );
+    assert_eq!(
+        s.call("ApplyPhysicalConnectionLOA", &apply).await.status,
+        200
+    );
     assert_eq!(s.describe(&id).await["LoaStatus"], "Applying");
-    assert_eq!(s.call("CompletePhysicalConnectionLOA", &loa).await.code(), "OperationDenied.LOAStatusNotAllowComplete");
+    assert_eq!(
+        s.call("CompletePhysicalConnectionLOA", &loa).await.code(),
+        "OperationDenied.LOAStatusNotAllowComplete"
+    );
     s.advance(3.0).await;
     let c = s.describe(&id).await;
-    assert_eq!((c["Status"].as_str(), c["LoaStatus"].as_str()), (Some("Allocated"), Some("Available")));
+    assert_eq!(
+        (c["Status"].as_str(), c["LoaStatus"].as_str()),
+        (Some("Allocated"), Some("Available"))
+    );
     let d = s.call("DescribePhysicalConnectionLOA", &loa).await.json();
     let l = &d["PhysicalConnectionLOAType"];
-    assert_eq!((l["Status"].as_str(), l["SI"].as_str()), (Some("Available"), Some("si-42")));
+    assert_eq!(
+        (l["Status"].as_str(), l["SI"].as_str()),
+        (Some("Available"), Some("si-42"))
+    );
     assert_eq!(l["PMInfo"]["PMInfo"][0]["PMName"], "Zhang San");
     let mut complete = loa.to_vec();
-    complete.extend([("LineCode", "lc-1"), ("LineServiceProvider", "中国电信"), ("FinishWork", "true")]);
-    assert_eq!(s.call("CompletePhysicalConnectionLOA", &complete).await.status, 200);
+    complete.extend([
+        ("LineCode", "lc-1"),
+        ("LineServiceProvider", "中国电信"),
+        ("FinishWork", "true"),
+    ]);
+    assert_eq!(
+        s.call("CompletePhysicalConnectionLOA", &complete)
+            .await
+            .status,
+        200
+    );
     assert_eq!(s.describe(&id).await["LoaStatus"], "Completing");
-    let r = s.call("ConfirmPhysicalConnection", &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id)]).await;
+    let r = s
+        .call(
+            "ConfirmPhysicalConnection",
+            &[("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id)],
+        )
+        .await;
     assert_eq!(r.status, 200);
     let c = s.describe(&id).await;
-    assert_eq!((c["Status"].as_str(), c["LoaStatus"].as_str()), (Some("Confirmed"), Some("Complete")));
-    let r = s.call("DescribePhysicalConnectionLOA", &[("RegionId", "cn-hangzhou"), ("InstanceId", "pc-zz")]).await;
+    assert_eq!(
+        (c["Status"].as_str(), c["LoaStatus"].as_str()),
+        (Some("Confirmed"), Some("Complete"))
+    );
+    let r = s
+        .call(
+            "DescribePhysicalConnectionLOA",
+            &[("RegionId", "cn-hangzhou"), ("InstanceId", "pc-zz")],
+        )
+        .await;
     assert_eq!(r.code(), "InvalidInstanceId.NotFound");
     s.shutdown().await;
 }
@@ -375,7 +608,12 @@ async fn setup_order_creates_a_circuit_and_charges_the_installation() {
     let r = s
         .call(
             "CreatePhysicalConnectionSetupOrder",
-            &[("RegionId", "cn-hangzhou"), ("AccessPointId", "ap-cn-hangzhou-yh-B"), ("LineOperator", "CT"), ("PortType", "10GBase-LR")],
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("AccessPointId", "ap-cn-hangzhou-yh-B"),
+                ("LineOperator", "CT"),
+                ("PortType", "10GBase-LR"),
+            ],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -386,7 +624,13 @@ async fn setup_order_creates_a_circuit_and_charges_the_installation() {
     let (_, acct) = s.admin("GET", "/admin/accounts/default", None).await;
     assert_eq!(acct["Balance"], "995000.00", "10G installation: 5,000.00");
     let (_, orders) = s.admin("GET", "/admin/orders?account=default", None).await;
-    assert_eq!((orders["Orders"][0]["Kind"].as_str(), orders["Orders"][0]["Status"].as_str()), (Some("Setup"), Some("Paid")));
+    assert_eq!(
+        (
+            orders["Orders"][0]["Kind"].as_str(),
+            orders["Orders"][0]["Status"].as_str()
+        ),
+        (Some("Setup"), Some("Paid"))
+    );
     s.shutdown().await;
 }
 
@@ -394,8 +638,19 @@ async fn setup_order_creates_a_circuit_and_charges_the_installation() {
 async fn reset_keeps_only_the_default_account() {
     let s = TestServer::start().await;
     s.create_circuit(&[]).await;
-    let (_, other) = s.admin("POST", "/admin/accounts", Some(json!({"name": "x", "balance": "1.00"}))).await;
-    s.admin("PUT", "/admin/accounts/default/balance", Some(json!({"balance": "5.00"}))).await;
+    let (_, other) = s
+        .admin(
+            "POST",
+            "/admin/accounts",
+            Some(json!({"name": "x", "balance": "1.00"})),
+        )
+        .await;
+    s.admin(
+        "PUT",
+        "/admin/accounts/default/balance",
+        Some(json!({"balance": "5.00"})),
+    )
+    .await;
     let id_before = s.default_account_id().await;
     let (st, _) = s.admin("POST", "/admin/reset", None).await;
     assert_eq!(st, 200);
@@ -403,7 +658,13 @@ async fn reset_keeps_only_the_default_account() {
     assert_eq!(s.default_account_id().await, id_before);
     let (_, acct) = s.admin("GET", "/admin/accounts/default", None).await;
     assert_eq!(acct["Balance"], "1000000.00");
-    let (st, _) = s.admin("GET", &format!("/admin/accounts/{}", other["AccountId"].as_str().unwrap()), None).await;
+    let (st, _) = s
+        .admin(
+            "GET",
+            &format!("/admin/accounts/{}", other["AccountId"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(st, 404);
     // The configured key still works.
     assert_eq!(s.call("DescribeRegions", &[]).await.status, 200);
@@ -417,7 +678,10 @@ async fn openapi_lists_every_admin_route() {
     assert_eq!(st, 200);
     let paths = doc["paths"].as_object().unwrap();
     let src = include_str!("../src/admin/mod.rs");
-    for line in src.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
+    for line in src
+        .lines()
+        .filter(|l| l.trim_start().starts_with(".route(\""))
+    {
         let path = line.split('"').nth(1).unwrap();
         assert!(paths.contains_key(path), "{path} missing from openapi.json");
     }

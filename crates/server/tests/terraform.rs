@@ -46,7 +46,9 @@ async fn wait_for(s: &TestServer, id: &str, target: &str, delay: Duration, timeo
     let start = Instant::now();
     tokio::time::sleep(delay).await;
     loop {
-        let status = read(s, id).await.map(|c| c["Status"].as_str().unwrap_or("").to_string());
+        let status = read(s, id)
+            .await
+            .map(|c| c["Status"].as_str().unwrap_or("").to_string());
         match status.as_deref() {
             Some(t) if t == target => return,
             Some("Allocation Failed") => panic!("{id} failed allocation"),
@@ -74,7 +76,10 @@ async fn call_with_retry(s: &TestServer, action: &str, params: &[(&str, &str)]) 
             m.remove("requestId");
         }
     }
-    assert_eq!(a, b, "{action}: a retry with the same token returns the original result");
+    assert_eq!(
+        a, b,
+        "{action}: a retry with the same token returns the original result"
+    );
     a
 }
 
@@ -95,14 +100,28 @@ async fn create(s: &TestServer, name: &str) -> String {
     )
     .await;
     let id = v["PhysicalConnectionId"].as_str().unwrap().to_string();
-    wait_for(s, &id, "Allocated", Duration::from_secs(1), Duration::from_secs(120)).await;
+    wait_for(
+        s,
+        &id,
+        "Allocated",
+        Duration::from_secs(1),
+        Duration::from_secs(120),
+    )
+    .await;
     id
 }
 
 async fn confirm_and_enable(s: &TestServer, id: &str) {
     let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id)];
     call_with_retry(s, "ConfirmPhysicalConnection", &p).await;
-    wait_for(s, id, "Confirmed", Duration::from_secs(5), Duration::from_secs(1200)).await;
+    wait_for(
+        s,
+        id,
+        "Confirmed",
+        Duration::from_secs(5),
+        Duration::from_secs(1200),
+    )
+    .await;
     let order = call_with_retry(
         s,
         "CreatePhysicalConnectionOccupancyOrder",
@@ -118,17 +137,37 @@ async fn confirm_and_enable(s: &TestServer, id: &str) {
     .await;
     assert!(order["Data"].is_object(), "Terraform requires $.Data");
     assert_eq!(order["Data"]["OrderId"].as_str().unwrap().len(), 15);
-    wait_for(s, id, "Enabled", Duration::from_secs(5), Duration::from_secs(1200)).await;
+    wait_for(
+        s,
+        id,
+        "Enabled",
+        Duration::from_secs(5),
+        Duration::from_secs(1200),
+    )
+    .await;
 }
 
 async fn terminate_and_delete(s: &TestServer, id: &str) {
     let p = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", id)];
     call_with_retry(s, "TerminatePhysicalConnection", &p).await;
-    wait_for(s, id, "Terminated", Duration::from_secs(5), Duration::from_secs(1200)).await;
+    wait_for(
+        s,
+        id,
+        "Terminated",
+        Duration::from_secs(5),
+        Duration::from_secs(1200),
+    )
+    .await;
     call_with_retry(s, "DeletePhysicalConnection", &p).await;
-    assert!(read(s, id).await.is_none(), "CheckDestroy: gone from Describe");
+    assert!(
+        read(s, id).await.is_none(),
+        "CheckDestroy: gone from Describe"
+    );
     let again = s.call_v1_form("DeletePhysicalConnection", &p).await;
-    assert_eq!(again.status, 404, "not-found answers carry HTTP 404 (Terraform treats them as done)");
+    assert_eq!(
+        again.status, 404,
+        "not-found answers carry HTTP 404 (Terraform treats them as done)"
+    );
 }
 
 async fn system_clock_server() -> TestServer {
@@ -158,7 +197,11 @@ async fn basic0() {
     call_with_retry(&s, "ModifyPhysicalConnectionAttribute", &p).await;
     let c = read(&s, &id).await.unwrap();
     assert_eq!(
-        (c["LineOperator"].as_str(), c["Bandwidth"].to_string(), c["CircuitCode"].as_str()),
+        (
+            c["LineOperator"].as_str(),
+            c["Bandwidth"].to_string(),
+            c["CircuitCode"].as_str()
+        ),
         (Some("CT"), "200".to_string(), Some("longtel001"))
     );
     confirm_and_enable(&s, &id).await;
@@ -174,7 +217,10 @@ async fn twin() {
     let id = create(&s, "tf-testAccExpressConnectPhysicalConnection-twin").await;
     confirm_and_enable(&s, &id).await;
     let c = read(&s, &id).await.unwrap();
-    assert_eq!((c["ChargeType"].as_str(), c["BusinessStatus"].as_str()), (Some("Prepaid"), Some("Normal")));
+    assert_eq!(
+        (c["ChargeType"].as_str(), c["BusinessStatus"].as_str()),
+        (Some("Prepaid"), Some("Normal"))
+    );
     assert!(c["EndTime"].is_string());
     s.shutdown().await;
 }

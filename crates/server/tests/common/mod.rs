@@ -326,7 +326,9 @@ impl TestServer {
 
     /// The circuit as the admin API shows it (also when deleted).
     pub async fn admin_circuit(&self, id: &str) -> Value {
-        let (s, v) = self.admin("GET", &format!("/admin/physical-connections/{id}"), None).await;
+        let (s, v) = self
+            .admin("GET", &format!("/admin/physical-connections/{id}"), None)
+            .await;
         assert_eq!(s, 200, "{v}");
         v
     }
@@ -335,8 +337,16 @@ impl TestServer {
 impl TestServer {
     /// Every circuit DescribePhysicalConnections lists in cn-hangzhou.
     pub async fn describe_all(&self) -> Vec<Value> {
-        let r = self.call("DescribePhysicalConnections", &[("RegionId", "cn-hangzhou"), ("PageSize", "50")]).await;
+        let r = self
+            .call(
+                "DescribePhysicalConnections",
+                &[("RegionId", "cn-hangzhou"), ("PageSize", "50")],
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
-        r.json()["PhysicalConnectionSet"]["PhysicalConnectionType"].as_array().cloned().unwrap_or_default()
+        r.json()["PhysicalConnectionSet"]["PhysicalConnectionType"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }

@@ -158,11 +158,7 @@ pub fn provider_step(c: &mut Circuit, ids: &dyn IdGen) -> Option<Status> {
 /// The failure a pending fault makes of this circuit's next step, if any;
 /// the fault is consumed. `Rejected` applies to the review steps (from
 /// `Initial` or `Approved`), `Allocation Failed` to allocation.
-pub async fn take_fault(
-    tx: &mut dyn TxOps,
-    state: &AppState,
-    c: &Circuit,
-) -> OpResult<Option<Status>> {
+pub async fn take_fault(tx: &mut dyn TxOps, c: &Circuit) -> OpResult<Option<Status>> {
     let outcome = match c.status {
         Status::Initial | Status::Approved => Status::Rejected,
         Status::Allocating => Status::AllocationFailed,
@@ -244,7 +240,7 @@ pub async fn perform(
     let from = c.status;
     match timer.kind.as_str() {
         KIND_PROVIDER => {
-            let to = match take_fault(tx, state, &c).await? {
+            let to = match take_fault(tx, &c).await? {
                 Some(failure) => {
                     c.status = failure;
                     failure

@@ -303,6 +303,16 @@ pub fn subscription_end(start: Time, months: i64) -> Time {
         .to_offset(time::UtcOffset::UTC)
 }
 
+/// The new end of a subscription renewed for `months`: renewals extend from
+/// the old `EndTime` (midnight UTC+8), not from the renewal instant.
+pub fn renewal_end(end: Time, months: i64) -> Time {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let local = end.to_offset(offset).date();
+    time::PrimitiveDateTime::new(add_months(local, months), time::Time::MIDNIGHT)
+        .assume_offset(offset)
+        .to_offset(time::UtcOffset::UTC)
+}
+
 /// Calendar month arithmetic with the day clamped to the month's length
 /// (Jan 31 + 1 month = Feb 28/29).
 pub fn add_months(d: time::Date, months: i64) -> time::Date {
@@ -332,6 +342,18 @@ mod tests {
         assert_eq!(
             subscription_end(datetime!(2026-01-30 23:30 UTC), 1),
             datetime!(2026-02-28 16:00 UTC)
+        );
+    }
+
+    #[test]
+    fn renewals_extend_from_the_old_end() {
+        assert_eq!(
+            renewal_end(datetime!(2026-12-29 16:00 UTC), 1),
+            datetime!(2027-01-29 16:00 UTC)
+        );
+        assert_eq!(
+            renewal_end(datetime!(2027-01-30 16:00 UTC), 1),
+            datetime!(2027-02-28 16:00 UTC)
         );
     }
 

@@ -2,10 +2,13 @@
 //! so an order, its ledger entry, the balance and the circuit change together
 //! or not at all.
 
-use crate::simulator::{self, KIND_ACTIVATE};
+use crate::simulator::{self, KIND_ACTIVATE, KIND_EXPIRE, KIND_METER, KIND_OVERDUE};
 use crate::state::AppState;
 use physconn_domain::order::ABNORMAL_INSUFFICIENT_BALANCE;
-use physconn_domain::{Account, Circuit, DomainError, Order, PaymentStatus, Time};
+use physconn_domain::{
+    Account, BusinessStatus, ChargeType, Circuit, DomainError, Fen, InstanceChargeType, LedgerKind,
+    Order, OrderKind, PaymentStatus, PricingCycle, Status, Time,
+};
 use physconn_store::{OpResult, TxOps};
 
 /// Debits the account for `order` and marks it paid. Fails with
@@ -61,4 +64,188 @@ pub async fn settle_new_order(
         }
         Err(e) => Err(e),
     }
+}
+
+/// After a circuit is enabled by a paid order: a subscription gets its expiry
+/// step at `EndTime`, pay-as-you-go its first metering hour.
+pub async fn on_activated(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    c: &Circuit,
+    now: Time,
+) -> OpResult<()> {
+    match (c.charge_type, c.end_at) {
+        (Some(ChargeType::Prepaid), Some(end)) => {
+            simulator::schedule_at(tx, state, c, KIND_EXPIRE, end, now).await
+        }
+        (Some(ChargeType::PostPaid), _) => {
+            simulator::schedule_at(tx, state, c, KIND_METER, now + time::Duration::HOUR, now).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A subscription reaches `EndTime` (D4, issue "Subscriptions"): with
+/// `AutoRenew`, a renewal order for `AutoRenewDuration` months is paid from
+/// the balance and `EndTime` moves on from the old one; without renewal, or
+/// when it cannot be paid, the circuit becomes `FinancialLocked`.
+pub async fn expire(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    c: &mut Circuit,
+    now: Time,
+) -> OpResult<bool> {
+    if c.status != Status::Enabled || c.charge_type != Some(ChargeType::Prepaid) {
+        return Ok(false);
+    }
+    let Some(end) = c.end_at else {
+        return Ok(false);
+    };
+    if c.auto_renew && c.auto_renew_duration > 0 {
+        if let Some(price) = state.config.prices.get(c.port_type) {
+            let amount = price
+                .month
+                .checked_mul(c.auto_renew_duration)
+                .map_err(DomainError::from)?;
+            let mut account = tx
+                .get_account(&c.account_id)
+                .await?
+                .ok_or(DomainError::AccountNotFound)?;
+            let mut order = Order {
+                id: state.ids.order_id(),
+                account_id: c.account_id.clone(),
+                circuit_id: c.id.clone(),
+                region_id: c.region_id.clone(),
+                kind: OrderKind::Renewal,
+                status: PaymentStatus::Unpaid,
+                abnormal_reason: None,
+                charge_type: InstanceChargeType::PrePaid,
+                period: c.auto_renew_duration,
+                pricing_cycle: PricingCycle::Month,
+                auto_renew: true,
+                auto_renew_duration: c.auto_renew_duration,
+                port_type: c.port_type,
+                amount,
+                currency: "CNY".into(),
+                created_at: now,
+                paid_at: None,
+                cancelled_at: None,
+                related_order_id: None,
+            };
+            let paid = settle_new_order(tx, state, &mut account, &mut order, true, now).await?;
+            tx.insert_order(&order).await?;
+            if paid {
+                let new_end = physconn_domain::circuit::renewal_end(end, c.auto_renew_duration);
+                c.end_at = Some(new_end);
+                simulator::schedule_at(tx, state, c, KIND_EXPIRE, new_end, now).await?;
+                return Ok(true);
+            }
+        }
+    }
+    c.business_status = BusinessStatus::FinancialLocked;
+    Ok(true)
+}
+
+/// One metered hour of a pay-as-you-go circuit, ending at `hour_end`: one
+/// ledger entry, then the next hour is scheduled. The charge may take the
+/// account below zero (usage already happened); an account that stays below
+/// zero past the grace period gets its pay-as-you-go circuits locked.
+pub async fn meter(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    c: &mut Circuit,
+    hour_end: Time,
+    now: Time,
+) -> OpResult<bool> {
+    if c.status != Status::Enabled || c.charge_type != Some(ChargeType::PostPaid) {
+        return Ok(false);
+    }
+    if c.business_status == BusinessStatus::Normal {
+        if let Some(price) = state.config.prices.get(c.port_type) {
+            let mut account = tx
+                .get_account(&c.account_id)
+                .await?
+                .ok_or(DomainError::AccountNotFound)?;
+            let note = format!(
+                "pay-as-you-go {} until {}",
+                c.id,
+                physconn_wire::format_timestamp(hour_end)
+            );
+            let entry = account.post(
+                Fen(-price.hour.0),
+                LedgerKind::Metering,
+                None,
+                note,
+                state.ids.internal_id(),
+                now,
+            )?;
+            tx.insert_ledger(&entry).await?;
+            if account.available() < Fen::ZERO && account.overdue_since.is_none() {
+                account.overdue_since = Some(hour_end);
+                let grace = time::Duration::hours(state.config.overdue_grace_hours);
+                simulator::schedule_at(tx, state, c, KIND_OVERDUE, hour_end + grace, now).await?;
+            }
+            tx.update_account(&account).await?;
+        }
+    }
+    c.metered_until = Some(hour_end);
+    simulator::schedule_at(
+        tx,
+        state,
+        c,
+        KIND_METER,
+        hour_end + time::Duration::HOUR,
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The grace period of an overdue account ended: if it is still below zero,
+/// its pay-as-you-go circuits are locked.
+pub async fn overdue(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    account_id: &str,
+    now: Time,
+) -> OpResult<()> {
+    let Some(account) = tx.get_account(account_id).await? else {
+        return Ok(());
+    };
+    let grace = time::Duration::hours(state.config.overdue_grace_hours);
+    let due = account
+        .overdue_since
+        .is_some_and(|since| since + grace <= now);
+    if !due || account.available() >= Fen::ZERO {
+        return Ok(());
+    }
+    for mut c in tx.list_account_circuits(account_id).await? {
+        if c.charge_type == Some(ChargeType::PostPaid)
+            && c.business_status == BusinessStatus::Normal
+        {
+            c.business_status = BusinessStatus::FinancialLocked;
+            tx.update_circuit(&c).await?;
+        }
+    }
+    Ok(())
+}
+
+/// After money came in: an account back at or above zero is no longer
+/// overdue, and its locked pay-as-you-go circuits are `Normal` again.
+pub async fn after_top_up(tx: &mut dyn TxOps, account: &mut Account) -> OpResult<()> {
+    if account.available() < Fen::ZERO {
+        return Ok(());
+    }
+    if account.overdue_since.take().is_some() {
+        tx.update_account(account).await?;
+    }
+    for mut c in tx.list_account_circuits(&account.id).await? {
+        if c.charge_type == Some(ChargeType::PostPaid)
+            && c.business_status == BusinessStatus::FinancialLocked
+        {
+            c.business_status = BusinessStatus::Normal;
+            tx.update_circuit(&c).await?;
+        }
+    }
+    Ok(())
 }

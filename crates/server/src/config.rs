@@ -69,6 +69,9 @@ pub struct Config {
     /// `api.md` §6.3: an account may hold at most this many circuits that are
     /// not yet Enabled (the cloud's limit is 5).
     pub max_pending_circuits: i64,
+    /// Hours an account may stay below zero (pay-as-you-go) before its
+    /// pay-as-you-go circuits become `FinancialLocked`.
+    pub overdue_grace_hours: i64,
     /// ClientToken retention (D7), hours.
     pub idempotency_retention_hours: i64,
     /// Requests per second per access key before `Throttling.User`.
@@ -97,6 +100,7 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             request_timeout_seconds: 30.0,
             max_pending_circuits: 5,
+            overdue_grace_hours: 24,
             idempotency_retention_hours: physconn_domain::idempotency::DEFAULT_RETENTION_HOURS,
             throttle_per_key_rps: 1000,
             throttle_burst: 2000,

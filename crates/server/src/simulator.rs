@@ -26,6 +26,18 @@ pub const KIND_ENABLE: &str = "enable";
 /// LOA Applying → Available (the provider approves the application).
 pub const KIND_LOA: &str = "loa";
 
+/// A subscription reaches its `EndTime` (renewal or lock).
+pub const KIND_EXPIRE: &str = "expire";
+/// One pay-as-you-go hour is metered.
+pub const KIND_METER: &str = "meter";
+/// An overdue account's grace period ends.
+pub const KIND_OVERDUE: &str = "overdue";
+
+/// Billing steps follow the clock whatever the provisioning mode.
+fn is_billing(kind: &str) -> bool {
+    matches!(kind, KIND_EXPIRE | KIND_METER | KIND_OVERDUE)
+}
+
 /// The due time of a parked step (manual mode).
 pub const PARKED: Time = time::macros::datetime!(9999-12-31 0:00 UTC);
 
@@ -99,10 +111,35 @@ pub async fn schedule_next(
     .await
 }
 
+/// Schedules a billing step at a fixed time (never parked).
+pub async fn schedule_at(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    circuit: &Circuit,
+    kind: &str,
+    due_at: Time,
+    now: Time,
+) -> OpResult<()> {
+    tx.insert_timer(&Timer {
+        id: state.ids.internal_id(),
+        circuit_id: circuit.id.clone(),
+        kind: kind.to_string(),
+        expect_status: circuit.status,
+        due_at,
+        created_at: now,
+    })
+    .await
+}
+
 /// Re-dates a circuit's pending steps after its mode changed.
 pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time) -> OpResult<()> {
     let (mode, delay) = mode_for(tx, state, c).await?;
-    for t in tx.list_timers(&c.id).await? {
+    for t in tx
+        .list_timers(&c.id)
+        .await?
+        .into_iter()
+        .filter(|t| !is_billing(&t.kind))
+    {
         let due = match mode {
             ProvisioningMode::Auto if t.due_at == PARKED => now + delay,
             ProvisioningMode::Auto => t.due_at,
@@ -233,7 +270,8 @@ pub async fn perform(
     };
     // An LOA review runs beside the circuit's own progress; every other step
     // belongs to the state it was scheduled in.
-    if c.deleted_at.is_some() || (timer.kind != KIND_LOA && c.status != timer.expect_status) {
+    let independent = timer.kind == KIND_LOA || timer.kind == KIND_OVERDUE;
+    if c.deleted_at.is_some() || (!independent && c.status != timer.expect_status) {
         return Ok(false);
     }
     let ids = state.ids.as_ref();
@@ -267,7 +305,26 @@ pub async fn perform(
             }
             tx.update_circuit(&c).await?;
             record(tx, ids, &c.id, Some(from), Status::Enabled, cause, now).await?;
+            crate::billing::on_activated(tx, state, &c, now).await?;
         }
+        KIND_EXPIRE => {
+            if !crate::billing::expire(tx, state, &mut c, now).await? {
+                return Ok(false);
+            }
+            tx.update_circuit(&c).await?;
+        }
+        KIND_METER => {
+            let hour_end = if timer.due_at > now {
+                now
+            } else {
+                timer.due_at
+            };
+            if !crate::billing::meter(tx, state, &mut c, hour_end, now).await? {
+                return Ok(false);
+            }
+            tx.update_circuit(&c).await?;
+        }
+        KIND_OVERDUE => crate::billing::overdue(tx, state, &c.account_id, now).await?,
         KIND_ENABLE => {
             if c.status != Status::Confirmed {
                 return Ok(false);

@@ -118,6 +118,11 @@ pub trait TxOps: Send {
         &'a mut self,
         q: &'a CircuitQuery,
     ) -> BoxFut<'a, OpResult<(Vec<Circuit>, i64)>>;
+    /// Every live (not deleted) circuit of an account, in any region.
+    fn list_account_circuits<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<Circuit>>>;
     /// Live (not deleted) circuits of an account in any of `statuses`.
     fn count_circuits<'a>(
         &'a mut self,

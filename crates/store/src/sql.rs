@@ -457,6 +457,26 @@ macro_rules! impl_txops {
                 })
             }
 
+                        fn list_account_circuits<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<Vec<Circuit>>> {
+                Box::pin(async move {
+                    let q = format!(
+                        "SELECT {CIRCUIT_COLS} FROM circuits WHERE account_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
+                    );
+                    let rows = sqlx::query_as::<_, CircuitRow>(&q).bind(account_id).fetch_all(&mut *self).await?;
+                    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                    let mut by_id: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+                    for t in tags_of(self, &ids).await? {
+                        by_id.entry(t.circuit_id).or_default().push((t.tag_key, t.tag_value));
+                    }
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let tags = by_id.remove(&r.id).unwrap_or_default();
+                        out.push(r.into_circuit(tags)?);
+                    }
+                    Ok(out)
+                })
+            }
+
             fn count_circuits<'a>(&'a mut self, account_id: &'a str, statuses: &'a [Status]) -> BoxFut<'a, OpResult<i64>> {
                 Box::pin(async move {
                     let mut qb = QueryBuilder::<$db>::new(

@@ -168,6 +168,7 @@ pub(crate) async fn set_balance(
                 )?;
                 tx.insert_ledger(&e).await?;
                 tx.update_account(&a).await?;
+                crate::billing::after_top_up(tx, &mut a).await?;
             }
             Ok(Some(a))
         })

@@ -119,6 +119,9 @@ pub(crate) async fn force_status(
             }
             tx.delete_timers_for(&c.id).await?;
             tx.update_circuit(&c).await?;
+            if start == Status::Confirmed && c.status == Status::Enabled {
+                crate::billing::on_activated(tx, &st, &c, now).await?;
+            }
             if c.status.provider_next().is_some() {
                 simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
             }

@@ -1,5 +1,10 @@
 //! The `physconn` binary: `serve`, `migrate`, and friends.
 
+mod admin_cli;
+
+use admin_cli::{
+    AccountCmd, AdminTarget, CircuitCmd, ClockCmd, FaultCmd, KeyCmd, OrderCmd, ProvisioningCmd,
+};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use physconn_domain::{ApiProfile, ResponseStyle};
@@ -16,6 +21,8 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    admin: AdminTarget,
 }
 
 #[derive(Subcommand)]
@@ -24,6 +31,29 @@ enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(StoreArgs),
+    /// Accounts, balances and credentials (admin API).
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Access keys (admin API).
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Drive circuits through the provider's steps (admin API).
+    #[command(subcommand)]
+    Circuit(CircuitCmd),
+    /// Provider faults (admin API).
+    #[command(subcommand)]
+    Fault(FaultCmd),
+    /// The global provisioning mode and step delay (admin API).
+    #[command(subcommand)]
+    Provisioning(ProvisioningCmd),
+    /// Orders (admin API).
+    #[command(subcommand)]
+    Order(OrderCmd),
+    /// The clock (admin API).
+    #[command(subcommand)]
+    Clock(ClockCmd),
+    /// Empty all state but the default account and its key (admin API).
+    Reset,
 }
 
 #[derive(Args, Clone)]
@@ -211,9 +241,22 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        match cli.command {
-            Command::Serve(a) => serve(a).await,
-            Command::Migrate(a) => migrate(a).await,
+        let client = || admin_cli::Client::new(&cli.admin);
+        let answer = match cli.command {
+            Command::Serve(a) => return serve(a).await,
+            Command::Migrate(a) => return migrate(a).await,
+            Command::Account(c) => admin_cli::account(&client()?, c).await?,
+            Command::Key(c) => admin_cli::key(&client()?, c).await?,
+            Command::Circuit(c) => admin_cli::circuit(&client()?, c).await?,
+            Command::Fault(c) => admin_cli::fault(&client()?, c).await?,
+            Command::Provisioning(c) => admin_cli::provisioning(&client()?, c).await?,
+            Command::Order(c) => admin_cli::order(&client()?, c).await?,
+            Command::Clock(c) => admin_cli::clock(&client()?, c).await?,
+            Command::Reset => client()?.call("POST", "/admin/reset", None).await?,
+        };
+        if !answer.is_null() {
+            println!("{}", serde_json::to_string_pretty(&answer)?);
         }
+        Ok(())
     })
 }

@@ -249,3 +249,89 @@ pub async fn after_top_up(tx: &mut dyn TxOps, account: &mut Account) -> OpResult
     }
     Ok(())
 }
+
+/// Pays an existing unpaid order of `account_id` from its balance (BSS
+/// `PayOrder`, admin API). An occupancy order then enables its circuit after
+/// the activation delay, exactly as an automatic payment would.
+pub async fn pay_existing(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    account_id: &str,
+    order_id: &str,
+    now: Time,
+) -> OpResult<Order> {
+    let mut order = tx
+        .get_order(order_id)
+        .await?
+        .filter(|o| o.account_id == account_id)
+        .ok_or(DomainError::OrderNotFound)?;
+    let mut circuit = None;
+    if order.kind == OrderKind::Occupancy {
+        let c = tx.get_circuit(&order.circuit_id).await?;
+        match c {
+            Some(c)
+                if c.deleted_at.is_none()
+                    && c.status == Status::Confirmed
+                    && c.pending_order_id.as_deref() == Some(order_id) =>
+            {
+                circuit = Some(c)
+            }
+            _ => return Err(DomainError::OrderNotPayable.into()),
+        }
+    }
+    let mut account = tx
+        .get_account(account_id)
+        .await?
+        .ok_or(DomainError::AccountNotFound)?;
+    pay(tx, state, &mut account, &mut order, now).await?;
+    tx.update_order(&order).await?;
+    if let Some(c) = circuit {
+        schedule_activation(tx, state, &c, now).await?;
+    }
+    Ok(order)
+}
+
+/// Voids an unpaid order (normal or abnormal) of `account_id`: no money
+/// moves, and an occupancy order's circuit may take a new order.
+pub async fn void(
+    tx: &mut dyn TxOps,
+    account_id: &str,
+    order_id: &str,
+    now: Time,
+) -> OpResult<Order> {
+    let mut order = tx
+        .get_order(order_id)
+        .await?
+        .filter(|o| o.account_id == account_id)
+        .ok_or(DomainError::OrderNotFound)?;
+    order.mark_cancelled(now)?;
+    tx.update_order(&order).await?;
+    if let Some(mut c) = tx.get_circuit(&order.circuit_id).await? {
+        if c.pending_order_id.as_deref() == Some(order_id) {
+            c.pending_order_id = None;
+            tx.update_circuit(&c).await?;
+        }
+    }
+    Ok(order)
+}
+
+/// Money in: a ledger `TopUp` entry, then the overdue state is settled.
+pub async fn top_up(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    account: &mut Account,
+    amount: Fen,
+    now: Time,
+) -> OpResult<()> {
+    let e = account.post(
+        amount,
+        LedgerKind::TopUp,
+        None,
+        "top-up",
+        state.ids.internal_id(),
+        now,
+    )?;
+    tx.insert_ledger(&e).await?;
+    tx.update_account(account).await?;
+    after_top_up(tx, account).await
+}

@@ -41,3 +41,68 @@ pub fn from_op(e: OpError) -> ApiError {
         OpError::Store(s) => from_store(&s),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every business refusal has its row in the wire crate's error table
+    /// (an unknown key would be an InternalError).
+    #[test]
+    fn every_refusal_has_a_table_row() {
+        use DomainError::*;
+        let all = [
+            MissingParameter("X".into()),
+            InvalidParameter("X".into()),
+            RegionNotFound,
+            RegionNotFoundConfirm,
+            CircuitNotFound,
+            CircuitNotFoundConfirm,
+            NotAllowedInState,
+            ConfirmNotAllocated,
+            RecoverIncorrectStatus("pc-1".into()),
+            ChargeTypeMalformed,
+            PeriodMalformed,
+            PricingCycleMalformed,
+            PriceNotFound,
+            IdempotentParameterMismatch,
+            IllegalClientToken,
+            TypeMalformed,
+            PeerLocationMalformed,
+            LineOperatorMalformed,
+            PortTypeMalformed,
+            DescriptionMalformed,
+            NameMalformed,
+            CircuitCodeMalformed,
+            BandwidthInvalid,
+            RedundantNotFound,
+            RedundantNotOwned,
+            RedundantStatus,
+            AccessPointNotFound,
+            AccessPointNotEnabled,
+            AccessPointFull,
+            TooManyPendingCircuits,
+            AccountFinancialLocked,
+            FilterKeyNotSupported("Filter.1.key".into()),
+            EnableWithoutSp,
+            OrderNotFound,
+            OrderNotPayable,
+            OrderNotCancellable,
+            InsufficientBalance,
+            MoneyOverflow,
+            InstanceNotFound("pc-1".into()),
+            LoaStatusNotAllowed("x".into()),
+            LoaNotCompletable,
+            IncorrectCircuitStatus,
+        ];
+        for e in all {
+            let api = from_domain(&e);
+            assert_ne!(api.code, "InternalError", "{e:?}");
+            assert!(
+                !api.message.is_empty() && !api.message.contains("%s"),
+                "{e:?}: {}",
+                api.message
+            );
+        }
+    }
+}

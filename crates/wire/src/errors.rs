@@ -163,6 +163,14 @@ pub static ERROR_TABLE: &[ErrorSpec] = &[
     row("IllegalParam.LineLabel", 400, "%s"),
     row("IllegalParam.LineSPContactInfo", 400, "LineSPContactInfo is illegal."),
     row("OperationDenied.LOAStatusNotAllowComplete", 400, "The operation is not allowed because of LOAStatusNotAllowComplete."),
+    // Not in any stored error table; chosen by physconn (docs/api-coverage.md).
+    row("Forbidden.FinancialLocked", 400, "The account has an overdue physical connection; new physical connections cannot be applied for."),
+    // BSS (BssOpenApi 2017-12-14) order and balance errors. `PAY.INSUFFICIENT_BALANCE`
+    // is the text other Alibaba products document; the rest are physconn's choice.
+    row("InvalidOrderId.NotFound", 404, "The specified order does not exist."),
+    row("InvalidOrderStatus.NotPayable", 400, "The order cannot be paid in its current status."),
+    row("InvalidOrderStatus.NotCancellable", 400, "Only unpaid orders can be cancelled."),
+    row("PAY.INSUFFICIENT_BALANCE", 400, "The Account Balance is insufficient."),
 ];
 
 /// Looks up a row by key.

@@ -1,6 +1,7 @@
 //! The API's actions: resolving `Version` + `Action` to a typed [`Action`],
 //! and one module per action family.
 
+pub mod bss;
 pub mod catalog;
 pub mod circuits;
 pub mod lifecycle;
@@ -93,7 +94,14 @@ actions! {
     ApplyPhysicalConnectionLOA => Vpc,
     SecondApplyPhysicalConnectionLOA => Vpc,
     DescribePhysicalConnectionLOA => Vpc,
-    CompletePhysicalConnectionLOA => Vpc,
+        CompletePhysicalConnectionLOA => Vpc,
+    QueryAccountBalance => Bss,
+    QueryOrders => Bss,
+    GetOrderDetail => Bss,
+    CancelOrder => Bss,
+    PayOrder => Bss,
+    QueryAccountTransactions => Bss,
+    QueryAvailableInstances => Bss,
 }
 
 impl Action {
@@ -165,6 +173,13 @@ pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
         Action::SecondApplyPhysicalConnectionLOA => loa::second_apply(&ctx, &params).await,
         Action::DescribePhysicalConnectionLOA => loa::describe(&ctx, &params).await,
         Action::CompletePhysicalConnectionLOA => loa::complete(&ctx, &params).await,
+        Action::QueryAccountBalance => bss::query_account_balance(&ctx, &params).await,
+        Action::QueryOrders => bss::query_orders(&ctx, &params).await,
+        Action::GetOrderDetail => bss::get_order_detail(&ctx, &params).await,
+        Action::CancelOrder => bss::cancel_order(&ctx, &params).await,
+        Action::PayOrder => bss::pay_order(&ctx, &params).await,
+        Action::QueryAccountTransactions => bss::query_account_transactions(&ctx, &params).await,
+        Action::QueryAvailableInstances => bss::query_available_instances(&ctx, &params).await,
     }
 }
 

@@ -418,3 +418,36 @@ pub(crate) async fn set_key_status(
     state.keys.clear();
     Ok(Json(json!({"AccessKeyId": id, "Status": status.as_str()})))
 }
+
+#[derive(Deserialize)]
+pub(crate) struct TopUpBody {
+    amount: String,
+}
+
+/// Money in (a ledger `TopUp`); an overdue account's locked pay-as-you-go
+/// circuits are unlocked once it is back at or above zero.
+pub(crate) async fn top_up(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<TopUpBody>,
+) -> AResult<Json<Value>> {
+    let amount = money("amount", &body.amount)?;
+    if amount.0 <= 0 {
+        return Err(AdminError::bad("amount must be positive"));
+    }
+    let st = state.clone();
+    let id = Arc::new(id);
+    let a = write(&state, move |tx| {
+        let (st, id) = (st.clone(), id.clone());
+        Box::pin(async move {
+            let Some(mut a) = find_account(tx, &id).await? else {
+                return Ok(None);
+            };
+            crate::billing::top_up(tx, &st, &mut a, amount, st.clock.now()).await?;
+            Ok(Some(a))
+        })
+    })
+    .await?
+    .ok_or_else(|| AdminError::not_found("account"))?;
+    Ok(Json(account_json(&a)))
+}

@@ -429,3 +429,43 @@ pub(crate) async fn delete_fault(
         Err(AdminError::not_found("fault"))
     }
 }
+
+/// Finds the order's owner, then runs `f` for it in one transaction.
+async fn order_action(state: &AppState, id: String, pay: bool) -> AResult<Json<Value>> {
+    let st = state.clone();
+    let id = Arc::new(id);
+    let order = write(state, move |tx| {
+        let (st, id) = (st.clone(), id.clone());
+        Box::pin(async move {
+            let Some(o) = tx.get_order(&id).await? else {
+                return Err(DomainError::OrderNotFound.into());
+            };
+            let now = st.clock.now();
+            if pay {
+                crate::billing::pay_existing(tx, &st, &o.account_id, &id, now).await
+            } else {
+                crate::billing::void(tx, &o.account_id, &id, now).await
+            }
+        })
+    })
+    .await?;
+    crate::simulator::after_write(state).await;
+    Ok(Json(order_json(&order)))
+}
+
+/// Pays an unpaid, normal order from its account's balance (as BSS
+/// `PayOrder`); an occupancy order then enables its circuit.
+pub(crate) async fn pay_order(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AResult<Json<Value>> {
+    order_action(&state, id, true).await
+}
+
+/// Voids an unpaid order (as BSS `CancelOrder`); no money moves.
+pub(crate) async fn cancel_order(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AResult<Json<Value>> {
+    order_action(&state, id, false).await
+}

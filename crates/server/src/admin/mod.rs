@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             get(accounts::get_account).put(accounts::update_account),
         )
         .route("/admin/accounts/{id}/balance", put(accounts::set_balance))
+        .route("/admin/accounts/{id}/topup", post(accounts::top_up))
         .route("/admin/accounts/{id}/sts", post(accounts::issue_sts))
         .route(
             "/admin/accounts/{id}/keys",
@@ -130,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/faults/{id}", delete(circuits::delete_fault))
         .route("/admin/orders", get(circuits::list_orders))
+        .route("/admin/orders/{id}/pay", post(circuits::pay_order))
+        .route("/admin/orders/{id}/cancel", post(circuits::cancel_order))
         .route("/admin/clock", get(clock::get_clock))
         .route("/admin/clock/advance", post(clock::advance_clock))
         .route("/admin/clock/set", post(clock::set_clock))

@@ -1,0 +1,236 @@
+//! `physconn-bench`: load generator, baselines and the benchmark suite of physconn.
+
+mod ceiling;
+mod http;
+mod load;
+mod procs;
+mod report;
+mod stats;
+mod suite;
+mod workloads;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use load::{run, Bound, RunSpec, SigVersion, Signer};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use workloads::Workload;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Benchmarks physconn against a bare-axum ceiling and moto"
+)]
+struct Cli {
+    /// Worker threads of the load generator (the ceiling uses one per core).
+    #[arg(long, global = true, default_value_t = 1)]
+    threads: usize,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve a fixed JSON body with bare axum (the ceiling baseline).
+    Ceiling {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+    },
+    /// Run one workload against a running server.
+    Run(RunArgs),
+    /// Run every workload and baseline; write results.json and the BENCHMARKS.md tables.
+    Suite {
+        #[command(flatten)]
+        opts: suite::SuiteOpts,
+        /// The document whose results section is rewritten.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
+    /// Re-render the BENCHMARKS.md tables from a results.json.
+    Report {
+        #[arg(long, default_value = "target/bench/results.json")]
+        results: PathBuf,
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        markdown: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WorkloadName {
+    /// DescribePhysicalConnections of one circuit by id (100 circuits are created first).
+    Describe,
+    /// CreatePhysicalConnection.
+    Create,
+    /// The full path to an Enabled circuit (needs provisioning_delay 0).
+    Order,
+    /// A Terraform-like resource life.
+    Mixed,
+    /// Occupancy orders on circuits confirmed beforehand (needs a count for --run).
+    PlaceOrders,
+    /// One page of DescribePhysicalConnections (--page-size, --page-number).
+    Page,
+    /// moto: CreateConnection.
+    MotoCreate,
+    /// moto: DescribeConnections by id (100 connections are created first).
+    MotoDescribe,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[arg(long, value_enum)]
+    workload: WorkloadName,
+    /// The API address (physconn, the ceiling or moto).
+    #[arg(long)]
+    addr: SocketAddr,
+    /// physconn's admin address: with it, the run uses a fresh account of its own.
+    #[arg(long)]
+    admin: Option<SocketAddr>,
+    #[arg(long, env = "PHYSCONN_ADMIN_TOKEN", default_value = procs::ADMIN_TOKEN)]
+    admin_token: String,
+    #[arg(long, env = "PHYSCONN_ACCESS_KEY_ID", default_value = procs::KEY_ID)]
+    key_id: String,
+    #[arg(long, env = "PHYSCONN_ACCESS_KEY_SECRET", default_value = procs::KEY_SECRET)]
+    key_secret: String,
+    /// Signature version.
+    #[arg(long, value_enum, default_value = "v3")]
+    sign: SigVersion,
+    #[arg(short = 'c', long, default_value_t = 16)]
+    connections: usize,
+    /// Measured phase: a time (`10s`, `500ms`) or a count of iterations (`20000`).
+    #[arg(long, default_value = "10s")]
+    run: Bound,
+    /// Warm-up: a time or a count of iterations.
+    #[arg(long, default_value = "2s")]
+    warmup: Bound,
+    /// The server's pid, for its CPU time per request and RSS.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    #[arg(long, default_value_t = 50)]
+    page_size: u32,
+    #[arg(long, default_value_t = 1)]
+    page_number: u32,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+async fn run_one(a: RunArgs) -> Result<()> {
+    let mut signer = Signer {
+        key_id: a.key_id.clone(),
+        secret: a.key_secret.clone(),
+        host: a.addr.to_string(),
+        version: a.sign,
+    };
+    let physconn = !matches!(
+        a.workload,
+        WorkloadName::MotoCreate | WorkloadName::MotoDescribe
+    );
+    if let (Some(admin), true) = (a.admin, physconn) {
+        let name = format!("bench-{:08x}", rand::random::<u32>());
+        signer = procs::new_account(admin, &a.admin_token, a.addr, &name, a.sign).await?;
+    }
+    let signer = Arc::new(signer);
+    let seed = |w: Workload, n: u64| {
+        let signer = signer.clone();
+        async move {
+            let spec = RunSpec {
+                name: "seed".into(),
+                target: "setup".into(),
+                addr: a.addr,
+                connections: 16,
+                warmup: Bound::Count(0),
+                run: Bound::Count(n),
+                server_pid: None,
+                collect_ids: true,
+            };
+            run(&spec, signer, Arc::new(w)).await.1
+        }
+    };
+    let workload = match a.workload {
+        WorkloadName::Describe => Workload::describe(seed(Workload::Create, 100).await),
+        WorkloadName::Create => Workload::Create,
+        WorkloadName::Order => Workload::Order,
+        WorkloadName::Mixed => Workload::Mixed,
+        WorkloadName::Page => Workload::Page {
+            size: a.page_size,
+            number: a.page_number,
+        },
+        WorkloadName::PlaceOrders => {
+            let (Bound::Count(n), Bound::Count(w)) = (a.run, a.warmup) else {
+                bail!("place-orders needs counts: --run N --warmup M");
+            };
+            Workload::place_orders(seed(Workload::Prepare, n + w).await)
+        }
+        WorkloadName::MotoCreate => Workload::MotoCreate {
+            counter: Default::default(),
+        },
+        WorkloadName::MotoDescribe => {
+            let ids = seed(
+                Workload::MotoCreate {
+                    counter: Default::default(),
+                },
+                100,
+            )
+            .await;
+            Workload::moto_describe(ids)
+        }
+    };
+    if let Workload::Describe { ids, .. } | Workload::MotoDescribe { ids, .. } = &workload {
+        if ids.is_empty() {
+            bail!("could not create the circuits to describe");
+        }
+    }
+    let name = WorkloadName::to_possible_value(&a.workload)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let spec = RunSpec {
+        name,
+        target: if physconn { "physconn" } else { "moto" }.into(),
+        addr: a.addr,
+        connections: a.connections,
+        warmup: a.warmup,
+        run: a.run,
+        server_pid: a.server_pid,
+        collect_ids: false,
+    };
+    let (report, _) = run(&spec, signer, Arc::new(workload)).await;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", report.summary());
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Cmd::Ceiling { listen } = &cli.command {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return rt.block_on(ceiling::serve(listen));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.threads.max(1))
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        match cli.command {
+            Cmd::Ceiling { .. } => unreachable!("handled above"),
+            Cmd::Run(a) => run_one(a).await,
+            Cmd::Suite { opts, markdown } => {
+                let results = suite::suite(opts).await?;
+                if let Some(path) = markdown {
+                    report::rewrite(&path, &results)?;
+                    println!("rewrote {}", path.display());
+                }
+                Ok(())
+            }
+            Cmd::Report { results, markdown } => {
+                let r: suite::Results = serde_json::from_slice(&std::fs::read(results)?)?;
+                report::rewrite(&markdown, &r)
+            }
+        }
+    })
+}

@@ -1,0 +1,285 @@
+//! The workloads: what one iteration sends.
+
+use crate::http::encode_request;
+use crate::load::{Client, Iterate};
+use anyhow::{anyhow, bail, Result};
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub const REGION: &str = "cn-hangzhou";
+
+/// How long a flow waits for the provider, polling with DescribePhysicalConnections.
+const POLL_LIMIT: u32 = 2000;
+const POLL_PAUSE: Duration = Duration::from_millis(2);
+
+pub enum Workload {
+    /// DescribePhysicalConnections of one circuit by id (ids taken in turn).
+    Describe { ids: Vec<String>, next: AtomicUsize },
+    /// One page of DescribePhysicalConnections without a filter.
+    Page { size: u32, number: u32 },
+    /// CreatePhysicalConnection.
+    Create,
+    /// Create → provider to Allocated → Confirm → occupancy order → Enabled.
+    Order,
+    /// A Terraform-like resource life: create, wait, read, update, refreshes, delete.
+    Mixed,
+    /// Create → provider to Allocated → Confirm: circuits ready for an occupancy order.
+    Prepare,
+    /// CreatePhysicalConnectionOccupancyOrder, one per prepared circuit (popped).
+    PlaceOrders { queue: Mutex<Vec<String>> },
+    /// moto: DescribeConnections of one connection by id.
+    MotoDescribe { ids: Vec<String>, next: AtomicUsize },
+    /// moto: CreateConnection.
+    MotoCreate { counter: AtomicU64 },
+}
+
+impl Workload {
+    pub fn describe(ids: Vec<String>) -> Workload {
+        Workload::Describe {
+            ids,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn place_orders(ids: Vec<String>) -> Workload {
+        Workload::PlaceOrders {
+            queue: Mutex::new(ids),
+        }
+    }
+
+    pub fn moto_describe(ids: Vec<String>) -> Workload {
+        Workload::MotoDescribe {
+            ids,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    async fn run_once(&self, c: &mut Client) -> Result<()> {
+        match self {
+            Workload::Describe { ids, next } => {
+                let id = &ids[next.fetch_add(1, Ordering::Relaxed) % ids.len()];
+                c.call_ok("DescribePhysicalConnections", &describe_params(id))
+                    .await?;
+            }
+            Workload::Page { size, number } => {
+                let p = pairs(&[
+                    ("RegionId", REGION),
+                    ("PageSize", &size.to_string()),
+                    ("PageNumber", &number.to_string()),
+                ]);
+                c.call_ok("DescribePhysicalConnections", &p).await?;
+            }
+            Workload::Create => {
+                let id = create(c, &create_params()).await?;
+                c.created.push(id);
+            }
+            Workload::Order => {
+                let id = prepare(c).await?;
+                c.call_ok("CreatePhysicalConnectionOccupancyOrder", &order_params(&id))
+                    .await?;
+                wait_status(c, &id, "Enabled").await?;
+            }
+            Workload::Mixed => mixed(c).await?,
+            Workload::Prepare => {
+                let id = prepare(c).await?;
+                c.created.push(id);
+            }
+            Workload::PlaceOrders { queue } => {
+                let Some(id) = queue.lock().expect("lock").pop() else {
+                    bail!("no prepared circuit left");
+                };
+                c.call_ok("CreatePhysicalConnectionOccupancyOrder", &order_params(&id))
+                    .await?;
+            }
+            Workload::MotoDescribe { ids, next } => {
+                let id = &ids[next.fetch_add(1, Ordering::Relaxed) % ids.len()];
+                let body = serde_json::json!({ "connectionId": id }).to_string();
+                let req = moto_request(&c.signer.host, "DescribeConnections", &body);
+                let r = c.send_raw("DescribeConnections", &req).await?;
+                ensure_ok(r.status, "DescribeConnections")?;
+            }
+            Workload::MotoCreate { counter } => {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let r = moto_create(c, n).await?;
+                c.created.push(r);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Iterate for Workload {
+    fn iteration<'a>(
+        &'a self,
+        c: &'a mut Client,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
+        Box::pin(self.run_once(c))
+    }
+}
+
+fn ensure_ok(status: u16, what: &str) -> Result<()> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(anyhow!("{what}: HTTP {status}"))
+    }
+}
+
+pub fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+pub fn describe_params(id: &str) -> Vec<(String, String)> {
+    pairs(&[
+        ("RegionId", REGION),
+        ("Filter.1.Key", "PhysicalConnectionId"),
+        ("Filter.1.Value.1", id),
+        ("PageSize", "10"),
+    ])
+}
+
+pub fn create_params() -> Vec<(String, String)> {
+    pairs(&[
+        ("RegionId", REGION),
+        ("AccessPointId", "ap-cn-hangzhou-yh-B"),
+        ("LineOperator", "CT"),
+        ("PortType", "1000Base-LX"),
+    ])
+}
+
+pub fn order_params(id: &str) -> Vec<(String, String)> {
+    pairs(&[
+        ("RegionId", REGION),
+        ("PhysicalConnectionId", id),
+        ("InstanceChargeType", "PrePaid"),
+        ("Period", "1"),
+        ("PricingCycle", "Month"),
+        ("AutoPay", "true"),
+    ])
+}
+
+async fn create(c: &mut Client, params: &[(String, String)]) -> Result<String> {
+    let r = c.call_ok("CreatePhysicalConnection", params).await?;
+    r.json()?
+        .get("PhysicalConnectionId")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("CreatePhysicalConnection: no PhysicalConnectionId"))
+}
+
+/// The circuit's `Status` in a DescribePhysicalConnections answer (None: not listed).
+fn listed_status(v: &Value) -> Option<String> {
+    v.pointer("/PhysicalConnectionSet/PhysicalConnectionType/0/Status")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Polls DescribePhysicalConnections until the circuit is in `want`.
+async fn wait_status(c: &mut Client, id: &str, want: &str) -> Result<()> {
+    let p = describe_params(id);
+    for _ in 0..POLL_LIMIT {
+        let r = c.call_ok("DescribePhysicalConnections", &p).await?;
+        if listed_status(&r.json()?).as_deref() == Some(want) {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL_PAUSE).await;
+    }
+    bail!("{id} never reached {want}")
+}
+
+/// Create, wait for Allocated, Confirm.
+async fn prepare(c: &mut Client) -> Result<String> {
+    let id = create(c, &create_params()).await?;
+    wait_status(c, &id, "Allocated").await?;
+    let p = pairs(&[("RegionId", REGION), ("PhysicalConnectionId", &id)]);
+    c.call_ok("ConfirmPhysicalConnection", &p).await?;
+    Ok(id)
+}
+
+/// What `terraform apply` then `plan` then `destroy` of one
+/// `alicloud_express_connect_physical_connection` sends.
+async fn mixed(c: &mut Client) -> Result<()> {
+    let mut p = create_params();
+    p.push(("Name".into(), "tf-bench".into()));
+    p.push(("Description".into(), "created by physconn-bench".into()));
+    let id = create(c, &p).await?;
+    wait_status(c, &id, "Allocated").await?;
+    let describe = describe_params(&id);
+    c.call_ok("DescribePhysicalConnections", &describe).await?;
+    let modify = pairs(&[
+        ("RegionId", REGION),
+        ("PhysicalConnectionId", &id),
+        ("Name", "tf-bench-renamed"),
+    ]);
+    c.call_ok("ModifyPhysicalConnectionAttribute", &modify)
+        .await?;
+    for _ in 0..3 {
+        c.call_ok("DescribePhysicalConnections", &describe).await?;
+    }
+    c.call_ok("DescribeAccessPoints", &pairs(&[("RegionId", REGION)]))
+        .await?;
+    let delete = pairs(&[("RegionId", REGION), ("PhysicalConnectionId", &id)]);
+    c.call_ok("DeletePhysicalConnection", &delete).await?;
+    let r = c.call_ok("DescribePhysicalConnections", &describe).await?;
+    if listed_status(&r.json()?).is_some() {
+        bail!("{id} still listed after DeletePhysicalConnection");
+    }
+    Ok(())
+}
+
+/// A Direct Connect JSON-1.1 request as boto3 sends it. moto does not verify SigV4, so the
+/// `Authorization` header only carries the credential scope moto routes on.
+pub fn moto_request(host: &str, operation: &str, body: &str) -> Vec<u8> {
+    let target = format!("OvertureService.{operation}");
+    let date = time::OffsetDateTime::now_utc();
+    let amz_date = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        date.year(),
+        u8::from(date.month()),
+        date.day(),
+        date.hour(),
+        date.minute(),
+        date.second()
+    );
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=AKIDBENCH/{}/us-east-1/directconnect/aws4_request, \
+         SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
+        &amz_date[..8],
+        "0".repeat(64)
+    );
+    encode_request(
+        "/",
+        &[
+            ("host", host),
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", &target),
+            ("x-amz-date", &amz_date),
+            ("authorization", &auth),
+        ],
+        body.as_bytes(),
+    )
+}
+
+/// moto CreateConnection; returns the connection id.
+pub async fn moto_create(c: &mut Client, n: u64) -> Result<String> {
+    let body = serde_json::json!({
+        "location": "EqDC2",
+        "bandwidth": "1Gbps",
+        "connectionName": format!("bench-{n}"),
+    })
+    .to_string();
+    let req = moto_request(&c.signer.host, "CreateConnection", &body);
+    let r = c.send_raw("CreateConnection", &req).await?;
+    ensure_ok(r.status, "CreateConnection")?;
+    r.json()?
+        .get("connectionId")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("CreateConnection: no connectionId"))
+}

@@ -1,0 +1,398 @@
+//! Subcommands over the admin API, so a scenario can be driven from a shell
+//! script: `physconn account create`, `physconn circuit advance`, ...
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use serde_json::{json, Value};
+
+#[derive(Args, Clone)]
+pub struct AdminTarget {
+    /// Base URL of the admin listener.
+    #[arg(
+        long,
+        env = "PHYSCONN_ADMIN_URL",
+        default_value = "http://127.0.0.1:8081",
+        global = true
+    )]
+    pub admin_url: String,
+    /// Admin bearer token.
+    #[arg(
+        long,
+        env = "PHYSCONN_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AccountCmd {
+    /// Create an account with its first access key.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "0")]
+        balance: String,
+        #[arg(long)]
+        credit_limit: Option<String>,
+    },
+    /// Show an account (`default` names the default account).
+    Show {
+        id: String,
+    },
+    List,
+    /// Set the balance (recorded as a ledger adjustment).
+    Balance {
+        id: String,
+        amount: String,
+    },
+    /// Change credit line, direct-enable permission or provisioning mode.
+    Set {
+        id: String,
+        #[arg(long)]
+        credit_limit: Option<String>,
+        #[arg(long)]
+        bypass_sp: Option<bool>,
+        /// auto, manual, or inherit (follow the global mode).
+        #[arg(long)]
+        provisioning: Option<String>,
+    },
+    /// The account's ledger.
+    Ledger {
+        id: String,
+    },
+    /// Issue temporary (STS) credentials.
+    Sts {
+        id: String,
+        #[arg(long, default_value_t = 3600)]
+        seconds: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyCmd {
+    /// Create another access key for an account.
+    Create {
+        account: String,
+    },
+    List {
+        account: String,
+    },
+    Enable {
+        key: String,
+    },
+    Disable {
+        key: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CircuitCmd {
+    /// A circuit with its timeline and pending steps.
+    Show { id: String },
+    /// Perform the circuit's next pending provider step now.
+    Advance { id: String },
+    /// Force a provider transition (e.g. Allocated, Rejected, "Allocation Failed").
+    Status { id: String, status: String },
+    /// Per-circuit provisioning mode: auto, manual or inherit.
+    Mode { id: String, mode: String },
+}
+
+#[derive(Subcommand)]
+pub enum FaultCmd {
+    /// Make the next matching provider step fail.
+    Add {
+        /// circuit, account or global.
+        #[arg(long)]
+        scope: String,
+        /// Circuit id or AccountId (not for global).
+        #[arg(long, default_value = "")]
+        target: String,
+        /// Rejected or "Allocation Failed".
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        count: Option<i64>,
+        /// For global: share of circuits, 0-1.
+        #[arg(long)]
+        share: Option<f64>,
+    },
+    List,
+    Rm {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClockCmd {
+    Show,
+    /// Manual clock: move forward, firing due steps in order.
+    Advance {
+        seconds: f64,
+    },
+    /// Manual clock: jump to an instant (RFC 3339).
+    Set {
+        now: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProvisioningCmd {
+    Show,
+    Set {
+        /// auto or manual.
+        #[arg(long)]
+        mode: Option<String>,
+        /// Seconds per provider step.
+        #[arg(long)]
+        delay: Option<f64>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrderCmd {
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+fn mode_value(m: &str) -> Value {
+    if m == "inherit" {
+        Value::Null
+    } else {
+        json!(m)
+    }
+}
+
+pub struct Client {
+    base: String,
+    token: String,
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+}
+
+impl Client {
+    pub fn new(t: &AdminTarget) -> Result<Self> {
+        let token = t
+            .admin_token
+            .clone()
+            .context("the admin token is needed: --admin-token or PHYSCONN_ADMIN_TOKEN")?;
+        Ok(Self {
+            base: t.admin_url.trim_end_matches('/').to_string(),
+            token,
+            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+        })
+    }
+
+    /// Sends one request; prints the JSON answer, or fails with the error.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))?;
+        let resp = self
+            .http
+            .request(req)
+            .await
+            .with_context(|| format!("cannot reach the admin API at {}", self.base))?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        let v: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        if !status.is_success() {
+            bail!("{status}: {}", v);
+        }
+        Ok(v)
+    }
+}
+
+pub async fn account(c: &Client, cmd: AccountCmd) -> Result<Value> {
+    match cmd {
+        AccountCmd::Create {
+            name,
+            balance,
+            credit_limit,
+        } => {
+            c.call(
+                "POST",
+                "/admin/accounts",
+                Some(json!({"name": name, "balance": balance, "credit_limit": credit_limit})),
+            )
+            .await
+        }
+        AccountCmd::Show { id } => c.call("GET", &format!("/admin/accounts/{id}"), None).await,
+        AccountCmd::List => c.call("GET", "/admin/accounts", None).await,
+        AccountCmd::Balance { id, amount } => {
+            c.call(
+                "PUT",
+                &format!("/admin/accounts/{id}/balance"),
+                Some(json!({"balance": amount})),
+            )
+            .await
+        }
+        AccountCmd::Set {
+            id,
+            credit_limit,
+            bypass_sp,
+            provisioning,
+        } => {
+            let mut body = serde_json::Map::new();
+            if let Some(v) = credit_limit {
+                body.insert("credit_limit".into(), json!(v));
+            }
+            if let Some(v) = bypass_sp {
+                body.insert("bypass_sp".into(), json!(v));
+            }
+            if let Some(m) = provisioning {
+                body.insert("provisioning_mode".into(), mode_value(&m));
+            }
+            c.call(
+                "PUT",
+                &format!("/admin/accounts/{id}"),
+                Some(Value::Object(body)),
+            )
+            .await
+        }
+        AccountCmd::Ledger { id } => {
+            c.call("GET", &format!("/admin/accounts/{id}/ledger"), None)
+                .await
+        }
+        AccountCmd::Sts { id, seconds } => {
+            c.call(
+                "POST",
+                &format!("/admin/accounts/{id}/sts"),
+                Some(json!({"seconds": seconds})),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn key(c: &Client, cmd: KeyCmd) -> Result<Value> {
+    match cmd {
+        KeyCmd::Create { account } => {
+            c.call("POST", &format!("/admin/accounts/{account}/keys"), None)
+                .await
+        }
+        KeyCmd::List { account } => {
+            c.call("GET", &format!("/admin/accounts/{account}/keys"), None)
+                .await
+        }
+        KeyCmd::Enable { key } => {
+            c.call(
+                "PUT",
+                &format!("/admin/keys/{key}"),
+                Some(json!({"status": "Active"})),
+            )
+            .await
+        }
+        KeyCmd::Disable { key } => {
+            c.call(
+                "PUT",
+                &format!("/admin/keys/{key}"),
+                Some(json!({"status": "Inactive"})),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn circuit(c: &Client, cmd: CircuitCmd) -> Result<Value> {
+    match cmd {
+        CircuitCmd::Show { id } => {
+            c.call("GET", &format!("/admin/physical-connections/{id}"), None)
+                .await
+        }
+        CircuitCmd::Advance { id } => {
+            c.call(
+                "POST",
+                &format!("/admin/physical-connections/{id}/advance"),
+                None,
+            )
+            .await
+        }
+        CircuitCmd::Status { id, status } => {
+            let path = format!("/admin/physical-connections/{id}/status");
+            c.call("POST", &path, Some(json!({"status": status}))).await
+        }
+        CircuitCmd::Mode { id, mode } => {
+            let path = format!("/admin/physical-connections/{id}/provisioning");
+            c.call("PUT", &path, Some(json!({"mode": mode_value(&mode)})))
+                .await
+        }
+    }
+}
+
+pub async fn fault(c: &Client, cmd: FaultCmd) -> Result<Value> {
+    match cmd {
+        FaultCmd::Add {
+            scope,
+            target,
+            outcome,
+            count,
+            share,
+        } => {
+            let body = json!({"scope": scope, "target": target, "outcome": outcome, "count": count, "share": share});
+            c.call("POST", "/admin/faults", Some(body)).await
+        }
+        FaultCmd::List => c.call("GET", "/admin/faults", None).await,
+        FaultCmd::Rm { id } => c.call("DELETE", &format!("/admin/faults/{id}"), None).await,
+    }
+}
+
+pub async fn clock(c: &Client, cmd: ClockCmd) -> Result<Value> {
+    match cmd {
+        ClockCmd::Show => c.call("GET", "/admin/clock", None).await,
+        ClockCmd::Advance { seconds } => {
+            c.call(
+                "POST",
+                "/admin/clock/advance",
+                Some(json!({"seconds": seconds})),
+            )
+            .await
+        }
+        ClockCmd::Set { now } => {
+            c.call("POST", "/admin/clock/set", Some(json!({"now": now})))
+                .await
+        }
+    }
+}
+
+pub async fn provisioning(c: &Client, cmd: ProvisioningCmd) -> Result<Value> {
+    match cmd {
+        ProvisioningCmd::Show => c.call("GET", "/admin/provisioning", None).await,
+        ProvisioningCmd::Set { mode, delay } => {
+            c.call(
+                "PUT",
+                "/admin/provisioning",
+                Some(json!({"mode": mode, "delay": delay})),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn order(c: &Client, cmd: OrderCmd) -> Result<Value> {
+    match cmd {
+        OrderCmd::List { account } => {
+            let path = match account {
+                Some(a) => format!("/admin/orders?account={a}"),
+                None => "/admin/orders".to_string(),
+            };
+            c.call("GET", &path, None).await
+        }
+    }
+}

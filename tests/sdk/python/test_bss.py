@@ -25,7 +25,7 @@ def bssc(request, server, account):
 
 
 def test_query_account_balance(server, account, bssc):
-    server.set_account(account["AccountId"], credit_limit="100.00")
+    server.admin("PUT", "/admin/accounts/%s" % account["AccountId"], {"credit_limit": "100.00"})
     r = bssc.query_account_balance()
     assert r.status_code == 200
     b = r.body

@@ -351,7 +351,7 @@ mod tests {
             renewal_end(datetime!(2026-12-29 16:00 UTC), 1),
             datetime!(2027-01-29 16:00 UTC)
         );
-                // Local 2027-01-31 + 1 month is clamped to 2027-02-28 (16:00 UTC the day before).
+        // Local 2027-01-31 + 1 month is clamped to 2027-02-28 (16:00 UTC the day before).
         assert_eq!(
             renewal_end(datetime!(2027-01-30 16:00 UTC), 1),
             datetime!(2027-02-27 16:00 UTC)

@@ -152,6 +152,16 @@ pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time
     Ok(())
 }
 
+/// Event ids sort like the events happened: the time, then a per-process
+/// sequence (transitions recorded at one instant keep their order), then
+/// randomness so servers sharing a database never collide.
+fn event_id(ids: &dyn IdGen, at: Time) -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let micros = physconn_domain::clock::to_micros(at).max(0);
+    format!("{micros:016x}{n:012x}{}", ids.token(8))
+}
+
 /// Records a transition in the circuit's history.
 pub async fn record(
     tx: &mut dyn TxOps,
@@ -163,7 +173,7 @@ pub async fn record(
     at: Time,
 ) -> OpResult<()> {
     tx.insert_event(&CircuitEvent {
-        id: ids.internal_id(),
+        id: event_id(ids, at),
         circuit_id: circuit_id.to_string(),
         at,
         from_status: from,

@@ -247,6 +247,48 @@ class Server:
         if now < real - dt.timedelta(seconds=max_behind) or now > real + dt.timedelta(seconds=max_ahead):
             self.set_clock(real)
 
+    # ------------------------------------------------------------------ provider simulator (D8)
+    def provisioning(self):
+        return self.admin("GET", "/admin/provisioning")
+
+    def set_provisioning(self, mode=None, delay=None):
+        body = {}
+        if mode is not None:
+            body["mode"] = mode
+        if delay is not None:
+            body["delay"] = delay
+        return self.admin("PUT", "/admin/provisioning", body)
+
+    def set_account(self, account_id, **fields):
+        """PUT /admin/accounts/{id} with e.g. bypass_sp=True, provisioning_mode="manual"."""
+        return self.admin("PUT", "/admin/accounts/%s" % account_id, fields)
+
+    def set_circuit_mode(self, pc_id, mode):
+        return self.admin("PUT", "/admin/physical-connections/%s/provisioning" % pc_id, {"mode": mode})
+
+    def step(self, pc_id, times=1):
+        """POST /admin/physical-connections/{id}/advance: the next pending provider step, now."""
+        out = None
+        for _ in range(times):
+            out = self.admin("POST", "/admin/physical-connections/%s/advance" % pc_id)
+        return out
+
+    def add_fault(self, scope, outcome, target=None, count=None, share=None):
+        body = {"scope": scope, "outcome": outcome}
+        for k, v in (("target", target), ("count", count), ("share", share)):
+            if v is not None:
+                body[k] = v
+        return self.admin("POST", "/admin/faults", body, expect=201)
+
+    def faults(self):
+        return self.admin("GET", "/admin/faults")["Faults"]
+
+    def delete_fault(self, fault_id):
+        return self.admin("DELETE", "/admin/faults/%s" % fault_id, expect=204)
+
+    def reset(self):
+        return self.admin("POST", "/admin/reset")
+
     def wait_status(self, pc_id, status, max_steps=12, step=1):
         """Advance the manual clock step by step until the circuit reaches `status`."""
         seen = []

@@ -70,11 +70,20 @@ class TeaClient(Client):
         self.kind = "tea-v2" if v2 else "tea-v3"
         self.sdk = Vpc(cfg)
 
+    def method(self, action):
+        """The generated `<snake>_with_options` method; for actions ending in an acronym the
+        generator drops the underscore (ApplyPhysicalConnectionLOA -> apply_physical_connection_loawith_options)."""
+        fn = getattr(self.sdk, snake(action) + "_with_options", None) or getattr(self.sdk, snake(action) + "with_options",
+                                                                                None)
+        if fn is None:
+            raise AttributeError("%s has no method for %s" % (type(self.sdk).__name__, action))
+        return fn
+
     def call(self, action, params=None):
         from alibabacloud_vpc20160428 import models
         from darabonba.runtime import RuntimeOptions
         req = getattr(models, action + "Request")().from_map(dict(params or {}))
-        resp = getattr(self.sdk, snake(action) + "_with_options")(req, RuntimeOptions())
+        resp = self.method(action)(req, RuntimeOptions())
         body = resp.body.to_map() if resp.body is not None else None
         return Result(status=resp.status_code, body=body, headers=dict(resp.headers or {}))
 

@@ -65,7 +65,7 @@ pub(super) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Cir
             .trim()
             .parse::<i64>()
             .ok()
-            .filter(|b| (1..=port_type.capacity_mbps()).contains(b))
+            .filter(|b| (2..=port_type.capacity_mbps()).contains(b))
             .ok_or_else(|| refuse(DomainError::BandwidthInvalid))?,
     };
     let name = p.str("Name").unwrap_or("");

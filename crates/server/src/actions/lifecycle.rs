@@ -205,7 +205,8 @@ pub async fn modify(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 c.port_type = v;
             }
             if let Some(b) = ch.bandwidth {
-                if !(1..=c.port_type.capacity_mbps()).contains(&b) {
+                // §6.5: 2–10240 Mbit/s, and no more than the port carries.
+                if !(2..=c.port_type.capacity_mbps().min(10_240)).contains(&b) {
                     return Err(DomainError::BandwidthInvalid.into());
                 }
                 c.bandwidth = b;

@@ -55,7 +55,8 @@ fn parse_loa(p: &Params) -> Result<Loa, ApiError> {
     if si.chars().count() > 128 {
         return Err(illegal("IllegalParam.Si", "Si"));
     }
-    if physconn_wire::parse_timestamp(construction).is_err() {
+    // Exactly `YYYY-MM-DDThh:mm:ssZ`: no fraction, no offset.
+    if construction.len() != 20 || physconn_wire::parse_timestamp(construction).is_err() {
         return Err(ApiError::with_args(
             "InvalidConstructionTime.Malformed",
             &["The ConstructionTime must be YYYY-MM-DDThh:mm:ssZ."],

@@ -20,6 +20,7 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     http: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     pub config: Config,
+    boots: u64,
 }
 
 #[derive(Debug)]
@@ -64,6 +65,12 @@ impl TestServer {
     }
 
     pub async fn start_with(f: impl FnOnce(&mut Config)) -> Self {
+        if std::env::var_os("PHYSCONN_TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("warn")
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = test_config(dir.path());
         f(&mut config);
@@ -72,6 +79,7 @@ impl TestServer {
             dir,
             http: Client::builder(TokioExecutor::new()).build_http(),
             config,
+            boots: 0,
         };
         s.boot().await;
         s
@@ -81,9 +89,11 @@ impl TestServer {
         let mut opts = StartOptions::new(self.config.clone());
         opts.access_key = Some((KEY_ID.into(), KEY_SECRET.into()));
         opts.admin_token = Some(ADMIN_TOKEN.into());
-        // Seeded ids keep snapshots reproducible.
+        // Seeded ids keep snapshots reproducible; each boot gets its own seed,
+        // or a restarted server would make the same ids again.
+        self.boots += 1;
         opts.ids = Some(std::sync::Arc::new(physconn_domain::ids::SeededIds::new(
-            42,
+            41 + self.boots,
         )));
         self.running = Some(physconn_server::start(opts).await.expect("server starts"));
     }

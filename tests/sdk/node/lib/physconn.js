@@ -121,6 +121,11 @@ class Server {
   async circuit(id) { return this.admin('GET', `/admin/physical-connections/${id}`); }
   advance(seconds) { return this.admin('POST', '/admin/clock/advance', { seconds }); }
 
+  // The provider simulator (D8): account settings, single steps, faults.
+  setAccount(accountId, fields) { return this.admin('PUT', `/admin/accounts/${accountId}`, fields); }
+  step(id) { return this.admin('POST', `/admin/physical-connections/${id}/advance`); }
+  addFault(body) { return this.admin('POST', '/admin/faults', body, [201]); }
+
   async waitStatus(id, status, maxSteps = 12) {
     const seen = [];
     for (let i = 0; i <= maxSteps; i++) {
@@ -174,6 +179,11 @@ class SdkClient {
 
   confirm(id) {
     return this.call('ConfirmPhysicalConnection', { regionId: REGION, physicalConnectionId: id });
+  }
+
+  // A lifecycle action on one circuit: `lc('CancelPhysicalConnection', id, { clientToken })`.
+  lc(action, id, extra = {}) {
+    return this.call(action, { regionId: REGION, physicalConnectionId: id, ...extra });
   }
 }
 

@@ -66,6 +66,10 @@ impl Conn {
         }
     }
 
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     async fn stream(&mut self) -> Result<&mut TcpStream> {
         if self.stream.is_none() {
             let s = TcpStream::connect(self.addr)

@@ -159,8 +159,12 @@ impl Control {
 
 /// One connection's view: sends requests, times the measured ones.
 pub struct Client {
+    /// Which connection of the run this is (0-based).
+    pub index: usize,
     pub conn: Conn,
     pub signer: Arc<Signer>,
+    /// A keep-alive connection to physconn's admin listener, and its token.
+    admin: Option<(Conn, Arc<str>)>,
     pub stats: ConnStats,
     ctl: Arc<Control>,
     measured: bool,
@@ -172,8 +176,22 @@ pub struct Client {
 impl Client {
     /// Sends raw request bytes, recording latency (and error code when not 2xx) as `action`.
     pub async fn send_raw(&mut self, action: &'static str, request: &[u8]) -> Result<Response> {
+        self.send_via(false, action, request).await
+    }
+
+    async fn send_via(
+        &mut self,
+        admin: bool,
+        action: &'static str,
+        request: &[u8],
+    ) -> Result<Response> {
+        let conn = match (&mut self.admin, admin) {
+            (Some((c, _)), true) => c,
+            (None, true) => return Err(anyhow!("this workload needs the admin API")),
+            _ => &mut self.conn,
+        };
         let t0 = Instant::now();
-        let result = self.conn.send(request).await;
+        let result = conn.send(request).await;
         let end = Instant::now();
         let record = self.measured && self.ctl.in_window(end);
         if record {
@@ -208,6 +226,40 @@ impl Client {
         self.send_raw(action, &req).await
     }
 
+    /// `POST` a JSON body to the admin API (recorded as `action`); non-2xx is an error.
+    pub async fn admin_post(
+        &mut self,
+        action: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<Response> {
+        let (conn, token) = self
+            .admin
+            .as_ref()
+            .ok_or_else(|| anyhow!("this workload needs the admin API"))?;
+        let host = conn.addr().to_string();
+        let auth = format!("Bearer {token}");
+        let body = body.to_string();
+        let req = encode_request(
+            path,
+            &[
+                ("host", &host),
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
+            body.as_bytes(),
+        );
+        let resp = self.send_via(true, action, &req).await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(anyhow!(
+                "{action}: HTTP {} {}",
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            ));
+        }
+        Ok(resp)
+    }
+
     /// Like [`Client::call`] but a non-2xx answer is an error.
     pub async fn call_ok(
         &mut self,
@@ -223,6 +275,7 @@ impl Client {
 }
 
 /// What a run needs besides the workload.
+#[derive(Clone)]
 pub struct RunSpec {
     pub name: String,
     pub target: String,
@@ -232,6 +285,8 @@ pub struct RunSpec {
     pub run: Bound,
     pub server_pid: Option<u32>,
     pub collect_ids: bool,
+    /// physconn's admin listener and token, for workloads that drive the provider.
+    pub admin: Option<(SocketAddr, String)>,
 }
 
 /// A workload: one iteration is one request or one multi-request flow.
@@ -243,19 +298,30 @@ pub trait Iterate: Send + Sync + 'static {
 }
 
 /// Runs `workload` over `spec.connections` connections and reports the measured phase.
-/// Returns the ids the iterations collected too (when `collect_ids`).
+/// Connection `i` signs with `signers[i % len]` (one account per connection, or one for
+/// all). Returns the ids each connection's iterations collected too (when `collect_ids`).
 pub async fn run<W: Iterate>(
     spec: &RunSpec,
-    signer: Arc<Signer>,
+    signers: &[Arc<Signer>],
     workload: Arc<W>,
-) -> (RunReport, Vec<String>) {
+) -> (RunReport, Vec<Vec<String>>) {
+    assert!(!signers.is_empty(), "no signer");
+    let admin_token: Option<Arc<str>> = spec.admin.as_ref().map(|(_, t)| t.as_str().into());
     let ctl = Arc::new(Control::new(spec.warmup, spec.run, spec.server_pid));
     let mut tasks = Vec::new();
-    for _ in 0..spec.connections {
-        let (ctl, signer, workload) = (ctl.clone(), signer.clone(), workload.clone());
+    for index in 0..spec.connections {
+        let signer = signers[index % signers.len()].clone();
+        let (ctl, workload) = (ctl.clone(), workload.clone());
         let addr = spec.addr;
+        let admin = spec
+            .admin
+            .as_ref()
+            .zip(admin_token.clone())
+            .map(|((a, _), t)| (Conn::new(*a), t));
         tasks.push(tokio::spawn(async move {
             let mut c = Client {
+                index,
+                admin,
                 conn: Conn::new(addr),
                 signer,
                 stats: ConnStats::default(),
@@ -299,7 +365,7 @@ pub async fn run<W: Iterate>(
         last_end = last_end.max(c.last_end);
         all.merge(c.stats);
         if spec.collect_ids {
-            ids.extend(c.created);
+            ids.push(c.created);
         }
     }
     let (elapsed, client_cpu, server_cpu) = match ctl.measure_start.get() {

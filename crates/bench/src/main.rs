@@ -15,7 +15,7 @@ use load::{run, Bound, RunSpec, SigVersion, Signer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use workloads::Workload;
+use workloads::{Provider, Workload};
 
 #[derive(Parser)]
 #[command(
@@ -66,7 +66,8 @@ enum WorkloadName {
     Order,
     /// A Terraform-like resource life.
     Mixed,
-    /// Occupancy orders on circuits confirmed beforehand (needs a count for --run).
+    /// Occupancy orders on circuits confirmed beforehand (needs counts for --run and
+    /// --warmup).
     PlaceOrders,
     /// One page of DescribePhysicalConnections (--page-size, --page-number).
     Page,
@@ -83,9 +84,13 @@ struct RunArgs {
     /// The API address (physconn, the ceiling or moto).
     #[arg(long)]
     addr: SocketAddr,
-    /// physconn's admin address: with it, the run uses a fresh account of its own.
+    /// physconn's admin address: with it, the run uses fresh accounts of its own and
+    /// flows move circuits through the admin API (else they poll, for zero delays).
     #[arg(long)]
     admin: Option<SocketAddr>,
+    /// Fresh accounts to spread the connections over (with --admin).
+    #[arg(long, default_value_t = 1)]
+    accounts: usize,
     #[arg(long, env = "PHYSCONN_ADMIN_TOKEN", default_value = procs::ADMIN_TOKEN)]
     admin_token: String,
     #[arg(long, env = "PHYSCONN_ACCESS_KEY_ID", default_value = procs::KEY_ID)]
@@ -116,42 +121,63 @@ struct RunArgs {
 }
 
 async fn run_one(a: RunArgs) -> Result<()> {
-    let mut signer = Signer {
-        key_id: a.key_id.clone(),
-        secret: a.key_secret.clone(),
-        host: a.addr.to_string(),
-        version: a.sign,
-    };
     let physconn = !matches!(
         a.workload,
         WorkloadName::MotoCreate | WorkloadName::MotoDescribe
     );
+    let mut signers = vec![Arc::new(Signer {
+        key_id: a.key_id.clone(),
+        secret: a.key_secret.clone(),
+        host: a.addr.to_string(),
+        version: a.sign,
+    })];
     if let (Some(admin), true) = (a.admin, physconn) {
-        let name = format!("bench-{:08x}", rand::random::<u32>());
-        signer = procs::new_account(admin, &a.admin_token, a.addr, &name, a.sign).await?;
-    }
-    let signer = Arc::new(signer);
-    let seed = |w: Workload, n: u64| {
-        let signer = signer.clone();
-        async move {
-            let spec = RunSpec {
-                name: "seed".into(),
-                target: "setup".into(),
-                addr: a.addr,
-                connections: 16,
-                warmup: Bound::Count(0),
-                run: Bound::Count(n),
-                server_pid: None,
-                collect_ids: true,
-            };
-            run(&spec, signer, Arc::new(w)).await.1
+        let tag = rand::random::<u32>();
+        signers.clear();
+        for i in 0..a.accounts.max(1) {
+            let name = format!("bench-{tag:08x}-{i}");
+            let s = procs::new_account(admin, &a.admin_token, a.addr, &name, a.sign).await?;
+            signers.push(Arc::new(s));
         }
+    }
+    let provider = if a.admin.is_some() {
+        Provider::Admin
+    } else {
+        Provider::Poll
+    };
+    let spec = RunSpec {
+        name: WorkloadName::to_possible_value(&a.workload)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default(),
+        target: if physconn { "physconn" } else { "moto" }.into(),
+        addr: a.addr,
+        connections: a.connections,
+        warmup: a.warmup,
+        run: a.run,
+        server_pid: a.server_pid,
+        collect_ids: false,
+        admin: a.admin.map(|ad| (ad, a.admin_token.clone())),
+    };
+    let seed = |w: Workload, n: u64| {
+        let seed_spec = RunSpec {
+            name: "seed".into(),
+            warmup: Bound::Count(0),
+            run: Bound::Count(n),
+            server_pid: None,
+            collect_ids: true,
+            ..spec.clone()
+        };
+        let signers = signers.clone();
+        async move { run(&seed_spec, &signers, Arc::new(w)).await.1 }
+    };
+    let moto_create = || Workload::MotoCreate {
+        counter: Default::default(),
     };
     let workload = match a.workload {
-        WorkloadName::Describe => Workload::describe(seed(Workload::Create, 100).await),
+        WorkloadName::Describe => Workload::describe(seed(Workload::Create, 100).await.concat()),
         WorkloadName::Create => Workload::Create,
-        WorkloadName::Order => Workload::Order,
-        WorkloadName::Mixed => Workload::Mixed,
+        WorkloadName::Order => Workload::Order(provider),
+        WorkloadName::Mixed => Workload::Mixed(provider),
         WorkloadName::Page => Workload::Page {
             size: a.page_size,
             number: a.page_number,
@@ -160,20 +186,11 @@ async fn run_one(a: RunArgs) -> Result<()> {
             let (Bound::Count(n), Bound::Count(w)) = (a.run, a.warmup) else {
                 bail!("place-orders needs counts: --run N --warmup M");
             };
-            Workload::place_orders(seed(Workload::Prepare, n + w).await)
+            Workload::place_orders(seed(Workload::Prepare(provider), n + w).await)
         }
-        WorkloadName::MotoCreate => Workload::MotoCreate {
-            counter: Default::default(),
-        },
+        WorkloadName::MotoCreate => moto_create(),
         WorkloadName::MotoDescribe => {
-            let ids = seed(
-                Workload::MotoCreate {
-                    counter: Default::default(),
-                },
-                100,
-            )
-            .await;
-            Workload::moto_describe(ids)
+            Workload::moto_describe(seed(moto_create(), 100).await.concat())
         }
     };
     if let Workload::Describe { ids, .. } | Workload::MotoDescribe { ids, .. } = &workload {
@@ -181,20 +198,7 @@ async fn run_one(a: RunArgs) -> Result<()> {
             bail!("could not create the circuits to describe");
         }
     }
-    let name = WorkloadName::to_possible_value(&a.workload)
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
-    let spec = RunSpec {
-        name,
-        target: if physconn { "physconn" } else { "moto" }.into(),
-        addr: a.addr,
-        connections: a.connections,
-        warmup: a.warmup,
-        run: a.run,
-        server_pid: a.server_pid,
-        collect_ids: false,
-    };
-    let (report, _) = run(&spec, signer, Arc::new(workload)).await;
+    let (report, _) = run(&spec, &signers, Arc::new(workload)).await;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

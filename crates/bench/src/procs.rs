@@ -29,9 +29,18 @@ pub struct Server {
 }
 
 impl Server {
+    /// SIGTERM (physconn checkpoints its WAL and exits), SIGKILL after 10 s.
     pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.start_kill();
+            let _ = self.child.wait().await;
+        }
     }
 
     pub fn rss_mb(&self) -> Option<f64> {
@@ -43,17 +52,27 @@ impl Server {
     }
 }
 
-/// The TOML physconn runs with during benchmarks: no quota, no throttle, provider at once.
-pub fn write_config(dir: &Path) -> Result<PathBuf> {
-    let path = dir.join("physconn-bench.toml");
-    std::fs::write(
-        &path,
-        "max_pending_circuits = 10000000\n\
-         throttle_per_key_rps = 10000000\n\
-         throttle_burst = 10000000\n\
-         default_balance = \"1000000000.00\"\n\
-         provisioning_delay = 0\n",
-    )?;
+/// How the simulated provider runs during a benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderMode {
+    /// `--clock manual` and manual provisioning: only the admin API moves circuits.
+    Manual,
+    /// System clock, `provisioning_delay = 0`: every provider step at once.
+    ZeroDelay,
+}
+
+/// The TOML physconn runs with during benchmarks: no pending-circuit quota, no throttle.
+pub fn write_config(dir: &Path, mode: ProviderMode) -> Result<PathBuf> {
+    let common = "max_pending_circuits = 10000000\n\
+                  throttle_per_key_rps = 10000000\n\
+                  throttle_burst = 10000000\n\
+                  default_balance = \"1000000000.00\"\n";
+    let (name, provider) = match mode {
+        ProviderMode::Manual => ("manual", "clock = \"manual\"\nprovisioning = \"Manual\"\n"),
+        ProviderMode::ZeroDelay => ("zero-delay", "provisioning_delay = 0\n"),
+    };
+    let path = dir.join(format!("physconn-bench-{name}.toml"));
+    std::fs::write(&path, format!("{common}{provider}"))?;
     Ok(path)
 }
 

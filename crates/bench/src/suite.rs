@@ -1,10 +1,11 @@
 //! The whole benchmark run behind `scripts/bench`: every workload and both baselines in
 //! one run, so that results can be read as ratios on a noisy machine.
 
+use crate::http::json_request;
 use crate::load::{run, Bound, RunSpec, SigVersion, Signer};
-use crate::procs::{self, Server, ADMIN_TOKEN};
+use crate::procs::{self, ProviderMode, Server, ADMIN_TOKEN};
 use crate::stats::RunReport;
-use crate::workloads::Workload;
+use crate::workloads::{Provider, Workload};
 use anyhow::{anyhow, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,9 @@ pub struct SuiteOpts {
     /// Skip moto (when it is not installed).
     #[arg(long)]
     pub no_moto: bool,
+    /// The helper that clones circuits into the scale account's database.
+    #[arg(long, default_value = "bench/seed_circuits.py")]
+    pub seed_script: PathBuf,
     /// Cold starts of physconn to time (each on a fresh data directory).
     #[arg(long, default_value_t = 5)]
     pub cold_starts: usize,
@@ -71,7 +75,7 @@ pub struct Memory {
 pub struct ColdStart {
     /// Spawn → first answered signed request, fresh data directory, ms.
     pub physconn_fresh_ms: Vec<f64>,
-    /// The same on an existing data directory (the main run's, with its circuits).
+    /// The same on the main run's data directory, after the scale account was filled.
     pub physconn_existing_ms: Vec<f64>,
     /// Spawn → `listening:` line, fresh data directory, ms.
     pub physconn_ready_line_ms: Vec<f64>,
@@ -143,6 +147,7 @@ impl Ctx {
             run: self.opts.duration,
             server_pid: Some(server.pid),
             collect_ids: false,
+            admin: server.admin.map(|a| (a, ADMIN_TOKEN.to_string())),
         }
     }
 
@@ -150,24 +155,25 @@ impl Ctx {
     async fn measure(
         &mut self,
         spec: RunSpec,
-        signer: &Arc<Signer>,
+        signers: &[Arc<Signer>],
         w: Workload,
-    ) -> (RunReport, Vec<String>) {
-        let (report, ids) = run(&spec, signer.clone(), Arc::new(w)).await;
+    ) -> (RunReport, Vec<Vec<String>>) {
+        let (report, ids) = run(&spec, signers, Arc::new(w)).await;
         println!("{}", report.summary());
         self.results.runs.push(report.clone());
         (report, ids)
     }
 }
 
-/// Untimed set-up work (seeding): count-bound, not kept in the results.
+/// Untimed set-up work (seeding): count-bound, not kept in the results. Returns the ids
+/// each connection collected.
 pub async fn seed(
     server: &Server,
-    signer: &Arc<Signer>,
+    signers: &[Arc<Signer>],
     w: Workload,
     count: u64,
     conns: usize,
-) -> Result<Vec<String>> {
+) -> Result<Vec<Vec<String>>> {
     let spec = RunSpec {
         name: "seed".into(),
         target: "physconn".into(),
@@ -177,23 +183,50 @@ pub async fn seed(
         run: Bound::Count(count),
         server_pid: None,
         collect_ids: true,
+        admin: server.admin.map(|a| (a, ADMIN_TOKEN.to_string())),
     };
-    let (report, ids) = run(&spec, signer.clone(), Arc::new(w)).await;
-    if (ids.len() as u64) < count {
+    let (report, ids) = run(&spec, signers, Arc::new(w)).await;
+    let made: usize = ids.iter().map(Vec::len).sum();
+    if (made as u64) < count {
         return Err(anyhow!(
-            "seeding made {} of {count}: {:?}",
-            ids.len(),
+            "seeding made {made} of {count}: {:?}",
             report.errors
         ));
     }
     Ok(ids)
 }
 
-async fn account(server: &Server, name: &str, v: SigVersion) -> Result<Arc<Signer>> {
+/// `n` fresh accounts (each with a large balance), one signer each.
+async fn accounts(server: &Server, prefix: &str, n: usize) -> Result<Vec<Arc<Signer>>> {
     let admin = server.admin.ok_or_else(|| anyhow!("no admin listener"))?;
-    Ok(Arc::new(
-        procs::new_account(admin, ADMIN_TOKEN, server.api, name, v).await?,
-    ))
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = format!("{prefix}-{i}");
+        let s = procs::new_account(admin, ADMIN_TOKEN, server.api, &name, SigVersion::V3).await?;
+        out.push(Arc::new(s));
+    }
+    Ok(out)
+}
+
+/// Keeps a manual clock on wall time, so signed timestamps stay inside its window.
+async fn sync_clock(server: &Server) -> Result<()> {
+    let Some(admin) = server.admin else {
+        return Ok(());
+    };
+    let now = physconn_wire::format_timestamp(time::OffsetDateTime::now_utc());
+    let body = serde_json::json!({ "now": now });
+    let r = json_request(
+        admin,
+        "POST",
+        "/admin/clock/set",
+        Some(ADMIN_TOKEN),
+        Some(&body),
+    )
+    .await?;
+    if r.status != 200 {
+        return Err(anyhow!("clock/set: HTTP {}", r.status));
+    }
+    Ok(())
 }
 
 fn fresh_dir(out: &Path, name: &str) -> Result<PathBuf> {
@@ -205,11 +238,15 @@ fn fresh_dir(out: &Path, name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 pub async fn suite(opts: SuiteOpts) -> Result<Results> {
     let wall = std::time::Instant::now();
     std::fs::create_dir_all(&opts.out)?;
     let out = opts.out.canonicalize()?;
-    let config = procs::write_config(&out)?;
+    let config = procs::write_config(&out, ProviderMode::Manual)?;
     let bin = opts
         .physconn
         .canonicalize()
@@ -233,9 +270,9 @@ pub async fn suite(opts: SuiteOpts) -> Result<Results> {
         let dir = fresh_dir(&out, &format!("cold-{i}"))?;
         let s = procs::start_physconn(&bin, &dir, &config).await?;
         let cs = &mut cx.results.cold_start;
-        cs.physconn_fresh_ms.push(s.cold_start.as_secs_f64() * 1e3);
+        cs.physconn_fresh_ms.push(ms(s.cold_start));
         cs.physconn_ready_line_ms
-            .push(s.ready_line.unwrap_or_default().as_secs_f64() * 1e3);
+            .push(ms(s.ready_line.unwrap_or_default()));
         s.stop().await;
         std::fs::remove_dir_all(&dir)?;
     }
@@ -252,19 +289,20 @@ pub async fn suite(opts: SuiteOpts) -> Result<Results> {
     cx.results.memory.ceiling_idle_mb = ceiling.rss_mb();
 
     // describe: the ceiling, then physconn, same generator and request.
-    let v3 = account(&pc, "bench-describe", SigVersion::V3).await?;
-    let ids = seed(&pc, &v3, Workload::Create, 100, 8).await?;
-    let v1 = Arc::new(Signer {
+    let v3 = accounts(&pc, "bench-describe", 1).await?;
+    let ids: Vec<String> = seed(&pc, &v3, Workload::Create, 100, 8).await?.concat();
+    let v1 = vec![Arc::new(Signer {
         version: SigVersion::V1,
-        key_id: v3.key_id.clone(),
-        secret: v3.secret.clone(),
-        host: v3.host.clone(),
-    });
-    let ceiling_signer = Arc::new(procs::default_signer(ceiling.api, SigVersion::V3));
+        key_id: v3[0].key_id.clone(),
+        secret: v3[0].secret.clone(),
+        host: v3[0].host.clone(),
+    })];
+    let ceiling_signer = vec![Arc::new(procs::default_signer(ceiling.api, SigVersion::V3))];
     for conns in [1, c, 64] {
         let spec = cx.spec("describe", "ceiling", &ceiling, conns);
         cx.measure(spec, &ceiling_signer, Workload::describe(ids.clone()))
             .await;
+        sync_clock(&pc).await?;
         let spec = cx.spec("describe", "physconn", &pc, conns);
         let (r, _) = cx.measure(spec, &v3, Workload::describe(ids.clone())).await;
         if conns == c {
@@ -274,52 +312,25 @@ pub async fn suite(opts: SuiteOpts) -> Result<Results> {
     let spec = cx.spec("describe-v1", "physconn", &pc, c);
     cx.measure(spec, &v1, Workload::describe(ids.clone())).await;
 
-    let signer = account(&pc, "bench-create", SigVersion::V3).await?;
-    let spec = cx.spec("create", "physconn", &pc, c);
-    cx.measure(spec, &signer, Workload::Create).await;
-
-    let signer = account(&pc, "bench-order", SigVersion::V3).await?;
-    let spec = cx.spec("order", "physconn", &pc, c);
-    cx.measure(spec, &signer, Workload::Order).await;
-
-    let signer = account(&pc, "bench-mixed", SigVersion::V3).await?;
-    let spec = cx.spec("mixed", "physconn", &pc, c);
-    cx.measure(spec, &signer, Workload::Mixed).await;
-
-    // Durable occupancy orders: prepare Confirmed circuits, then place one order on each.
-    let signer = account(&pc, "bench-durable", SigVersion::V3).await?;
-    let warm = (opts.orders / 10).max(100);
-    let t = std::time::Instant::now();
-    let ready = seed(&pc, &signer, Workload::Prepare, opts.orders + warm, 32).await?;
-    println!(
-        "prepared {} Confirmed circuits in {:.1} s",
-        ready.len(),
-        t.elapsed().as_secs_f64()
-    );
-    let spec = RunSpec {
-        warmup: Bound::Count(warm),
-        run: Bound::Count(opts.orders),
-        ..cx.spec("durable-orders", "physconn", &pc, opts.order_connections)
-    };
-    cx.measure(spec, &signer, Workload::place_orders(ready))
-        .await;
-
-    scale(&mut cx, &pc).await?;
-
-    cx.results.memory.physconn_peak_mb = pc.peak_rss_mb();
-    pc.stop().await;
-    ceiling.stop().await;
-
-    // Cold start on the now well-filled data directory.
-    for _ in 0..opts.cold_starts.min(3) {
-        let s = procs::start_physconn(&bin, &data, &config).await?;
-        cx.results
-            .cold_start
-            .physconn_existing_ms
-            .push(s.cold_start.as_secs_f64() * 1e3);
-        s.stop().await;
+    // Writes: one account per connection, as independent clients.
+    for (name, w) in [
+        ("create", Workload::Create),
+        ("order", Workload::Order(Provider::Admin)),
+        ("mixed", Workload::Mixed(Provider::Admin)),
+    ] {
+        sync_clock(&pc).await?;
+        let signers = accounts(&pc, &format!("bench-{name}"), c).await?;
+        let spec = cx.spec(name, "physconn", &pc, c);
+        cx.measure(spec, &signers, w).await;
     }
 
+    durable(&mut cx, &pc).await?;
+    cx.results.memory.physconn_peak_mb = pc.peak_rss_mb();
+    ceiling.stop().await;
+    let pc = scale(&mut cx, pc, &bin, &data, &config).await?;
+    pc.stop().await;
+
+    zero_delay(&mut cx, &bin, &out).await?;
     if !opts.no_moto {
         moto(&mut cx).await?;
     }
@@ -329,87 +340,172 @@ pub async fn suite(opts: SuiteOpts) -> Result<Results> {
     Ok(cx.results)
 }
 
-/// describe by id and a 50-item page: an account of 10 circuits against one of many.
-async fn scale(cx: &mut Ctx, pc: &Server) -> Result<()> {
-    let n = cx.opts.scale_circuits;
-    let small = account(pc, "bench-scale-10", SigVersion::V3).await?;
-    let small_ids = seed(pc, &small, Workload::Create, 10, 4).await?;
-    let big = account(pc, "bench-scale-big", SigVersion::V3).await?;
+/// Durable occupancy orders: Confirmed circuits are prepared first (one account per
+/// connection), then one order is placed on each; every answer waits for the commit.
+async fn durable(cx: &mut Ctx, pc: &Server) -> Result<()> {
+    sync_clock(pc).await?;
+    let conns = cx.opts.order_connections;
+    let orders = cx.opts.orders;
+    let signers = accounts(pc, "bench-durable", conns).await?;
+    let warm = (orders / 10).max(100);
     let t = std::time::Instant::now();
-    let big_ids = seed(pc, &big, Workload::Create, n, 32).await?;
+    let ready = seed(
+        pc,
+        &signers,
+        Workload::Prepare(Provider::Admin),
+        orders + warm,
+        conns,
+    )
+    .await?;
     println!(
-        "seeded {n} circuits in {:.1} s ({:.0}/s)",
-        t.elapsed().as_secs_f64(),
-        n as f64 / t.elapsed().as_secs_f64()
+        "prepared {} Confirmed circuits in {:.1} s",
+        orders + warm,
+        t.elapsed().as_secs_f64()
     );
-    let c = cx.opts.connections;
-    let sample: Vec<String> = big_ids
-        .iter()
-        .step_by((n as usize / 1000).max(1))
-        .cloned()
-        .collect();
-    for (label, signer, ids, total) in [("10", &small, small_ids, 10u64), ("big", &big, sample, n)]
-    {
-        let name = |what: &str| {
-            format!(
-                "{what}@{}",
-                if label == "10" {
-                    "10".into()
-                } else {
-                    total.to_string()
-                }
-            )
-        };
-        let spec = cx.spec(&name("scale-describe"), "physconn", pc, c);
-        cx.measure(spec, signer, Workload::describe(ids)).await;
-        let spec = cx.spec(&name("scale-page50"), "physconn", pc, c);
-        cx.measure(
-            spec,
-            signer,
-            Workload::Page {
-                size: 50,
-                number: 1,
-            },
-        )
+    let spec = RunSpec {
+        warmup: Bound::Count(warm),
+        run: Bound::Count(orders),
+        ..cx.spec("durable-orders", "physconn", pc, conns)
+    };
+    cx.measure(spec, &signers, Workload::place_orders(ready))
         .await;
-        let last = total.div_ceil(50).max(1) as u32;
-        let spec = cx.spec(&name("scale-lastpage50"), "physconn", pc, c);
-        cx.measure(
-            spec,
-            signer,
-            Workload::Page {
-                size: 50,
-                number: last,
-            },
-        )
-        .await;
+    Ok(())
+}
+
+/// describe by id, a 50-item page (first and last) and create: an account of 10
+/// circuits against one of `scale_circuits`. The large account is filled by cloning one
+/// API-made circuit in the stopped server's database (bench/seed_circuits.py); the
+/// server is restarted on it, which also times a cold start on a large store.
+async fn scale(cx: &mut Ctx, pc: Server, bin: &Path, data: &Path, config: &Path) -> Result<Server> {
+    let n = cx.opts.scale_circuits;
+    sync_clock(&pc).await?;
+    let small = accounts(&pc, "bench-scale-small", 1).await?;
+    let small_ids = seed(&pc, &small, Workload::Create, 10, 4).await?.concat();
+    let big = accounts(&pc, "bench-scale-big", 1).await?;
+    let template = seed(&pc, &big, Workload::Create, 1, 1).await?.concat();
+    pc.stop().await;
+    let t = std::time::Instant::now();
+    let out = tokio::process::Command::new("python3")
+        .arg(&cx.opts.seed_script)
+        .arg(data.join("physconn.db"))
+        .arg(&template[0])
+        .arg((n - 1).to_string())
+        .output()
+        .await?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "seed_circuits.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
+    let sample: Vec<String> = serde_json::from_slice(&out.stdout)?;
+    println!("seeded {n} circuits in {:.1} s", t.elapsed().as_secs_f64());
+    let mut pc = procs::start_physconn(bin, data, config).await?;
+    for _ in 1..cx.opts.cold_starts.min(3) {
+        cx.results
+            .cold_start
+            .physconn_existing_ms
+            .push(ms(pc.cold_start));
+        pc.stop().await;
+        pc = procs::start_physconn(bin, data, config).await?;
+    }
+    cx.results
+        .cold_start
+        .physconn_existing_ms
+        .push(ms(pc.cold_start));
+    let c = cx.opts.connections;
+    let small = rehost(&small, &pc);
+    let big = rehost(&big, &pc);
+    for (label, signers, ids, total) in [("10", &small, small_ids, 10u64), ("big", &big, sample, n)]
+    {
+        let size = if label == "10" {
+            "10".to_string()
+        } else {
+            total.to_string()
+        };
+        let name = |what: &str| format!("{what}@{size}");
+        sync_clock(&pc).await?;
+        let spec = cx.spec(&name("scale-describe"), "physconn", &pc, c);
+        cx.measure(spec, signers, Workload::describe(ids)).await;
+        for (what, number) in [
+            ("scale-page50", 1),
+            ("scale-lastpage50", total.div_ceil(50)),
+        ] {
+            let spec = cx.spec(&name(what), "physconn", &pc, c);
+            let w = Workload::Page {
+                size: 50,
+                number: number as u32,
+            };
+            cx.measure(spec, signers, w).await;
+        }
+        let spec = RunSpec {
+            warmup: Bound::Count(0),
+            run: Bound::Count(2000),
+            ..cx.spec(&name("scale-create"), "physconn", &pc, c)
+        };
+        cx.measure(spec, signers, Workload::Create).await;
+    }
+    let mem = &mut cx.results.memory;
+    if let Some(peak) = pc.peak_rss_mb() {
+        mem.physconn_peak_mb = Some(mem.physconn_peak_mb.unwrap_or(0.0).max(peak));
+    }
+    Ok(pc)
+}
+
+/// The same signers aimed at a restarted server.
+fn rehost(signers: &[Arc<Signer>], server: &Server) -> Vec<Arc<Signer>> {
+    signers
+        .iter()
+        .map(|s| {
+            Arc::new(Signer {
+                key_id: s.key_id.clone(),
+                secret: s.secret.clone(),
+                host: server.api.to_string(),
+                version: s.version,
+            })
+        })
+        .collect()
+}
+
+/// The order path with the simulator at `provisioning_delay = 0` (polling, no admin).
+async fn zero_delay(cx: &mut Ctx, bin: &Path, out: &Path) -> Result<()> {
+    let config = procs::write_config(out, ProviderMode::ZeroDelay)?;
+    let dir = fresh_dir(out, "data-zero-delay")?;
+    let pc = procs::start_physconn(bin, &dir, &config).await?;
+    let c = cx.opts.connections;
+    let signers = accounts(&pc, "bench-order0", c).await?;
+    let spec = RunSpec {
+        admin: None,
+        ..cx.spec("order-zero-delay", "physconn", &pc, c)
+    };
+    cx.measure(spec, &signers, Workload::Order(Provider::Poll))
+        .await;
+    pc.stop().await;
     Ok(())
 }
 
 async fn moto(cx: &mut Ctx) -> Result<()> {
     let m = procs::start_moto(&cx.opts.moto).await?;
-    cx.results.cold_start.moto_ms = Some(m.cold_start.as_secs_f64() * 1e3);
+    cx.results.cold_start.moto_ms = Some(ms(m.cold_start));
     tokio::time::sleep(Duration::from_secs(1)).await;
     cx.results.memory.moto_idle_mb = m.rss_mb();
-    let signer = Arc::new(procs::default_signer(m.api, SigVersion::V3));
+    let signer = vec![Arc::new(procs::default_signer(m.api, SigVersion::V3))];
     let c = cx.opts.connections;
     let spec = RunSpec {
         collect_ids: true,
+        admin: None,
         ..cx.spec("create", "moto", &m, c)
     };
-    let (_, ids) = cx
-        .measure(
-            spec,
-            &signer,
-            Workload::MotoCreate {
-                counter: Default::default(),
-            },
-        )
-        .await;
-    let ids: Vec<String> = ids.into_iter().take(100).collect();
+    let w = Workload::MotoCreate {
+        counter: Default::default(),
+    };
+    let (_, ids) = cx.measure(spec, &signer, w).await;
+    let ids: Vec<String> = ids.concat().into_iter().take(100).collect();
     if !ids.is_empty() {
-        let spec = cx.spec("describe", "moto", &m, c);
+        let spec = RunSpec {
+            admin: None,
+            ..cx.spec("describe", "moto", &m, c)
+        };
         let (r, _) = cx
             .measure(spec, &signer, Workload::moto_describe(ids))
             .await;

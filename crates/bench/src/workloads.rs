@@ -16,6 +16,17 @@ pub const REGION: &str = "cn-hangzhou";
 const POLL_LIMIT: u32 = 2000;
 const POLL_PAUSE: Duration = Duration::from_millis(2);
 
+/// How a flow gets the provider to move a circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// `POST /admin/physical-connections/{id}/status` (physconn with `--clock manual` and
+    /// manual provisioning, as the test suites run it), then one Describe to check.
+    Admin,
+    /// Poll DescribePhysicalConnections until the simulator has moved it
+    /// (`provisioning_delay = 0`).
+    Poll,
+}
+
 pub enum Workload {
     /// DescribePhysicalConnections of one circuit by id (ids taken in turn).
     Describe { ids: Vec<String>, next: AtomicUsize },
@@ -24,13 +35,14 @@ pub enum Workload {
     /// CreatePhysicalConnection.
     Create,
     /// Create → provider to Allocated → Confirm → occupancy order → Enabled.
-    Order,
+    Order(Provider),
     /// A Terraform-like resource life: create, wait, read, update, refreshes, delete.
-    Mixed,
+    Mixed(Provider),
     /// Create → provider to Allocated → Confirm: circuits ready for an occupancy order.
-    Prepare,
-    /// CreatePhysicalConnectionOccupancyOrder, one per prepared circuit (popped).
-    PlaceOrders { queue: Mutex<Vec<String>> },
+    Prepare(Provider),
+    /// CreatePhysicalConnectionOccupancyOrder, one per prepared circuit: connection `i`
+    /// takes from `queues[i]` (its account's circuits).
+    PlaceOrders { queues: Vec<Mutex<Vec<String>>> },
     /// moto: DescribeConnections of one connection by id.
     MotoDescribe { ids: Vec<String>, next: AtomicUsize },
     /// moto: CreateConnection.
@@ -45,9 +57,9 @@ impl Workload {
         }
     }
 
-    pub fn place_orders(ids: Vec<String>) -> Workload {
+    pub fn place_orders(per_connection: Vec<Vec<String>>) -> Workload {
         Workload::PlaceOrders {
-            queue: Mutex::new(ids),
+            queues: per_connection.into_iter().map(Mutex::new).collect(),
         }
     }
 
@@ -77,18 +89,19 @@ impl Workload {
                 let id = create(c, &create_params()).await?;
                 c.created.push(id);
             }
-            Workload::Order => {
-                let id = prepare(c).await?;
+            Workload::Order(provider) => {
+                let id = prepare(c, *provider).await?;
                 c.call_ok("CreatePhysicalConnectionOccupancyOrder", &order_params(&id))
                     .await?;
-                wait_status(c, &id, "Enabled").await?;
+                reach(c, *provider, &id, "Enabled").await?;
             }
-            Workload::Mixed => mixed(c).await?,
-            Workload::Prepare => {
-                let id = prepare(c).await?;
+            Workload::Mixed(provider) => mixed(c, *provider).await?,
+            Workload::Prepare(provider) => {
+                let id = prepare(c, *provider).await?;
                 c.created.push(id);
             }
-            Workload::PlaceOrders { queue } => {
+            Workload::PlaceOrders { queues } => {
+                let queue = &queues[c.index % queues.len()];
                 let Some(id) = queue.lock().expect("lock").pop() else {
                     bail!("no prepared circuit left");
                 };
@@ -193,10 +206,24 @@ async fn wait_status(c: &mut Client, id: &str, want: &str) -> Result<()> {
     bail!("{id} never reached {want}")
 }
 
+/// Gets the circuit to `want` through the provider, and checks it with a Describe.
+async fn reach(c: &mut Client, provider: Provider, id: &str, want: &str) -> Result<()> {
+    if provider == Provider::Admin {
+        let path = format!("/admin/physical-connections/{id}/status");
+        c.admin_post(
+            "admin:status",
+            &path,
+            &serde_json::json!({ "status": want }),
+        )
+        .await?;
+    }
+    wait_status(c, id, want).await
+}
+
 /// Create, wait for Allocated, Confirm.
-async fn prepare(c: &mut Client) -> Result<String> {
+async fn prepare(c: &mut Client, provider: Provider) -> Result<String> {
     let id = create(c, &create_params()).await?;
-    wait_status(c, &id, "Allocated").await?;
+    reach(c, provider, &id, "Allocated").await?;
     let p = pairs(&[("RegionId", REGION), ("PhysicalConnectionId", &id)]);
     c.call_ok("ConfirmPhysicalConnection", &p).await?;
     Ok(id)
@@ -204,14 +231,13 @@ async fn prepare(c: &mut Client) -> Result<String> {
 
 /// What `terraform apply` then `plan` then `destroy` of one
 /// `alicloud_express_connect_physical_connection` sends.
-async fn mixed(c: &mut Client) -> Result<()> {
+async fn mixed(c: &mut Client, provider: Provider) -> Result<()> {
     let mut p = create_params();
     p.push(("Name".into(), "tf-bench".into()));
     p.push(("Description".into(), "created by physconn-bench".into()));
     let id = create(c, &p).await?;
-    wait_status(c, &id, "Allocated").await?;
+    reach(c, provider, &id, "Allocated").await?;
     let describe = describe_params(&id);
-    c.call_ok("DescribePhysicalConnections", &describe).await?;
     let modify = pairs(&[
         ("RegionId", REGION),
         ("PhysicalConnectionId", &id),

@@ -687,3 +687,59 @@ async fn openapi_lists_every_admin_route() {
     }
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_rejected_loa_is_applied_for_again() {
+    let s = TestServer::start().await;
+    let id = s.create_circuit(&[]).await;
+    let apply = [
+        ("RegionId", "cn-hangzhou"),
+        ("InstanceId", id.as_str()),
+        ("CompanyName", "ACME"),
+        ("LineType", "FIBRE"),
+        ("Si", "si-1"),
+        ("ConstructionTime", "2026-12-01T00:00:00Z"),
+    ];
+    assert_eq!(
+        s.call("ApplyPhysicalConnectionLOA", &apply).await.status,
+        200
+    );
+    assert_eq!(
+        s.call("SecondApplyPhysicalConnectionLOA", &apply)
+            .await
+            .code(),
+        "IncorrectStatus.PhysicalConnectionLOA"
+    );
+    let (st, _) = s
+        .admin(
+            "POST",
+            &format!("/admin/physical-connections/{id}/loa"),
+            Some(json!({"status": "Rejected"})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(s.describe(&id).await["LoaStatus"], "Rejected");
+    s.advance(5.0).await;
+    assert_eq!(
+        s.describe(&id).await["LoaStatus"],
+        "Rejected",
+        "the review timer was withdrawn"
+    );
+    assert_eq!(
+        s.call("SecondApplyPhysicalConnectionLOA", &apply)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(s.describe(&id).await["LoaStatus"], "Applying");
+    let (st, _) = s
+        .admin(
+            "POST",
+            &format!("/admin/physical-connections/{id}/loa"),
+            Some(json!({"status": "Available"})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(s.describe(&id).await["LoaStatus"], "Available");
+    s.shutdown().await;
+}

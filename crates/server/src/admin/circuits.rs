@@ -469,3 +469,55 @@ pub(crate) async fn cancel_order(
 ) -> AResult<Json<Value>> {
     order_action(&state, id, false).await
 }
+
+#[derive(Deserialize)]
+pub(crate) struct LoaReviewBody {
+    status: String,
+}
+
+/// The provider's review of an LOA application: `Applying` → `Available`
+/// (approved) or `Rejected` (then SecondApplyPhysicalConnectionLOA).
+pub(crate) async fn review_loa(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<LoaReviewBody>,
+) -> AResult<Json<Value>> {
+    let to = match LoaStatus::parse(&body.status) {
+        Some(s @ (LoaStatus::Available | LoaStatus::Rejected)) => s,
+        _ => return Err(AdminError::bad("status must be Available or Rejected")),
+    };
+    let id = Arc::new(id);
+    let c = write(&state, move |tx| {
+        let id = id.clone();
+        Box::pin(async move {
+            let Some(mut c) = tx
+                .get_circuit(&id)
+                .await?
+                .filter(|c| c.deleted_at.is_none())
+            else {
+                return Ok(Err(AdminError::not_found("physical connection")));
+            };
+            if c.loa_status != Some(LoaStatus::Applying) {
+                let now = c.loa_status.map(|s| s.as_str()).unwrap_or("none");
+                return Ok(Err(AdminError::conflict(format!(
+                    "the LOA is {now}, not Applying"
+                ))));
+            }
+            c.loa_status = Some(to);
+            if to == LoaStatus::Available {
+                if let Some(l) = c.loa.as_mut() {
+                    l.loa_url = format!("https://physconn.invalid/loa/{}.pdf", c.id);
+                }
+            }
+            for t in tx.list_timers(&c.id).await? {
+                if t.kind == simulator::KIND_LOA {
+                    tx.delete_timer(&t.id).await?;
+                }
+            }
+            tx.update_circuit(&c).await?;
+            Ok(Ok(c))
+        })
+    })
+    .await??;
+    Ok(Json(render::circuit(&c)))
+}

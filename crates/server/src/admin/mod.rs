@@ -118,6 +118,10 @@ pub fn router(state: AppState) -> Router {
             post(circuits::advance_circuit),
         )
         .route(
+            "/admin/physical-connections/{id}/loa",
+            post(circuits::review_loa),
+        )
+        .route(
             "/admin/physical-connections/{id}/provisioning",
             put(circuits::set_circuit_mode),
         )
@@ -190,6 +194,8 @@ pub(crate) fn account_json(a: &Account) -> Value {
         "CreditLimit": a.credit_limit.to_string(),
         "AvailableAmount": a.available().to_string(),
         "BypassSp": a.bypass_sp,
+        "ProvisioningMode": a.provisioning_mode.map(|m| m.as_str()),
+        "Overdue": a.overdue_since.is_some(),
     })
 }
 

@@ -82,6 +82,8 @@ pub fn document() -> Value {
             "/admin/physical-connections/{id}/status": {"parameters": circuit, "post": op(
                 "Force a provider transition (chains of automatic steps, Rejected, Allocation Failed, activation of a paid circuit, Terminated)",
                 Some(obj(json!({"status": {"type": "string"}}), &["status"])), "200")},
+                        "/admin/physical-connections/{id}/loa": {"parameters": circuit, "post": op("Review an LOA application: Applying → Available or Rejected",
+                Some(obj(json!({"status": {"enum": ["Available", "Rejected"]}}), &["status"])), "200")},
             "/admin/physical-connections/{id}/advance": {"parameters": circuit, "post": op("Perform the next pending provider step now", None, "200")},
             "/admin/physical-connections/{id}/provisioning": {"parameters": circuit, "put": op("Per-circuit provisioning mode",
                 Some(obj(json!({"mode": mode}), &[])), "200")},

@@ -1,11 +1,12 @@
 //! One log line and a few metrics per request. Secrets never appear: only
-//! the action, code, status, latency and RequestId are recorded.
+//! the action, account, code, status, latency and RequestId are recorded.
 
 use crate::actions::Action;
 use std::time::Duration;
 
 pub fn request_done(
     action: Option<Action>,
+    account: Option<&str>,
     code: &str,
     status: u16,
     elapsed: Duration,
@@ -17,6 +18,7 @@ pub fn request_done(
         target: "physconn::request",
         request_id,
         action = action_name,
+        account = account.unwrap_or("-"),
         code,
         status,
         latency_us = elapsed.as_micros() as u64,

@@ -22,6 +22,8 @@ pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 struct ErrorOrigin {
     format: Format,
     product: Product,
+    /// Known once the access key is: for the request log.
+    account: Option<String>,
 }
 
 /// The API listener's one handler: every path but `/health` is RPC.
@@ -32,6 +34,7 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
     let mut origin = ErrorOrigin {
         format: Format::Json,
         product: Product::Vpc,
+        account: None,
     };
     let outcome =
         match tokio::time::timeout(timeout, process(&state, req, &request_id, &mut origin)).await {
@@ -122,6 +125,7 @@ async fn process(
         .ok_or_else(|| (ApiError::missing_parameter("AccessKeyId"), None))?;
     let now = state.now();
     let key = load_key(state, &key_id).await.map_err(|e| (e, None))?;
+    origin.account = Some(key.account_id.clone());
     check_key(&key, parsed.security_token.as_deref(), now).map_err(|e| (e, None))?;
 
     // 3. time

@@ -58,6 +58,7 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
     };
     crate::observe::request_done(
         action,
+        origin.account.as_deref(),
         &code,
         response.status().as_u16(),
         started.elapsed(),

@@ -26,6 +26,24 @@ fn pc_shape(v: insta::internals::Content, _: insta::internals::ContentPath) -> S
     "[pc-id]".into()
 }
 
+fn port_shape(v: insta::internals::Content, _: insta::internals::ContentPath) -> String {
+    let s = v.as_str().unwrap_or_default();
+    assert!(
+        s.is_empty() || s.split('/').all(|p| p.parse::<u32>().is_ok()),
+        "port number {s:?}"
+    );
+    "[port]".into()
+}
+
+fn rg_shape(v: insta::internals::Content, _: insta::internals::ContentPath) -> String {
+    let s = v.as_str().unwrap_or_default();
+    assert!(
+        s.starts_with("rg-acfm") && s.len() == 20,
+        "resource group {s:?}"
+    );
+    "[resource-group]".into()
+}
+
 fn time_shape(v: insta::internals::Content, _: insta::internals::ContentPath) -> String {
     let s = v.as_str().unwrap_or_default();
     assert!(
@@ -45,6 +63,8 @@ macro_rules! snap_json {
             ".PhysicalConnectionId" => dynamic_redaction(pc_shape),
             ".PhysicalConnectionSet.PhysicalConnectionType[].PhysicalConnectionId" => dynamic_redaction(pc_shape),
             ".PhysicalConnectionSet.PhysicalConnectionType[].CreationTime" => dynamic_redaction(time_shape),
+            ".PhysicalConnectionSet.PhysicalConnectionType[].PortNumber" => dynamic_redaction(port_shape),
+            ".PhysicalConnectionSet.PhysicalConnectionType[].ResourceGroupId" => dynamic_redaction(rg_shape),
             ".PhysicalConnectionSet.PhysicalConnectionType[].EnabledTime" => dynamic_redaction(time_shape),
             ".PhysicalConnectionSet.PhysicalConnectionType[].EndTime" => dynamic_redaction(time_shape),
             ".Recommend" => "[recommend]",
@@ -82,6 +102,8 @@ const XML_REDACT: &[&str] = &[
     "EnabledTime",
     "EndTime",
     "Recommend",
+    "PortNumber",
+    "ResourceGroupId",
 ];
 
 async fn both(s: &TestServer, name: &str, action: &str, params: &[(&str, &str)]) -> Value {

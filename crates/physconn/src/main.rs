@@ -27,7 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API and admin listeners.
+    /// Run the API and admin listeners. A flag given twice takes its last value.
+    #[command(args_override_self = true)]
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(StoreArgs),

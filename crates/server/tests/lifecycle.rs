@@ -471,7 +471,7 @@ async fn manual_mode_parks_steps_until_the_admin_moves_them() {
             Some(json!({"provisioning_mode": "auto"})),
         )
         .await;
-    assert_eq!(acct["AccountId"].is_string(), true);
+    assert!(acct["AccountId"].is_string());
     let id3 = s.create_circuit(&[]).await;
     s.advance(3.0).await;
     assert_eq!(s.describe(&id3).await["Status"], "Allocated");

@@ -135,10 +135,10 @@ async fn apply_common(ctx: &CallCtx, p: &Params, second: bool) -> Result<Reply, 
             ) {
                 return Err(DomainError::IncorrectCircuitStatus.into());
             }
-            let allowed = match (c.loa_status, second) {
-                (None, false) | (Some(LoaStatus::Rejected), _) => true,
-                _ => false,
-            };
+            let allowed = matches!(
+                (c.loa_status, second),
+                (None, false) | (Some(LoaStatus::Rejected), _)
+            );
             if !allowed {
                 let state = c.loa_status.map(|s| s.as_str()).unwrap_or("none");
                 return Err(DomainError::LoaStatusNotAllowed(format!(

@@ -5,6 +5,7 @@
 mod accounts;
 mod circuits;
 mod clock;
+mod console;
 mod openapi;
 mod reset;
 
@@ -105,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/accounts/{id}/ledger", get(accounts::get_ledger))
         .route("/admin/keys/{id}", put(accounts::set_key_status))
+        .route("/admin/physical-connections", get(console::list_circuits))
+        .route("/admin/timers", get(console::list_timers))
         .route(
             "/admin/physical-connections/{id}",
             get(circuits::get_circuit),
@@ -151,6 +154,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/openapi.json",
             get(|| async { Json(openapi::document()) }),
         )
+        .merge(console::pages())
         .merge(protected)
         .with_state(state)
 }

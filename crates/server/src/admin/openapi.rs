@@ -53,6 +53,11 @@ pub fn document() -> Value {
         "paths": {
             "/health": {"get": {"summary": "Liveness (no token)", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/admin/openapi.json": {"get": {"summary": "This document (no token)", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/console": {"get": {"summary": "The web console (HTML, no token; it asks for the admin token)", "security": [],
+                "responses": {"200": {"description": "the page", "content": {"text/html": {}}}}}},
+            "/console/{file}": {"get": {"summary": "The console's assets: app.js, dom.js, style.css (no token)", "security": [],
+                "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"enum": ["index.html", "app.js", "dom.js", "style.css"]}}],
+                "responses": {"200": {"description": "the file"}, "404": {"description": "no such file"}}}},
             "/admin/accounts": {
                 "post": op("Create an account and its first access key",
                     Some(obj(json!({"name": {"type": "string"}, "balance": money(), "credit_limit": money()}), &["name"])), "201"),
@@ -78,6 +83,12 @@ pub fn document() -> Value {
             "/admin/accounts/{id}/ledger": {"parameters": account, "get": op("The account's ledger, newest first", None, "200")},
             "/admin/keys/{id}": {"parameters": id_param("id", "AccessKeyId"), "put": op("Enable or disable a key",
                 Some(obj(json!({"status": {"enum": ["Active", "Inactive"]}}), &["status"])), "200")},
+            "/admin/physical-connections": {"get": {"summary": "Live circuits of an account or of every account, newest first, with AccountId, RegionId, ProvisioningMode, PendingOrderId and NextStep",
+                "parameters": [{"name": "account", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}],
+                "responses": {"200": {"description": "ok"}, "400": {"$ref": "#/components/responses/Error"},
+                    "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
+            "/admin/timers": {"get": op("Every pending simulator step (provider, activate, billing), earliest first", None, "200")},
             "/admin/physical-connections/{id}": {"parameters": circuit, "get": op("A circuit with its timeline and pending steps", None, "200")},
             "/admin/physical-connections/{id}/status": {"parameters": circuit, "post": op(
                 "Force a provider transition (chains of automatic steps, Rejected, Allocation Failed, activation of a paid circuit, Terminated)",

@@ -16,13 +16,17 @@ async fn answer(_body: Bytes) -> impl IntoResponse {
     ([(CONTENT_TYPE, "application/json;charset=utf-8")], BODY)
 }
 
+/// The ceiling's one route: any method, any path.
+pub fn router() -> Router {
+    Router::new().fallback(answer)
+}
+
 /// Serves until killed; prints `listening: api=http://ADDR` when ready.
 pub async fn serve(listen: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     println!("listening: api=http://{addr}");
     std::io::stdout().flush()?;
-    let app = Router::new().fallback(answer);
-    axum::serve(listener, app).await?;
+    axum::serve(listener, router()).await?;
     Ok(())
 }

@@ -275,3 +275,65 @@ pub async fn json_request(
     }
     Conn::new(addr).send(&req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[test]
+    fn error_codes_are_found_without_parsing() {
+        let r = |body: &str| Response {
+            status: 400,
+            body: body.as_bytes().to_vec(),
+        };
+        assert_eq!(
+            r(r#"{"RequestId":"x","Code":"Throttling.User","Message":"m"}"#).error_code(),
+            "Throttling.User"
+        );
+        assert_eq!(
+            r(r#"{"__type": "ConnectionNotFound"}"#).error_code(),
+            "ConnectionNotFound"
+        );
+        assert_eq!(r("<html>").error_code(), "HTTP400");
+    }
+
+    #[tokio::test]
+    async fn keeps_the_connection_alive() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, crate::ceiling::router()).await });
+        let mut c = Conn::new(addr);
+        let req = encode_request("/?a=1", &[("host", "x")], b"");
+        for _ in 0..3 {
+            let r = c.send(&req).await.unwrap();
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body, crate::ceiling::BODY.as_bytes());
+        }
+        assert_eq!(c.connects, 1);
+    }
+
+    /// A server that answers chunked and closes after every answer, as Werkzeug does.
+    #[tokio::test]
+    async fn reconnects_after_close_and_reads_chunked_bodies() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (mut s, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\
+                              Connection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        let mut c = Conn::new(addr);
+        let req = encode_request("/", &[("host", "x")], b"{}");
+        for _ in 0..2 {
+            let r = c.send(&req).await.unwrap();
+            assert_eq!(r.body, b"abcde");
+        }
+        assert_eq!(c.connects, 2);
+    }
+}

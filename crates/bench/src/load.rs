@@ -20,6 +20,15 @@ pub enum Bound {
     Count(u64),
 }
 
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Time(d) => write!(f, "{} s", d.as_secs_f64()),
+            Bound::Count(n) => write!(f, "{n} iterations"),
+        }
+    }
+}
+
 impl std::str::FromStr for Bound {
     type Err = anyhow::Error;
     /// `10s`, `500ms` or a plain count (`20000`).
@@ -97,6 +106,7 @@ impl Signer {
 
 /// Phases and stop condition shared by all connections of one run.
 pub struct Control {
+    announce: bool,
     start: Instant,
     warmup: Bound,
     run: Bound,
@@ -108,8 +118,9 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn new(warmup: Bound, run: Bound, server_pid: Option<u32>) -> Control {
+    pub fn new(warmup: Bound, run: Bound, server_pid: Option<u32>, announce: bool) -> Control {
         Control {
+            announce,
             start: Instant::now(),
             warmup,
             run,
@@ -135,6 +146,9 @@ impl Control {
             return Some(false);
         }
         let (ms, _, _) = *self.measure_start.get_or_init(|| {
+            if self.announce {
+                eprintln!("measuring");
+            }
             let server = self.server_pid.and_then(|p| proc_cpu(&p.to_string()));
             (Instant::now(), self_cpu(), server)
         });
@@ -287,6 +301,8 @@ pub struct RunSpec {
     pub collect_ids: bool,
     /// physconn's admin listener and token, for workloads that drive the provider.
     pub admin: Option<(SocketAddr, String)>,
+    /// Print `measuring` on stderr when the measured phase starts (for profilers).
+    pub announce: bool,
 }
 
 /// A workload: one iteration is one request or one multi-request flow.
@@ -307,7 +323,12 @@ pub async fn run<W: Iterate>(
 ) -> (RunReport, Vec<Vec<String>>) {
     assert!(!signers.is_empty(), "no signer");
     let admin_token: Option<Arc<str>> = spec.admin.as_ref().map(|(_, t)| t.as_str().into());
-    let ctl = Arc::new(Control::new(spec.warmup, spec.run, spec.server_pid));
+    let ctl = Arc::new(Control::new(
+        spec.warmup,
+        spec.run,
+        spec.server_pid,
+        spec.announce,
+    ));
     let mut tasks = Vec::new();
     for index in 0..spec.connections {
         let signer = signers[index % signers.len()].clone();
@@ -398,4 +419,63 @@ pub async fn run<W: Iterate>(
         .server_pid
         .and_then(|p| crate::stats::proc_mem_mb(p, "VmRSS:"));
     (report, ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_parse() {
+        assert_eq!(
+            "10s".parse::<Bound>().unwrap(),
+            Bound::Time(Duration::from_secs(10))
+        );
+        assert_eq!(
+            "1.5s".parse::<Bound>().unwrap(),
+            Bound::Time(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            "500ms".parse::<Bound>().unwrap(),
+            Bound::Time(Duration::from_millis(500))
+        );
+        assert_eq!("2000".parse::<Bound>().unwrap(), Bound::Count(2000));
+        assert!("x".parse::<Bound>().is_err());
+    }
+
+    #[test]
+    fn count_bounds_split_warm_up_and_measurement() {
+        let ctl = Control::new(Bound::Count(2), Bound::Count(3), None, false);
+        let seen: Vec<Option<bool>> = (0..7).map(|_| ctl.next()).collect();
+        assert_eq!(
+            seen,
+            [
+                Some(false),
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(true),
+                None,
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn signed_requests_verify_with_fresh_nonces() {
+        let signer = Signer {
+            key_id: "LTAI5tBenchKey000000000".into(),
+            secret: "BenchSecret0000000000000000000".into(),
+            host: "127.0.0.1:8080".into(),
+            version: SigVersion::V3,
+        };
+        let params = crate::workloads::describe_params("pc-bp1abc");
+        let a = signer.request("DescribePhysicalConnections", &params);
+        let b = signer.request("DescribePhysicalConnections", &params);
+        assert_ne!(a, b, "nonce must differ");
+        let text = String::from_utf8(a).unwrap();
+        assert!(text.starts_with("POST /?"));
+        assert!(text.contains("x-acs-signature-nonce: "));
+        assert!(text.contains("Authorization: ACS3-HMAC-SHA256 Credential=LTAI5tBenchKey"));
+    }
 }

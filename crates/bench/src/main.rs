@@ -115,6 +115,9 @@ struct RunArgs {
     page_size: u32,
     #[arg(long, default_value_t = 1)]
     page_number: u32,
+    /// Print `measuring` on stderr when the measured phase starts.
+    #[arg(long)]
+    announce: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -157,6 +160,7 @@ async fn run_one(a: RunArgs) -> Result<()> {
         server_pid: a.server_pid,
         collect_ids: false,
         admin: a.admin.map(|ad| (ad, a.admin_token.clone())),
+        announce: a.announce,
     };
     let seed = |w: Workload, n: u64| {
         let seed_spec = RunSpec {
@@ -165,6 +169,7 @@ async fn run_one(a: RunArgs) -> Result<()> {
             run: Bound::Count(n),
             server_pid: None,
             collect_ids: true,
+            announce: false,
             ..spec.clone()
         };
         let signers = signers.clone();
@@ -173,6 +178,9 @@ async fn run_one(a: RunArgs) -> Result<()> {
     let moto_create = || Workload::MotoCreate {
         counter: Default::default(),
     };
+    if a.workload == WorkloadName::Describe && signers.len() > 1 {
+        bail!("describe reads the circuits of one account: use --accounts 1");
+    }
     let workload = match a.workload {
         WorkloadName::Describe => Workload::describe(seed(Workload::Create, 100).await.concat()),
         WorkloadName::Create => Workload::Create,

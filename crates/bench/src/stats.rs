@@ -192,3 +192,41 @@ pub fn proc_mem_mb(pid: u32, field: &str) -> Option<f64> {
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024.0 / 1e6)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut v: Vec<u64> = (1..=1000).map(|i| i * 1_000_000).collect();
+        let p = Percentiles::of(&mut v);
+        assert_eq!(p.count, 1000);
+        assert_eq!(p.p50_ms, 500.0);
+        assert_eq!(p.p99_ms, 990.0);
+        assert_eq!(p.p999_ms, 999.0);
+        assert_eq!(p.max_ms, 1000.0);
+        assert_eq!(Percentiles::of(&mut []).count, 0);
+    }
+
+    #[test]
+    fn reports_rates_over_the_measured_time() {
+        let mut s = ConnStats::default();
+        for _ in 0..100 {
+            s.record("A", 1_000_000);
+        }
+        s.error("Throttling.User".into());
+        s.iterations = 50;
+        let r = RunReport::build("w", "t", 1, Duration::from_secs(2), s, 1);
+        assert_eq!(r.requests_per_sec, 50.0);
+        assert_eq!(r.ok_per_sec, 49.5);
+        assert_eq!(r.iterations_per_sec, 25.0);
+        assert_eq!(r.errors["Throttling.User"], 1);
+    }
+
+    #[test]
+    fn reads_this_process() {
+        assert!(proc_mem_mb(std::process::id(), "VmRSS:").unwrap() > 0.0);
+        assert!(proc_cpu("self").is_some());
+    }
+}

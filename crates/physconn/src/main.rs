@@ -1,4 +1,5 @@
-//! The `physconn` binary: `serve`, `migrate`, and friends.
+//! The `physconn` binary: `serve`, `migrate`, `export`/`import`, and the
+//! admin subcommands.
 
 mod admin_cli;
 
@@ -32,6 +33,12 @@ enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(StoreArgs),
+    /// Write all state of a store to a JSON-lines file (servers may run; the
+    /// export is one consistent snapshot).
+    Export(ExportArgs),
+    /// Load a file written by `export` into an empty store, then check that
+    /// the store holds exactly the file's contents.
+    Import(ImportArgs),
     /// Accounts, balances and credentials (admin API).
     #[command(subcommand)]
     Account(AccountCmd),
@@ -68,6 +75,24 @@ struct StoreArgs {
     /// postgres://… to use PostgreSQL instead of the embedded store.
     #[arg(long, env = "PHYSCONN_DATABASE_URL")]
     database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// File to write (replaced only once the export is complete).
+    #[arg(long, short)]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// File written by `physconn export`.
+    #[arg(long, short)]
+    input: PathBuf,
 }
 
 #[derive(Args)]
@@ -142,7 +167,12 @@ fn apply_serve_flags(c: &mut Config, a: &ServeArgs) -> Result<()> {
 
 fn init_logging(format: &str) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PHYSCONN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,physconn=info"));
+        // PostgreSQL notices are not actionable: the one that comes up is
+        // the pool's ROLLBACK after a commit that failed to serialize (the
+        // job is re-run), which would otherwise warn on every conflict.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,physconn=info,sqlx::postgres::notice=error")
+        });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -227,12 +257,58 @@ async fn serve(a: ServeArgs) -> Result<()> {
 
 async fn migrate(a: StoreArgs) -> Result<()> {
     init_logging("text")?;
-    let c = load_config(&a)?;
-    let store = physconn_store::open(c.database_url.as_deref(), &c.data_dir)
-        .await
-        .context("opening the store")?;
+    let store = open_store(&a).await?;
     store.close().await;
     println!("migrations applied");
+    Ok(())
+}
+
+async fn open_store(a: &StoreArgs) -> Result<physconn_store::DynStore> {
+    let c = load_config(a)?;
+    physconn_store::open(c.database_url.as_deref(), &c.data_dir)
+        .await
+        .context("opening the store")
+}
+
+async fn export(a: ExportArgs) -> Result<()> {
+    init_logging("text")?;
+    let store = open_store(&a.store).await?;
+    // Written beside the target and renamed at the end, so an interrupted
+    // export never leaves a file that looks like a finished one.
+    let mut tmp = a.output.clone().into_os_string();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let result = physconn_store::export::export(&*store, std::io::BufWriter::new(file)).await;
+    store.close().await;
+    let snapshot = result.context("exporting")?;
+    std::fs::rename(&tmp, &a.output)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), a.output.display()))?;
+    println!(
+        "exported {} rows of {} tables to {}",
+        snapshot.rows(),
+        snapshot.tables.len(),
+        a.output.display()
+    );
+    Ok(())
+}
+
+async fn import(a: ImportArgs) -> Result<()> {
+    init_logging("text")?;
+    let file =
+        std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
+    let snapshot = physconn_store::export::read_snapshot(std::io::BufReader::new(file))
+        .with_context(|| format!("reading {}", a.input.display()))?;
+    let rows = snapshot.rows();
+    let store = open_store(&a.store).await?;
+    let result = physconn_store::export::import(&*store, snapshot).await;
+    store.close().await;
+    result.context("importing")?;
+    println!(
+        "imported {rows} rows from {}; verified: the store holds exactly the file's contents",
+        a.input.display()
+    );
     Ok(())
 }
 
@@ -246,6 +322,8 @@ fn main() -> Result<()> {
         let answer = match cli.command {
             Command::Serve(a) => return serve(a).await,
             Command::Migrate(a) => return migrate(a).await,
+            Command::Export(a) => return export(a).await,
+            Command::Import(a) => return import(a).await,
             Command::Account(c) => admin_cli::account(&client()?, c).await?,
             Command::Key(c) => admin_cli::key(&client()?, c).await?,
             Command::Circuit(c) => admin_cli::circuit(&client()?, c).await?,

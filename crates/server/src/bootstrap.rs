@@ -40,16 +40,30 @@ pub async fn ensure_default_account(
         Some(a) => a,
         None => {
             let generated = env_key.is_none();
-            let (a, k) =
+            let created =
                 create_account_in(state, DEFAULT_ACCOUNT, balance, Fen::ZERO, env_key.clone())
-                    .await?;
-            if generated {
-                notices.push(format!(
-                    "created account default ({}) with access key: AccessKeyId={} AccessKeySecret={} (shown once)",
-                    a.id, k.id, k.secret
-                ));
+                    .await;
+            match created {
+                Ok((a, k)) => {
+                    if generated {
+                        notices.push(format!(
+                            "created account default ({}) with access key: AccessKeyId={} AccessKeySecret={} (shown once)",
+                            a.id, k.id, k.secret
+                        ));
+                    }
+                    return Ok(notices);
+                }
+                // Another server on the same database created it first
+                // (servers starting at once): carry on with theirs.
+                Err(e) if e.0 == axum::http::StatusCode::CONFLICT => {
+                    physconn_store::read(&*state.store, |tx| {
+                        tx.get_account_by_name(DEFAULT_ACCOUNT)
+                    })
+                    .await?
+                    .ok_or_else(|| BootstrapError::Account("default account vanished".into()))?
+                }
+                Err(e) => return Err(e.into()),
             }
-            return Ok(notices);
         }
     };
     if let Some((id, secret)) = env_key {
@@ -109,10 +123,21 @@ pub async fn admin_token(
     let token = ids.token(40);
     let hash = Arc::new(token_hash(&token));
     let h2 = hash.clone();
-    physconn_store::write(&**state_store, move |tx| {
+    // Set only if still unset: of servers starting at once on one database,
+    // one token wins and only its server prints it.
+    let earlier = physconn_store::write(&**state_store, move |tx| {
         let h = h2.clone();
-        Box::pin(async move { tx.set_meta(META_ADMIN_TOKEN, &h).await })
+        Box::pin(async move {
+            if let Some(earlier) = tx.get_meta(META_ADMIN_TOKEN).await? {
+                return Ok(Some(earlier));
+            }
+            tx.set_meta(META_ADMIN_TOKEN, &h).await?;
+            Ok(None)
+        })
     })
     .await?;
+    if let Some(h) = earlier {
+        return Ok((h, None));
+    }
     Ok(((*hash).clone(), Some(token)))
 }

@@ -1,7 +1,17 @@
 //! Replay protection: a (AccessKeyId, nonce) pair is accepted once within the
 //! timestamp window. Kept in memory, sharded so concurrent requests do not
 //! contend on one lock; entries expire by the injected clock.
+//!
+//! With PostgreSQL, many servers may sit behind one load balancer, so a
+//! replay can reach a server that never saw the original: the authoritative
+//! record is then the database's `nonces` table (`TxOps::claim_nonce`, one
+//! upsert that only takes over an expired row). The memory map stays in
+//! front of it and holds only pairs the database confirmed, so a replay to
+//! the same server is refused without a round trip. The embedded SQLite
+//! store serves one process, so it keeps the memory-only path (no write per
+//! request).
 
+use physconn_store::{DynStore, OpError};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
@@ -9,12 +19,22 @@ use time::OffsetDateTime;
 
 const SHARDS: usize = 32;
 
+/// How often one server deletes expired rows of the shared table.
+const PURGE_EVERY: time::Duration = time::Duration::seconds(60);
+
+struct Shared {
+    store: DynStore,
+    last_purge: Mutex<Option<OffsetDateTime>>,
+}
+
 pub struct NonceCache {
     shards: Vec<Mutex<Shard>>,
     hasher: std::collections::hash_map::RandomState,
     /// How long a nonce is remembered: twice the timestamp window, since a
     /// request may be early or late by the window.
     keep: time::Duration,
+    /// The database record shared by every server (PostgreSQL).
+    shared: Option<Shared>,
 }
 
 #[derive(Default)]
@@ -29,7 +49,64 @@ impl NonceCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             hasher: Default::default(),
             keep: time::Duration::seconds(window_seconds.max(1) * 2),
+            shared: None,
         }
+    }
+
+    /// A cache whose claims go through the store, so they hold across every
+    /// server on the same database.
+    pub fn shared(window_seconds: i64, store: DynStore) -> Self {
+        Self {
+            shared: Some(Shared {
+                store,
+                last_purge: Mutex::new(None),
+            }),
+            ..Self::new(window_seconds)
+        }
+    }
+
+    /// Records the pair once its request's signature verified: `Ok(false)`
+    /// when it was already used (here or, when shared, on any server). A
+    /// storage failure is returned (the request is answered 503, never let
+    /// through unrecorded).
+    pub async fn claim(
+        &self,
+        key: &str,
+        nonce: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, OpError> {
+        let Some(shared) = &self.shared else {
+            return Ok(self.insert(key, nonce, now));
+        };
+        let (k, n, expires) = (key.to_string(), nonce.to_string(), now + self.keep);
+        let claimed = physconn_store::write(&*shared.store, move |tx| {
+            let (k, n) = (k.clone(), n.clone());
+            Box::pin(async move { tx.claim_nonce(&k, &n, now, expires).await })
+        })
+        .await?;
+        if claimed {
+            self.insert(key, nonce, now);
+        }
+        self.purge_if_due(shared, now);
+        Ok(claimed)
+    }
+
+    /// Deletes expired shared rows in the background, at most once a
+    /// minute per server; a failure only delays it.
+    fn purge_if_due(&self, shared: &Shared, now: OffsetDateTime) {
+        {
+            let mut last = shared.last_purge.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|t| now - t < PURGE_EVERY && now >= t) {
+                return;
+            }
+            *last = Some(now);
+        }
+        let store = shared.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = physconn_store::write(&*store, move |tx| tx.purge_nonces(now)).await {
+                tracing::debug!(error = %e, "purging expired nonces failed");
+            }
+        });
     }
 
     fn shard(&self, key: &str, nonce: &str) -> &Mutex<Shard> {
@@ -95,5 +172,30 @@ mod tests {
         assert!(!c.insert("k", "n", t0 + time::Duration::minutes(29)));
         assert!(c.insert("k", "n", t0 + time::Duration::minutes(31)));
         assert!(c.insert("other", "n", t0));
+    }
+
+    /// Two servers on one database: a pair claimed through one is used for
+    /// the other, and it expires by the clock like the memory path.
+    #[tokio::test]
+    async fn shared_claims_hold_across_caches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        let store: DynStore = std::sync::Arc::new(
+            physconn_store::SqliteStore::open(physconn_store::SqliteOptions::new(path))
+                .await
+                .unwrap(),
+        );
+        let (a, b) = (
+            NonceCache::shared(900, store.clone()),
+            NonceCache::shared(900, store.clone()),
+        );
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        assert!(a.claim("k", "n", t0).await.unwrap());
+        assert!(a.seen("k", "n", t0), "remembered locally too");
+        assert!(!b.claim("k", "n", t0).await.unwrap(), "replayed elsewhere");
+        assert!(!b.seen("k", "n", t0), "only confirmed claims are cached");
+        let later = t0 + time::Duration::minutes(31);
+        assert!(b.claim("k", "n", later).await.unwrap(), "expired");
+        store.close().await;
     }
 }

@@ -159,7 +159,12 @@ async fn process(
 
     // 5. signature (and, for V3, the payload hash)
     parsed.verify(&raw, &key.secret).map_err(|e| (e, None))?;
-    if !state.nonces.insert(&key.id, &nonce, now) {
+    if !state
+        .nonces
+        .claim(&key.id, &nonce, now)
+        .await
+        .map_err(|e| (from_op(e), None))?
+    {
         return Err((ApiError::new("SignatureNonceUsed"), None));
     }
 

@@ -155,7 +155,13 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let (admin_hash, new_admin_token) =
         bootstrap::admin_token(&store, ids.as_ref(), opts.admin_token).await?;
     let state = AppState {
-        nonces: Arc::new(NonceCache::new(config.timestamp_window_seconds)),
+        // Many servers may share PostgreSQL: their nonces must be shared too.
+        nonces: Arc::new(match store.backend() {
+            physconn_store::Backend::Postgres => {
+                NonceCache::shared(config.timestamp_window_seconds, store.clone())
+            }
+            physconn_store::Backend::Sqlite => NonceCache::new(config.timestamp_window_seconds),
+        }),
         keys: Arc::new(KeyCache::new(std::time::Duration::from_secs(1))),
         throttle: Arc::new(Throttle::new(
             config.throttle_per_key_rps,

@@ -455,10 +455,18 @@ pub async fn persist_clock(state: &AppState) -> OpResult<()> {
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     loop {
         let now = state.clock.now();
-        if let Err(e) = run_due(&state, now).await {
-            tracing::warn!(error = %e, "firing timers failed; retrying shortly");
-        }
-        let wait = if state.manual_clock.is_some() {
+        let failed = match run_due(&state, now).await {
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "firing timers failed; retrying shortly");
+                true
+            }
+        };
+        // After a failure (e.g. the database was away) retry soon in every
+        // clock mode: steps that fell due must not wait for the next write.
+        let wait = if failed {
+            Duration::from_millis(500)
+        } else if state.manual_clock.is_some() {
             Duration::from_secs(3600)
         } else {
             match physconn_store::read(&*state.store, |tx| tx.next_timer_due()).await {

@@ -9,13 +9,23 @@ use tokio::sync::oneshot;
 
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A failure of a job that a re-run may fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A serialization failure or a concurrent twin's unique key.
+    Conflict,
+    /// The connection broke before the commit was sent.
+    Connection,
+}
+
 /// A unit of work a backend runs inside a transaction.
 pub trait ErasedJob: Send + Sync {
     /// Runs the workflow; `true` means it succeeded and its writes should be
     /// kept, `false` that they must be rolled back.
     fn run<'t>(&'t self, tx: &'t mut dyn TxOps) -> BoxFut<'t, bool>;
-    /// Whether the last run failed in a way a re-run may fix (a conflict).
-    fn failed_retryably(&self) -> bool;
+    /// Why the last run failed, when a re-run may fix it: a conflict, or a
+    /// connection that broke mid-transaction (nothing was committed).
+    fn failure(&self) -> Option<Failure>;
     /// Delivers the result once the transaction's fate is known: `Ok` when it
     /// committed (or the job's own failure was rolled back), `Err` when the
     /// commit itself failed.
@@ -66,11 +76,12 @@ where
         })
     }
 
-    fn failed_retryably(&self) -> bool {
-        matches!(
-            &*lock(&self.slot),
-            Some(Err(OpError::Store(StoreError::Conflict)))
-        )
+    fn failure(&self) -> Option<Failure> {
+        match &*lock(&self.slot) {
+            Some(Err(OpError::Store(StoreError::Conflict))) => Some(Failure::Conflict),
+            Some(Err(OpError::Store(StoreError::Unavailable(_)))) => Some(Failure::Connection),
+            _ => None,
+        }
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {

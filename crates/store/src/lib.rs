@@ -8,16 +8,20 @@
 //! batch); PostgreSQL runs each job in its own SERIALIZABLE transaction and
 //! re-runs it on serialization failures.
 
+pub mod export;
 mod job;
+mod migrate;
 mod ops;
 mod postgres;
 mod rows;
 mod sql;
+mod sql_extra;
+mod sql_text;
 mod sqlite;
 
-pub use job::{BoxFut, ErasedJob};
+pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
-pub use postgres::PgStore;
+pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 use physconn_domain::DomainError;
@@ -43,17 +47,27 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         use sqlx::Error as E;
         match &e {
-            E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_) => {
-                StoreError::Unavailable(e.to_string())
-            }
+            // A broken connection shows as I/O, or as a protocol error when
+            // the stream ends mid-message; the pool drops such connections.
+            E::Io(_)
+            | E::Protocol(_)
+            | E::PoolTimedOut
+            | E::PoolClosed
+            | E::WorkerCrashed
+            | E::Tls(_) => StoreError::Unavailable(e.to_string()),
             E::Database(db) => match db.code().as_deref() {
                 // serialization_failure, deadlock_detected, unique_violation
                 // (a concurrent twin inserted the same key first)
                 Some("40001") | Some("40P01") | Some("23505") => StoreError::Conflict,
                 // SQLITE_BUSY / SQLITE_LOCKED
                 Some("5") | Some("6") | Some("517") => StoreError::Conflict,
-                // admin_shutdown, cannot_connect_now, connection failures
-                Some(c) if c.starts_with("08") || c == "57P01" || c == "57P03" => {
+                // connection exceptions, admin_shutdown (restart or
+                // pg_terminate_backend), crash_shutdown, cannot_connect_now,
+                // too_many_connections, read-only after a failover
+                Some(c)
+                    if c.starts_with("08")
+                        || matches!(c, "57P01" | "57P02" | "57P03" | "53300" | "25006") =>
+                {
                     StoreError::Unavailable(e.to_string())
                 }
                 _ => StoreError::Database(e.to_string()),
@@ -129,17 +143,23 @@ where
         .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
 }
 
-/// Opens the store a URL names: `postgres://…` for PostgreSQL, anything else
-/// is a data directory for the embedded SQLite store.
+/// Opens (and migrates) the store a URL names: `postgres://…` or
+/// `postgresql://…` for PostgreSQL; without a URL (or an empty one), the
+/// embedded SQLite store in `data_dir`. Any other scheme is refused rather
+/// than silently falling back to a local file.
 pub async fn open(
     database_url: Option<&str>,
     data_dir: &std::path::Path,
 ) -> Result<DynStore, StoreError> {
-    match database_url {
+    match database_url.map(str::trim).filter(|u| !u.is_empty()) {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(PgStore::connect(url, None).await?))
         }
-        _ => Ok(Arc::new(
+        Some(url) => Err(StoreError::Database(format!(
+            "unsupported database URL {:?}: use postgres://… (or none for the embedded store)",
+            url.split(':').next().unwrap_or_default()
+        ))),
+        None => Ok(Arc::new(
             SqliteStore::open(SqliteOptions::new(data_dir.join("physconn.db"))).await?,
         )),
     }

@@ -1,5 +1,6 @@
 //! The fine-grained operations a workflow may perform inside a transaction.
 
+use crate::export::Table;
 use crate::{BoxFut, OpResult};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
@@ -188,6 +189,33 @@ pub trait TxOps: Send {
     /// Test isolation: removes every row except the given account and its
     /// permanent keys (the caller resets that account's money).
     fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>>;
+
+    // replay protection (nonces shared by every server on the database)
+    /// Claims `(access_key_id, nonce)` until `expires_at`; `false` if it is
+    /// held and not expired at `now` (a replay, or a twin that won).
+    fn claim_nonce<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+        nonce: &'a str,
+        now: Time,
+        expires_at: Time,
+    ) -> BoxFut<'a, OpResult<bool>>;
+    /// Removes nonces that expired at or before `now`.
+    fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>>;
+
+    // export / import (`export.rs`): whole tables as JSON values
+    /// Every row of `table`, columns in the table's order (unsorted).
+    fn dump_table<'a>(
+        &'a mut self,
+        table: &'a Table,
+    ) -> BoxFut<'a, OpResult<Vec<Vec<serde_json::Value>>>>;
+    /// Inserts rows (already checked against the table's column types).
+    fn load_rows<'a>(
+        &'a mut self,
+        table: &'a Table,
+        rows: &'a [Vec<serde_json::Value>],
+    ) -> BoxFut<'a, OpResult<()>>;
+    fn count_rows<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<i64>>;
 
     // meta
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;

@@ -1,76 +1,143 @@
 //! PostgreSQL (and PostgreSQL-wire engines): every job runs in its own
 //! SERIALIZABLE transaction; a serialization failure re-runs the job after a
 //! short, jittered, growing pause, a bounded number of times.
+//!
+//! When the database goes away, requests fail fast as `Unavailable` (a pool
+//! acquire gives up after [`ACQUIRE_TIMEOUT`]) and the pool heals by itself:
+//! every connection is pinged before it is handed out, so connections the
+//! server killed (restart, `pg_terminate_backend`) are replaced by new ones.
 
-use crate::job::{BoxFut, ErasedJob};
+use crate::job::{BoxFut, ErasedJob, Failure};
 use crate::{Backend, Store, StoreError};
 use rand::Rng;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool};
+use sqlx::{ConnectOptions, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 
 crate::sql::impl_txops!(sqlx::PgConnection, sqlx::Postgres);
 
 /// Attempts per job before a conflict is reported as `ServiceUnavailable`.
-const MAX_ATTEMPTS: u32 = 12;
+const MAX_ATTEMPTS: u32 = 20;
+
+/// Attempts per job when its connection broke before the commit was sent
+/// (nothing was committed, so a re-run on a fresh connection is safe).
+const MAX_CONNECTION_ATTEMPTS: u32 = 2;
+
+/// How long a request waits for a connection before it is answered
+/// `ServiceUnavailable`: short, so that while the database is away clients
+/// get a retryable answer quickly instead of piling up.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connections per server. Several servers share one database, whose
+/// `max_connections` (100 by default) bounds the sum.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
 pub struct PgStore {
     pool: PgPool,
 }
 
+/// Where in an attempt a failure happened: only one before the commit was
+/// sent is known not to have committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No connection within the acquire timeout: the database is away.
+    Acquire,
+    /// Begin, the job's statements or the rollback: nothing committed.
+    BeforeCommit,
+    /// The commit itself: its outcome is unknown unless it was a conflict.
+    Commit,
+}
+
 impl PgStore {
-    /// Connects, optionally inside `schema` (created if missing; used by tests
-    /// for isolation), and runs the migrations.
+    /// Connects, optionally inside `schema` (used by tests for isolation;
+    /// otherwise the URL's `options=-c search_path=…` or the default), creates
+    /// the schema if missing and runs the migrations.
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        Self::connect_with(url, schema, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// As [`connect`](Self::connect) with a pool of `max_connections`.
+    pub async fn connect_with(
+        url: &str,
+        schema: Option<&str>,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
         let mut opts = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?
             .disable_statement_logging();
         if let Some(schema) = schema {
-            let mut admin = sqlx::PgConnection::connect_with(&opts).await?;
-            sqlx::query(&format!(
-                "CREATE SCHEMA IF NOT EXISTS \"{}\"",
-                schema.replace('"', "")
-            ))
-            .execute(&mut admin)
-            .await?;
             opts = opts.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
+        crate::migrate::run(&pool, now).await?;
         Ok(Self { pool })
     }
 
-    async fn attempt(&self, job: &dyn ErasedJob, isolation: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(isolation).execute(&mut *tx).await?;
+    /// The migration versions recorded in `schema_migrations`.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        crate::migrate::applied_versions(&self.pool).await
+    }
+
+    async fn attempt(
+        &self,
+        job: &dyn ErasedJob,
+        begin: &'static str,
+    ) -> Result<bool, (StoreError, Phase)> {
+        let mut tx = self.pool.begin_with(begin).await.map_err(|e| {
+            let phase = match e {
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Phase::Acquire,
+                _ => Phase::BeforeCommit,
+            };
+            (StoreError::from(e), phase)
+        })?;
+        let before = |e: sqlx::Error| (StoreError::from(e), Phase::BeforeCommit);
         let ok = job.run(&mut *tx).await;
         if ok {
-            tx.commit().await?;
+            tx.commit()
+                .await
+                .map_err(|e| (StoreError::from(e), Phase::Commit))?;
         } else {
-            tx.rollback().await?;
+            tx.rollback().await.map_err(before)?;
         }
         Ok(ok)
     }
 
-    async fn run(&self, job: Box<dyn ErasedJob>, isolation: &str) {
+    async fn run(&self, job: Box<dyn ErasedJob>, begin: &'static str) {
         let mut attempt = 0;
+        let mut connection_attempts = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(job.as_ref(), isolation).await;
-            let retry = match &result {
-                Err(StoreError::Conflict) => true,
-                Ok(false) => job.failed_retryably(),
-                _ => false,
+            let result = self.attempt(job.as_ref(), begin).await;
+            // A job that failed on a broken connection usually also fails
+            // its rollback; either way the job's own failure tells why.
+            let failure = match &result {
+                Ok(true) => None,
+                Ok(false) | Err((_, Phase::BeforeCommit)) => job.failure(),
+                Err((StoreError::Conflict, _)) => Some(Failure::Conflict),
+                Err(_) => None,
             };
-            if retry && attempt < MAX_ATTEMPTS {
+            let failure = match (&result, failure) {
+                (Err((StoreError::Unavailable(_), Phase::BeforeCommit)), None) => {
+                    Some(Failure::Connection)
+                }
+                (_, f) => f,
+            };
+            let retry = match failure {
+                Some(Failure::Conflict) => attempt < MAX_ATTEMPTS,
+                Some(Failure::Connection) => {
+                    connection_attempts += 1;
+                    connection_attempts < MAX_CONNECTION_ATTEMPTS && attempt < MAX_ATTEMPTS
+                }
+                None => false,
+            };
+            if retry {
                 let base = 2u64.saturating_pow(attempt.min(7));
                 let jitter = rand::rng().random_range(0..=base);
                 tokio::time::sleep(Duration::from_millis(base + jitter)).await;
@@ -78,10 +145,10 @@ impl PgStore {
             }
             return match result {
                 Ok(_) => job.finish(Ok(())),
-                Err(StoreError::Conflict) => job.finish(Err(StoreError::Unavailable(
+                Err((StoreError::Conflict, _)) => job.finish(Err(StoreError::Unavailable(
                     "too many serialization conflicts".into(),
                 ))),
-                Err(e) => job.finish(Err(e)),
+                Err((e, _)) => job.finish(Err(e)),
             };
         }
     }
@@ -89,14 +156,12 @@ impl PgStore {
 
 impl Store for PgStore {
     fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
-        Box::pin(self.run(job, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"))
+        // The isolation level rides on BEGIN: one round trip less per job.
+        Box::pin(self.run(job, "BEGIN ISOLATION LEVEL SERIALIZABLE"))
     }
 
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
-        Box::pin(self.run(
-            job,
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-        ))
+        Box::pin(self.run(job, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
     }
 
     fn backend(&self) -> Backend {

@@ -9,6 +9,12 @@ use physconn_store::*;
 use std::sync::Arc;
 use time::macros::datetime;
 
+#[path = "conformance/cross.rs"]
+mod cross;
+#[path = "conformance/more.rs"]
+mod more;
+use more::*;
+
 const T0: Time = datetime!(2026-01-01 00:00:00 UTC);
 
 struct Harness {
@@ -34,7 +40,13 @@ fn pg_url() -> String {
 
 async fn postgres() -> Option<Harness> {
     let schema = format!("conf_{}", RandomIds.internal_id());
-    match PgStore::connect(&pg_url(), Some(&schema)).await {
+    postgres_in(&schema).await
+}
+
+/// A PostgreSQL store in `schema` (created if missing), or `None` when the
+/// database is unreachable and `CI` is not set.
+async fn postgres_in(schema: &str) -> Option<Harness> {
+    match PgStore::connect_with(&pg_url(), Some(schema), 4).await {
         Ok(s) => Some(Harness {
             store: Arc::new(s),
             _dir: None,
@@ -77,6 +89,8 @@ conformance!(
     meta_upsert,
     refused_job_writes_nothing,
     concurrent_twins_do_the_work_once,
+    nonces_are_claimed_once,
+    export_reads_back_and_guards_imports,
 );
 
 fn account(id: &str, name: &str) -> Account {

@@ -1,7 +1,10 @@
 -- physconn schema, PostgreSQL dialect. Times are microseconds since the Unix epoch
--- (BIGINT); money is integer fen; ids are application-made TEXT.
+-- (BIGINT); money is integer fen; ids are application-made TEXT. Every
+-- statement is idempotent (IF NOT EXISTS): the migrator (store/src/migrate.rs)
+-- records a version in the same transaction as its statements; with the
+-- statements idempotent, a migration cut short anywhere is simply run again.
 
-CREATE TABLE accounts (
+CREATE TABLE IF NOT EXISTS accounts (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     balance_fen BIGINT NOT NULL,
@@ -11,7 +14,7 @@ CREATE TABLE accounts (
     created_at BIGINT NOT NULL
 );
 
-CREATE TABLE access_keys (
+CREATE TABLE IF NOT EXISTS access_keys (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL,
     secret TEXT NOT NULL,
@@ -20,9 +23,9 @@ CREATE TABLE access_keys (
     expires_at BIGINT,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX access_keys_account ON access_keys (account_id);
+CREATE INDEX IF NOT EXISTS access_keys_account ON access_keys (account_id);
 
-CREATE TABLE circuits (
+CREATE TABLE IF NOT EXISTS circuits (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL,
     region_id TEXT NOT NULL,
@@ -53,19 +56,19 @@ CREATE TABLE circuits (
 );
 -- Listing is per (account, region), newest first: a page costs the same with
 -- 10 or 100,000 circuits.
-CREATE INDEX circuits_listing ON circuits (account_id, region_id, created_at DESC, id);
-CREATE INDEX circuits_account_status ON circuits (account_id, status);
+CREATE INDEX IF NOT EXISTS circuits_listing ON circuits (account_id, region_id, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS circuits_account_status ON circuits (account_id, status);
 
-CREATE TABLE circuit_tags (
+CREATE TABLE IF NOT EXISTS circuit_tags (
     circuit_id TEXT NOT NULL,
     tag_key TEXT NOT NULL,
     tag_value TEXT NOT NULL,
     position BIGINT NOT NULL,
     PRIMARY KEY (circuit_id, tag_key)
 );
-CREATE INDEX circuit_tags_kv ON circuit_tags (tag_key, tag_value);
+CREATE INDEX IF NOT EXISTS circuit_tags_kv ON circuit_tags (tag_key, tag_value);
 
-CREATE TABLE circuit_events (
+CREATE TABLE IF NOT EXISTS circuit_events (
     id TEXT PRIMARY KEY,
     circuit_id TEXT NOT NULL,
     at BIGINT NOT NULL,
@@ -73,9 +76,9 @@ CREATE TABLE circuit_events (
     to_status TEXT NOT NULL,
     cause TEXT NOT NULL
 );
-CREATE INDEX circuit_events_circuit ON circuit_events (circuit_id, at);
+CREATE INDEX IF NOT EXISTS circuit_events_circuit ON circuit_events (circuit_id, at);
 
-CREATE TABLE orders (
+CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL,
     circuit_id TEXT NOT NULL,
@@ -95,10 +98,10 @@ CREATE TABLE orders (
     paid_at BIGINT,
     cancelled_at BIGINT
 );
-CREATE INDEX orders_account ON orders (account_id, created_at);
-CREATE INDEX orders_circuit ON orders (circuit_id);
+CREATE INDEX IF NOT EXISTS orders_account ON orders (account_id, created_at);
+CREATE INDEX IF NOT EXISTS orders_circuit ON orders (circuit_id);
 
-CREATE TABLE ledger (
+CREATE TABLE IF NOT EXISTS ledger (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
@@ -113,7 +116,7 @@ CREATE TABLE ledger (
     UNIQUE (order_id, kind)
 );
 
-CREATE TABLE idempotency (
+CREATE TABLE IF NOT EXISTS idempotency (
     account_id TEXT NOT NULL,
     action TEXT NOT NULL,
     token TEXT NOT NULL,
@@ -122,9 +125,9 @@ CREATE TABLE idempotency (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, action, token)
 );
-CREATE INDEX idempotency_age ON idempotency (created_at);
+CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency (created_at);
 
-CREATE TABLE timers (
+CREATE TABLE IF NOT EXISTS timers (
     id TEXT PRIMARY KEY,
     circuit_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -132,10 +135,10 @@ CREATE TABLE timers (
     due_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX timers_due ON timers (due_at);
-CREATE INDEX timers_circuit ON timers (circuit_id);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE INDEX IF NOT EXISTS timers_circuit ON timers (circuit_id);
 
-CREATE TABLE meta (
+CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );

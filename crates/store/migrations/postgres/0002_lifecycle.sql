@@ -1,13 +1,13 @@
 -- LOA applications, provisioning modes and faults (D8), and the columns the
 -- billing side needs (metering, overdue accounts, renewal orders).
-ALTER TABLE circuits ADD COLUMN loa TEXT;
-ALTER TABLE circuits ADD COLUMN provisioning_mode TEXT;
-ALTER TABLE circuits ADD COLUMN metered_until BIGINT;
-ALTER TABLE accounts ADD COLUMN provisioning_mode TEXT;
-ALTER TABLE accounts ADD COLUMN overdue_since BIGINT;
-ALTER TABLE orders ADD COLUMN related_order_id TEXT;
+ALTER TABLE circuits ADD COLUMN IF NOT EXISTS loa TEXT;
+ALTER TABLE circuits ADD COLUMN IF NOT EXISTS provisioning_mode TEXT;
+ALTER TABLE circuits ADD COLUMN IF NOT EXISTS metered_until BIGINT;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS provisioning_mode TEXT;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS overdue_since BIGINT;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS related_order_id TEXT;
 
-CREATE TABLE faults (
+CREATE TABLE IF NOT EXISTS faults (
     id TEXT PRIMARY KEY,
     scope TEXT NOT NULL,
     target TEXT NOT NULL,

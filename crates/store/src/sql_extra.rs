@@ -1,0 +1,207 @@
+//! More of the shared SQL, kept apart so no file grows past a screenful of
+//! macro: provider faults, test resets, the shared nonces of many servers on
+//! one database, and whole-table reads and writes for export/import. Same
+//! rules as `sql.rs`: one text for every backend, instantiated per
+//! connection type by `impl_txops!` through `extra_fns!`.
+
+/// Defines `extra::*` (free functions over one connection type) for the
+/// `TxOps` methods that `impl_txops!` delegates here.
+macro_rules! extra_fns {
+    ($conn:ty) => {
+        mod extra {
+            use $crate::export::{ColType, Table};
+            use $crate::ops::Fault;
+            use $crate::rows::{us, FaultRow};
+            use $crate::sql_text::{placeholders, statements, FAULT_COLS};
+            use $crate::{OpResult, StoreError};
+            use physconn_domain::Time;
+            use serde_json::Value;
+            use sqlx::{Column, Row};
+
+            pub(super) async fn insert_fault(conn: &mut $conn, f: &Fault) -> OpResult<()> {
+                sqlx::query(&statements().insert_fault)
+                    .bind(&f.id)
+                    .bind(&f.scope)
+                    .bind(&f.target)
+                    .bind(f.outcome.as_str())
+                    .bind(f.remaining)
+                    .bind(f.share_ppm)
+                    .bind(us(f.created_at))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            pub(super) async fn list_faults(conn: &mut $conn) -> OpResult<Vec<Fault>> {
+                let q = format!("SELECT {FAULT_COLS} FROM faults ORDER BY created_at, id");
+                let rows = sqlx::query_as::<_, FaultRow>(&q).fetch_all(&mut *conn).await?;
+                rows.into_iter()
+                    .map(|r| r.try_into().map_err(Into::into))
+                    .collect()
+            }
+
+            pub(super) async fn set_fault_remaining(
+                conn: &mut $conn,
+                id: &str,
+                remaining: i64,
+            ) -> OpResult<()> {
+                if remaining == 0 {
+                    sqlx::query("DELETE FROM faults WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                } else {
+                    sqlx::query("UPDATE faults SET remaining = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(remaining)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            pub(super) async fn delete_fault(conn: &mut $conn, id: &str) -> OpResult<bool> {
+                let r = sqlx::query("DELETE FROM faults WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            pub(super) async fn reset_except(conn: &mut $conn, account_id: &str) -> OpResult<()> {
+                for table in [
+                    "circuits",
+                    "circuit_tags",
+                    "circuit_events",
+                    "orders",
+                    "ledger",
+                    "idempotency",
+                    "timers",
+                    "faults",
+                    "nonces",
+                ] {
+                    sqlx::query(&format!("DELETE FROM {table}"))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM accounts WHERE id <> $1")
+                    .bind(account_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query(
+                    "DELETE FROM access_keys WHERE account_id <> $1 OR security_token IS NOT NULL",
+                )
+                .bind(account_id)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            pub(super) async fn claim_nonce(
+                conn: &mut $conn,
+                access_key_id: &str,
+                nonce: &str,
+                now: Time,
+                expires_at: Time,
+            ) -> OpResult<bool> {
+                // One statement, one round trip: the insert is the claim,
+                // and an expired holder is taken over in place. A concurrent
+                // twin's insert waits for ours, then updates nothing (or, in
+                // a SERIALIZABLE snapshot, fails to serialize, re-runs, and
+                // then updates nothing).
+                let r = sqlx::query(
+                    "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
+                     WHERE nonces.expires_at <= $4",
+                )
+                .bind(access_key_id)
+                .bind(nonce)
+                .bind(us(expires_at))
+                .bind(us(now))
+                .execute(&mut *conn)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            pub(super) async fn purge_nonces(conn: &mut $conn, now: Time) -> OpResult<u64> {
+                let r = sqlx::query("DELETE FROM nonces WHERE expires_at <= $1")
+                    .bind(us(now))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            pub(super) async fn dump_table(
+                conn: &mut $conn,
+                table: &Table,
+            ) -> OpResult<Vec<Vec<Value>>> {
+                // The export must carry every column: one the table spec
+                // does not know (a migration without its export entry)
+                // fails the export instead of being silently dropped.
+                let q = format!("SELECT * FROM {} LIMIT 1", table.name);
+                if let Some(row) = sqlx::query(&q).fetch_optional(&mut *conn).await? {
+                    let mut actual: Vec<&str> = row.columns().iter().map(|c| c.name()).collect();
+                    let mut known: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+                    actual.sort_unstable();
+                    known.sort_unstable();
+                    if actual != known {
+                        return Err(StoreError::Corrupt(format!(
+                            "table {} has columns {actual:?}; the export knows {known:?}",
+                            table.name
+                        ))
+                        .into());
+                    }
+                }
+                let q = format!("SELECT {} FROM {}", table.column_list(), table.name);
+                let rows = sqlx::query(&q).fetch_all(&mut *conn).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let mut values = Vec::with_capacity(table.columns.len());
+                    for (i, (_, ty)) in table.columns.iter().enumerate() {
+                        let v = match ty {
+                            ColType::Text => row.try_get::<Option<String>, _>(i)?.map(Value::from),
+                            ColType::Int => row.try_get::<Option<i64>, _>(i)?.map(Value::from),
+                            ColType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::from),
+                        };
+                        values.push(v.unwrap_or(Value::Null));
+                    }
+                    out.push(values);
+                }
+                Ok(out)
+            }
+
+            pub(super) async fn load_rows(
+                conn: &mut $conn,
+                table: &Table,
+                rows: &[Vec<Value>],
+            ) -> OpResult<()> {
+                let q = format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    table.name,
+                    table.column_list(),
+                    placeholders(table.columns.len())
+                );
+                for row in rows {
+                    let mut query = sqlx::query(&q);
+                    for ((_, ty), v) in table.columns.iter().zip(row) {
+                        query = match ty {
+                            ColType::Text => query.bind(v.as_str().map(str::to_string)),
+                            ColType::Int => query.bind(v.as_i64()),
+                            ColType::Bool => query.bind(v.as_bool()),
+                        };
+                    }
+                    query.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            pub(super) async fn count_rows(conn: &mut $conn, table: &Table) -> OpResult<i64> {
+                let q = format!("SELECT COUNT(*) FROM {}", table.name);
+                let (n,): (i64,) = sqlx::query_as(&q).fetch_one(&mut *conn).await?;
+                Ok(n)
+            }
+        }
+    };
+}
+
+pub(crate) use extra_fns;

@@ -1,0 +1,174 @@
+//! Conformance of what many servers on one database and moving state between
+//! stores need: shared nonces, and export/import. Run for every backend by
+//! the `conformance!` list in `conformance.rs`.
+
+use super::{account, circuit, r, w, T0};
+use physconn_domain::idempotency::IdempotencyRecord;
+use physconn_domain::*;
+use physconn_store::export::{self, ExportError};
+use physconn_store::*;
+use time::Duration;
+
+/// A nonce is taken once until it expires, also by concurrent claimants.
+pub async fn nonces_are_claimed_once(s: DynStore) {
+    let exp = T0 + Duration::minutes(30);
+    assert!(w(&s, move |tx| tx.claim_nonce("k", "n1", T0, exp)).await);
+    assert!(!w(&s, move |tx| tx.claim_nonce("k", "n1", T0, exp)).await);
+    assert!(
+        w(&s, move |tx| tx.claim_nonce("other", "n1", T0, exp)).await,
+        "nonces are per key"
+    );
+    // Expired: the pair may be used again.
+    let later = exp + Duration::seconds(1);
+    assert!(
+        w(&s, move |tx| tx.claim_nonce(
+            "k",
+            "n1",
+            later,
+            later + Duration::minutes(30)
+        ))
+        .await
+    );
+    // Concurrent twins: exactly one wins.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            write(&*s, move |tx| tx.claim_nonce("k", "race", T0, exp))
+                .await
+                .expect("claim")
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    // Purging removes only what expired.
+    let purged = w(&s, move |tx| tx.purge_nonces(exp)).await;
+    assert_eq!(purged, 2, "other/n1 and k/race expired at exp");
+    assert!(!w(&s, move |tx| tx.claim_nonce("k", "n1", exp, exp)).await);
+}
+
+/// Fills every table with a few rows through the ordinary operations.
+pub async fn populate(s: &DynStore) {
+    w(s, |tx| {
+        Box::pin(async move {
+            let mut a = account("1000000000000001", "alice");
+            tx.insert_account(&a).await?;
+            let e = a.post(
+                Fen(-250),
+                LedgerKind::OrderPayment,
+                Some("9".into()),
+                "x",
+                "l1".into(),
+                T0,
+            )?;
+            tx.insert_ledger(&e).await?;
+            a.overdue_since = Some(T0);
+            tx.update_account(&a).await?;
+            tx.insert_account(&account("1000000000000002", "bob"))
+                .await?;
+            tx.insert_access_key(&AccessKey {
+                id: "LTAIa".into(),
+                account_id: a.id.clone(),
+                secret: "s".into(),
+                status: KeyStatus::Active,
+                kind: KeyKind::Temporary {
+                    security_token: "tok".into(),
+                    expires_at: T0,
+                },
+                created_at: T0,
+            })
+            .await?;
+            for i in 0..5 {
+                let mut c = circuit(&format!("pc-{i}"), &a.id, T0 + Duration::seconds(i));
+                c.auto_renew = i % 2 == 0;
+                c.charge_type = Some(ChargeType::PostPaid);
+                tx.insert_circuit(&c).await?;
+                tx.insert_event(&CircuitEvent {
+                    id: format!("ev-{i}"),
+                    circuit_id: c.id.clone(),
+                    at: T0,
+                    from_status: None,
+                    to_status: Status::Initial,
+                    cause: "CreatePhysicalConnection".into(),
+                })
+                .await?;
+                tx.insert_timer(&Timer {
+                    id: format!("t-{i}"),
+                    circuit_id: c.id.clone(),
+                    kind: "provider".into(),
+                    expect_status: Status::Initial,
+                    due_at: T0 + Duration::seconds(3),
+                    created_at: T0,
+                })
+                .await?;
+            }
+            tx.insert_idempotency(&IdempotencyRecord {
+                account_id: a.id.clone(),
+                action: "CreatePhysicalConnection".into(),
+                token: "tok-ü".into(),
+                fingerprint: "f".into(),
+                response: "{\"PhysicalConnectionId\":\"pc-0\"}".into(),
+                created_at: T0,
+            })
+            .await?;
+            tx.insert_fault(&Fault {
+                id: "f1".into(),
+                scope: "global".into(),
+                target: String::new(),
+                outcome: Status::Rejected,
+                remaining: -1,
+                share_ppm: 200_000,
+                created_at: T0,
+            })
+            .await?;
+            tx.set_meta("manual_clock", "1767225600000000").await?;
+            tx.claim_nonce("LTAIa", "n", T0, T0 + Duration::minutes(30))
+                .await?;
+            Ok(())
+        })
+    })
+    .await;
+}
+
+/// An export reads back as the same snapshot; an import refuses a store
+/// that holds anything and refuses a damaged file.
+pub async fn export_reads_back_and_guards_imports(s: DynStore) {
+    populate(&s).await;
+    let mut file = Vec::new();
+    let snap = export::export(&*s, &mut file).await.expect("export");
+    assert_eq!(snap.table("circuits").len(), 5);
+    assert_eq!(snap.table("circuit_tags").len(), 10);
+    assert_eq!(snap.table("nonces").len(), 1);
+    let back = export::read_snapshot(&file[..]).expect("read back");
+    assert_eq!(back, snap);
+    // A second export of the same data is byte-equal.
+    let mut again = Vec::new();
+    export::export(&*s, &mut again).await.unwrap();
+    assert_eq!(again, file);
+
+    match export::import(&*s, back).await {
+        Err(ExportError::NotEmpty(what)) => assert!(what.contains("accounts"), "{what}"),
+        other => panic!("expected NotEmpty, got {other:?}"),
+    }
+    let text = String::from_utf8(file).unwrap();
+    let truncated: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+    assert!(matches!(
+        export::read_snapshot(truncated.as_bytes()),
+        Err(ExportError::Format(_))
+    ));
+    let renamed = text.replacen("\"bypass_sp\"", "\"bypass\"", 1);
+    assert!(matches!(
+        export::read_snapshot(renamed.as_bytes()),
+        Err(ExportError::Format(_))
+    ));
+    let newer = text.replacen("\"version\":1", "\"version\":99", 1);
+    assert!(matches!(
+        export::read_snapshot(newer.as_bytes()),
+        Err(ExportError::Format(_))
+    ));
+    // Nothing was written by the refused import.
+    assert_eq!(r(&s, |tx| tx.list_accounts()).await.len(), 2);
+}

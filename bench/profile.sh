@@ -23,6 +23,7 @@ cat >"$dir/config.toml" <<'TOML'
 max_pending_circuits = 10000000
 throttle_per_key_rps = 10000000
 throttle_burst = 10000000
+throttle_per_action_rps = 10000000
 default_balance = "1000000000.00"
 clock = "manual"
 provisioning = "Manual"

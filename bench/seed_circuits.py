@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Clone one circuit row of a stopped physconn's SQLite store COUNT times.
 
-Used by `physconn-bench suite` for the scale workload: CreatePhysicalConnection
-costs O(circuits in the account) today (see BENCHMARKS.md), so 100,000 circuits
-through the API would take tens of minutes. The clones copy every column of the
+Used by `physconn-bench suite` for the scale workload: 100,000 circuits through
+the API would take minutes of the run. The clones copy every column of the
 template (read from PRAGMA table_info, so new columns come along) except `id`
 (fresh, in physconn's format) and `created_at` (one microsecond apart, older
 than the template), then print a JSON list of SAMPLE of the new ids.
@@ -45,6 +44,19 @@ def main() -> None:
 
     with con:
         con.executemany(sql, rows())
+        # The per-(account, region) counts that physconn keeps with every
+        # circuit write (migration 0004) are rebuilt from the rows.
+        has_counts = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'circuit_counts'"
+        ).fetchone()
+        if has_counts:
+            con.execute("DELETE FROM circuit_counts")
+            con.execute(
+                "INSERT INTO circuit_counts (account_id, region_id, live, pending) "
+                "SELECT account_id, region_id, COUNT(*), COUNT(CASE WHEN status IN "
+                "('Initial', 'Approved', 'Allocating', 'Allocated', 'Confirmed') THEN 1 END) "
+                "FROM circuits WHERE deleted_at IS NULL GROUP BY account_id, region_id"
+            )
     con.close()
     step = max(1, len(ids) // max(1, sample))
     print(json.dumps(ids[::step][:sample]))

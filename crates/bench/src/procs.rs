@@ -66,6 +66,7 @@ pub fn write_config(dir: &Path, mode: ProviderMode) -> Result<PathBuf> {
     let common = "max_pending_circuits = 10000000\n\
                   throttle_per_key_rps = 10000000\n\
                   throttle_burst = 10000000\n\
+                  throttle_per_action_rps = 10000000\n\
                   default_balance = \"1000000000.00\"\n";
     let (name, provider) = match mode {
         ProviderMode::Manual => ("manual", "clock = \"manual\"\nprovisioning = \"Manual\"\n"),

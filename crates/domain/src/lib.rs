@@ -15,6 +15,7 @@ pub mod money;
 pub mod order;
 pub mod price;
 pub mod profile;
+pub mod ram;
 pub mod validate;
 
 pub use account::{AccessKey, Account, KeyKind, KeyStatus, LedgerEntry, LedgerKind};

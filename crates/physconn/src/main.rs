@@ -219,6 +219,9 @@ async fn serve(a: ServeArgs) -> Result<()> {
     init_logging(&a.log_format)?;
     let mut config = load_config(&a.store)?;
     apply_serve_flags(&mut config, &a)?;
+    if let Some(k) = env_nonempty("PHYSCONN_MASTER_KEY") {
+        config.master_key = Some(k);
+    }
     let access_key = match (
         env_nonempty("PHYSCONN_ACCESS_KEY_ID"),
         env_nonempty("PHYSCONN_ACCESS_KEY_SECRET"),

@@ -68,22 +68,24 @@ pub async fn ensure_default_account(
     };
     if let Some((id, secret)) = env_key {
         let now = state.now();
-        let key = Arc::new(AccessKey {
+        let plain = Arc::new(secret.clone());
+        let key = Arc::new(state.sealed(&AccessKey {
             id,
             account_id: account.id.clone(),
             secret,
             status: KeyStatus::Active,
             kind: KeyKind::Permanent,
             created_at: now,
-        });
+        }));
+        let secrets = state.secrets.clone();
         physconn_store::write(&*state.store, move |tx| {
-            let key = key.clone();
+            let (key, plain, secrets) = (key.clone(), plain.clone(), secrets.clone());
             Box::pin(async move {
                 match tx.get_access_key(&key.id).await? {
                     None => tx.insert_access_key(&key).await,
                     Some(old) => {
                         let same = old.account_id == key.account_id
-                            && old.secret == key.secret
+                            && secrets.open(&old.secret).ok().as_deref() == Some(plain.as_str())
                             && old.status == KeyStatus::Active
                             && old.kind == KeyKind::Permanent;
                         if same {

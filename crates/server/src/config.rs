@@ -66,6 +66,17 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// A request that takes longer is answered `ServiceUnavailable`.
     pub request_timeout_seconds: f64,
+    /// A client must send a request's headers within this many seconds (a
+    /// slow-loris client is cut off; idle keep-alive connections close).
+    pub header_read_timeout_seconds: f64,
+    /// Largest request head (request line and headers), bytes.
+    pub max_header_bytes: usize,
+    /// Connections open at once per listener.
+    pub max_connections: usize,
+    /// Requests handled at once; more are shed with 503 `ServiceUnavailable`.
+    pub max_concurrent_requests: usize,
+    /// Requests per second per (access key, action) before `Throttling.User`.
+    pub throttle_per_action_rps: u32,
     /// `api.md` §6.3: an account may hold at most this many circuits that are
     /// not yet Enabled (the cloud's limit is 5).
     pub max_pending_circuits: i64,
@@ -78,6 +89,10 @@ pub struct Config {
     pub throttle_per_key_rps: u32,
     /// Burst size of the per-key bucket.
     pub throttle_burst: u32,
+    /// Master key (base64 of 32 bytes) that encrypts access-key secrets at
+    /// rest; `PHYSCONN_MASTER_KEY` sets it too. Without one, the embedded
+    /// store keeps a generated key in `<data_dir>/master.key`.
+    pub master_key: Option<String>,
     /// The price table (D6), keyed by port type.
     pub prices: PriceTable,
 }
@@ -99,11 +114,17 @@ impl Default for Config {
             timestamp_window_seconds: 15 * 60,
             max_body_bytes: 1 << 20,
             request_timeout_seconds: 30.0,
+            header_read_timeout_seconds: 10.0,
+            max_header_bytes: 64 * 1024,
+            max_connections: 4096,
+            max_concurrent_requests: 512,
+            throttle_per_action_rps: 500,
             max_pending_circuits: 5,
             overdue_grace_hours: 24,
             idempotency_retention_hours: physconn_domain::idempotency::DEFAULT_RETENTION_HOURS,
             throttle_per_key_rps: 1000,
             throttle_burst: 2000,
+            master_key: None,
             prices: PriceTable::default(),
         }
     }
@@ -144,6 +165,22 @@ impl Config {
         if let Some(s) = &self.clock_start {
             time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| ConfigError::Invalid("clock_start", e.to_string()))?;
+        }
+        if !(self.header_read_timeout_seconds.is_finite() && self.header_read_timeout_seconds > 0.0)
+        {
+            return Err(ConfigError::Invalid(
+                "header_read_timeout_seconds",
+                "must be > 0".into(),
+            ));
+        }
+        if self.max_connections == 0
+            || self.max_concurrent_requests == 0
+            || self.throttle_per_action_rps == 0
+        {
+            return Err(ConfigError::Invalid(
+                "max_concurrent_requests",
+                "limits must be > 0".into(),
+            ));
         }
         if self.throttle_per_key_rps == 0 || self.throttle_burst == 0 {
             return Err(ConfigError::Invalid(

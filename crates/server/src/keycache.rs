@@ -1,15 +1,23 @@
-//! A short-lived cache of access keys: the key lookup is on every request's
-//! path. Admin changes to keys clear it; other servers sharing a database see
-//! a change within the TTL.
+//! A short-lived cache of access keys (and the RAM user each acts as): the
+//! key lookup is on every request's path. Admin changes to keys and users
+//! clear it; other servers sharing a database see a change within the TTL.
 
 use physconn_domain::AccessKey;
+use physconn_store::security::RamUser;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+/// A key, with its secret in the clear, and the RAM user it belongs to.
+#[derive(Clone)]
+pub struct Principal {
+    pub key: AccessKey,
+    pub user: Option<RamUser>,
+}
+
 pub struct KeyCache {
     ttl: Duration,
-    map: RwLock<HashMap<String, (AccessKey, Instant)>>,
+    map: RwLock<HashMap<String, (Principal, Instant)>>,
 }
 
 impl KeyCache {
@@ -20,19 +28,19 @@ impl KeyCache {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<AccessKey> {
+    pub fn get(&self, id: &str) -> Option<Principal> {
         let g = self.map.read().unwrap_or_else(|e| e.into_inner());
         g.get(id)
             .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(k, _)| k.clone())
+            .map(|(p, _)| p.clone())
     }
 
-    pub fn put(&self, key: AccessKey) {
+    pub fn put(&self, p: Principal) {
         let mut g = self.map.write().unwrap_or_else(|e| e.into_inner());
         if g.len() > 100_000 {
             g.clear();
         }
-        g.insert(key.id.clone(), (key, Instant::now()));
+        g.insert(p.key.id.clone(), (p, Instant::now()));
     }
 
     pub fn clear(&self) {

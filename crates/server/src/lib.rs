@@ -2,16 +2,23 @@
 //! request into a typed action, the action handlers, the admin API, the
 //! provisioning simulator and the server lifecycle.
 
+// The admin API's OpenAPI document is one large `json!` literal.
+#![recursion_limit = "256"]
+
 pub mod actions;
 pub mod admin;
+pub mod audit;
 pub mod billing;
 pub mod bootstrap;
 pub mod config;
 pub mod errors;
 pub mod keycache;
+pub mod listener;
+pub mod metrics_export;
 pub mod nonce;
 pub mod observe;
 pub mod pipeline;
+pub mod secrets;
 pub mod server;
 pub mod simulator;
 pub mod state;

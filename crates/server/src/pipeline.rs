@@ -5,11 +5,14 @@
 
 use crate::actions::{self, params::Params, Action, CallCtx, Product, Reply};
 use crate::errors::from_op;
+use crate::keycache::Principal;
 use crate::state::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use physconn_domain::ram;
 use physconn_domain::{AccessKey, KeyKind, KeyStatus};
+use physconn_store::security::RamUser;
 use physconn_wire::timefmt::parse_timestamp;
 use physconn_wire::{
     parse_request, render_error, render_json, render_xml, ApiError, Format, RawRequest,
@@ -24,6 +27,12 @@ struct ErrorOrigin {
     product: Product,
     /// Known once the access key is: for the request log.
     account: Option<String>,
+    /// A state-changing action being attempted: it is audited, whatever
+    /// the outcome.
+    audited: Option<Action>,
+    key_id: Option<String>,
+    /// The circuit or order the call names.
+    target: String,
 }
 
 /// The API listener's one handler: every path but `/health` is RPC.
@@ -35,6 +44,9 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
         format: Format::Json,
         product: Product::Vpc,
         account: None,
+        audited: None,
+        key_id: None,
+        target: String::new(),
     };
     let outcome =
         match tokio::time::timeout(timeout, process(&state, req, &request_id, &mut origin)).await {
@@ -56,6 +68,20 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
             )
         }
     };
+    if let Some(a) = origin.audited {
+        let now = state.now();
+        state.audit.record(physconn_store::security::AuditEntry {
+            id: crate::audit::entry_id(now, state.ids.as_ref()),
+            at: now,
+            actor: origin.key_id.clone().unwrap_or_else(|| "-".into()),
+            channel: "api".into(),
+            action: a.name().to_string(),
+            account_id: origin.account.clone(),
+            request_id: request_id.clone(),
+            outcome: code.clone(),
+            detail: origin.target.clone(),
+        });
+    }
     crate::observe::request_done(
         action,
         origin.account.as_deref(),
@@ -117,6 +143,19 @@ async fn process(
     if version == actions::BSS_VERSION {
         origin.product = Product::Bss;
     }
+    origin.audited = Action::resolve(&version, &action_name)
+        .ok()
+        .filter(|a| a.mutates());
+    origin.target = ["PhysicalConnectionId", "InstanceId", "OrderId"]
+        .iter()
+        .find_map(|n| {
+            parsed
+                .params
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap_or_default();
 
     // 2. authenticate: the key, its state, its security token
     let key_id = parsed
@@ -125,9 +164,11 @@ async fn process(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| (ApiError::missing_parameter("AccessKeyId"), None))?;
     let now = state.now();
-    let key = load_key(state, &key_id).await.map_err(|e| (e, None))?;
+    origin.key_id = Some(key_id.clone());
+    let principal = load_key(state, &key_id).await.map_err(|e| (e, None))?;
+    let key = &principal.key;
     origin.account = Some(key.account_id.clone());
-    check_key(&key, parsed.security_token.as_deref(), now).map_err(|e| (e, None))?;
+    check_key(key, parsed.security_token.as_deref(), now).map_err(|e| (e, None))?;
 
     // 3. time
     let ts_name = if v3 { "x-acs-date" } else { "Timestamp" };
@@ -172,10 +213,20 @@ async fn process(
     let action = Action::resolve(&version, &action_name).map_err(|e| (e, None))?;
     origin.product = action.product();
 
-    // 7. authorize: keys act only inside their own account (D9); RAM
-    //    policies come later.
+    // 7. authorize: keys act only inside their own account (D9), and a RAM
+    //    user's key only as its policy allows.
+    if let Some(user) = &principal.user {
+        let region = parsed
+            .params
+            .iter()
+            .find(|(k, _)| k == "RegionId")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let circuit = Some(origin.target.as_str()).filter(|t| t.starts_with("pc-"));
+        authorize(user, action, region, circuit).map_err(|e| (e, Some(action)))?;
+    }
     // 8. throttle
-    if let Err(wait_ms) = state.throttle.check(&key.id) {
+    if let Err(wait_ms) = state.throttle.check(&key.id, action.name()) {
         let mut e = ApiError::new("Throttling.User");
         e.retry_after_ms = Some(wait_ms);
         return Err((e, Some(action)));
@@ -199,20 +250,70 @@ async fn process(
     Ok((reply, parsed.format, action))
 }
 
-async fn load_key(state: &AppState, id: &str) -> Result<AccessKey, ApiError> {
-    if let Some(k) = state.keys.get(id) {
-        return Ok(k);
+async fn load_key(state: &AppState, id: &str) -> Result<Principal, ApiError> {
+    if let Some(p) = state.keys.get(id) {
+        return Ok(p);
     }
     let owned = id.to_string();
-    let key = physconn_store::read(&*state.store, move |tx| {
+    let (key, user) = physconn_store::read(&*state.store, move |tx| {
         let id = owned.clone();
-        Box::pin(async move { tx.get_access_key(&id).await })
+        Box::pin(async move {
+            let key = tx.get_access_key(&id).await?;
+            let user = match &key {
+                Some(_) => tx.security().user_of_key(&id).await?,
+                None => None,
+            };
+            Ok((key, user))
+        })
     })
     .await
-    .map_err(from_op)?
-    .ok_or_else(|| ApiError::new("InvalidAccessKeyId.NotFound"))?;
-    state.keys.put(key.clone());
-    Ok(key)
+    .map_err(from_op)?;
+    let mut key = key.ok_or_else(|| ApiError::new("InvalidAccessKeyId.NotFound"))?;
+    key.secret = state.secrets.open(&key.secret).map_err(|e| {
+        tracing::error!(error = %e, "an access key secret cannot be decrypted");
+        ApiError::internal()
+    })?;
+    let p = Principal { key, user };
+    state.keys.put(p.clone());
+    Ok(p)
+}
+
+/// RAM: the user's policy must allow the action on the resource; a denial is
+/// 403 `Forbidden.RAM` with `AccessDeniedDetail` (`protocol.md` §8.1).
+fn authorize(
+    user: &RamUser,
+    action: Action,
+    region: &str,
+    circuit: Option<&str>,
+) -> Result<(), ApiError> {
+    let auth_action = format!("{}:{}", action.ram_product(), action.name());
+    let resource = ram::resource_arn(action.ram_product(), region, &user.account_id, circuit);
+    let decision = match ram::Policy::parse(&user.policy) {
+        Ok(p) => p.evaluate(&auth_action, &resource),
+        // A policy that no longer parses allows nothing.
+        Err(_) => ram::Decision::ImplicitDeny,
+    };
+    let kind = match decision {
+        ram::Decision::Allow => return Ok(()),
+        ram::Decision::ImplicitDeny => "ImplicitDeny",
+        ram::Decision::ExplicitDeny => "ExplicitDeny",
+    };
+    let diagnostic = serde_json::json!({"AuthAction": auth_action, "Resource": resource, "NoPermissionType": kind});
+    let encoded = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        diagnostic.to_string(),
+    );
+    Err(
+        ApiError::new("Forbidden.RAM").with_access_denied_detail(serde_json::json!({
+            "PolicyType": "AccountLevelIdentityBasedPolicy",
+            "NoPermissionType": kind,
+            "AuthAction": auth_action,
+            "AuthPrincipalType": "SubUser",
+            "AuthPrincipalOwnerId": user.account_id,
+            "AuthPrincipalDisplayName": user.name,
+            "EncodedDiagnosticMessage": encoded,
+        })),
+    )
 }
 
 /// Key state and security token rules (`protocol.md` §8.4).

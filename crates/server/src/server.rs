@@ -5,6 +5,7 @@ use crate::config::{ClockMode, Config};
 use crate::keycache::KeyCache;
 use crate::nonce::NonceCache;
 use crate::pipeline::error_response;
+use crate::secrets::SecretBox;
 use crate::state::AppState;
 use crate::throttle::Throttle;
 use crate::{admin, bootstrap, pipeline, simulator};
@@ -50,6 +51,37 @@ pub enum StartError {
     Bootstrap(#[from] bootstrap::BootstrapError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretError),
+}
+
+/// The box for access-key secrets: the configured master key; else, for the
+/// embedded store, a key file beside the data; else (PostgreSQL without a
+/// key) plaintext, with a warning.
+fn secret_box(
+    config: &Config,
+    backend: physconn_store::Backend,
+    ids: &dyn IdGen,
+) -> Result<SecretBox, StartError> {
+    if let Some(k) = &config.master_key {
+        return Ok(SecretBox::from_base64(k)?);
+    }
+    match backend {
+        physconn_store::Backend::Sqlite => Ok(SecretBox::from_key_file(
+            &config.data_dir.join("master.key"),
+            || {
+                let mut k = [0u8; 32];
+                ids.fill(&mut k);
+                k
+            },
+        )?),
+        physconn_store::Backend::Postgres => {
+            tracing::warn!(
+                "no master key (PHYSCONN_MASTER_KEY): access-key secrets are stored unencrypted"
+            );
+            Ok(SecretBox::plaintext())
+        }
+    }
 }
 
 /// A running server.
@@ -113,13 +145,35 @@ async fn make_clock(
 /// The API router: `/health`, everything else is the RPC pipeline.
 pub fn api_router(state: AppState) -> Router {
     let ids = state.ids.clone();
+    let shed_ids = state.ids.clone();
+    let max = state.config.max_concurrent_requests;
     let router = Router::new()
         .route(
             "/health",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .fallback(pipeline::handle)
-        .with_state(state);
+        .with_state(state)
+        // Beyond `max_concurrent_requests` a request is shed at once with the
+        // 503 SDKs and Terraform retry, instead of queueing without bound.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    move |_: tower::BoxError| {
+                        let rid = shed_ids.request_id();
+                        async move {
+                            error_response(
+                                &ApiError::service_unavailable(),
+                                &rid,
+                                Format::Json,
+                                crate::actions::Product::Vpc,
+                            )
+                        }
+                    },
+                ))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(max)),
+        );
     with_alibaba_errors(router, ids)
 }
 
@@ -152,8 +206,12 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let store = physconn_store::open(config.database_url.as_deref(), &config.data_dir).await?;
     let ids: Arc<dyn IdGen> = opts.ids.unwrap_or_else(|| Arc::new(RandomIds));
     let (clock, manual_clock) = make_clock(&config, &store).await?;
+    let secrets = Arc::new(secret_box(&config, store.backend(), ids.as_ref())?);
+    let audit = crate::audit::AuditSink::start(store.clone());
     let (admin_hash, new_admin_token) =
         bootstrap::admin_token(&store, ids.as_ref(), opts.admin_token).await?;
+    // Requests are counted from the first one on.
+    let _ = crate::metrics_export::handle();
     let state = AppState {
         // Many servers may share PostgreSQL: their nonces must be shared too.
         nonces: Arc::new(match store.backend() {
@@ -166,6 +224,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         throttle: Arc::new(Throttle::new(
             config.throttle_per_key_rps,
             config.throttle_burst,
+            config.throttle_per_action_rps,
         )),
         config: Arc::new(config),
         store,
@@ -173,6 +232,8 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         manual_clock,
         ids,
         timers_changed: Arc::new(Notify::new()),
+        secrets,
+        audit,
         admin_token_sha256: Arc::new(admin_hash),
     };
     let mut notices =
@@ -192,20 +253,16 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(state.config.admin_listen.clone(), e))?;
     let (tx, rx) = watch::channel(false);
-    let serve =
-        |listener: tokio::net::TcpListener, router: Router, mut rx: watch::Receiver<bool>| {
-            tokio::spawn(async move {
-                let shutdown = async move {
-                    let _ = rx.wait_for(|v| *v).await;
-                };
-                if let Err(e) = axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                {
-                    tracing::error!(error = %e, "listener failed");
-                }
-            })
-        };
+    let c = &state.config;
+    let limits = crate::listener::Limits {
+        header_read_timeout: std::time::Duration::from_secs_f64(c.header_read_timeout_seconds),
+        max_header_bytes: c.max_header_bytes,
+        max_connections: c.max_connections,
+        drain: std::time::Duration::from_secs(10),
+    };
+    let serve = |listener: tokio::net::TcpListener, router: Router, rx: watch::Receiver<bool>| {
+        tokio::spawn(crate::listener::serve(listener, router, limits, rx))
+    };
     let tasks = vec![
         serve(api, api_router(state.clone()), rx.clone()),
         serve(adm, admin::router(state.clone()), rx.clone()),

@@ -404,14 +404,27 @@ pub async fn run_due(state: &AppState, upto: Time) -> OpResult<usize> {
 
 /// Runs due timers at once when steps take no time (`provisioning_delay =
 /// 0`), so "at once" holds before the reply; otherwise wakes the loop.
+///
+/// One request fires at a time. Concurrent requests used to each read the
+/// same due timers and race to fire them, every loser having waited for a
+/// commit of a transaction that did nothing (BENCHMARKS.md, finding 5). A
+/// request that waited for the lock still runs after the holder, so the
+/// steps of its own write are fired before it answers.
 pub async fn after_write(state: &AppState) {
+    static ONE_RUNNER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     if state.config.provisioning_delay <= 0.0 {
+        let _runner = ONE_RUNNER.lock().await;
         if let Err(e) = run_due(state, state.clock.now()).await {
             tracing::warn!(error = %e, "firing timers failed");
         }
     }
     state.timers_changed.notify_one();
 }
+
+/// How long the background loop lets writes accumulate after being woken by
+/// one: under load every write wakes it, and one pass (a read of the due
+/// timers) per burst serves them all instead of one per write.
+const COALESCE_WAKE: Duration = Duration::from_millis(5);
 
 /// Manual clock: moves time forward by `by`, stopping at each due timer so
 /// that every step happens at its own due time, and persists the clock.
@@ -480,7 +493,12 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = state.timers_changed.notified() => {}
+            _ = state.timers_changed.notified() => {
+                tokio::select! {
+                    _ = tokio::time::sleep(COALESCE_WAKE) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
             _ = shutdown.changed() => return,
         }
     }

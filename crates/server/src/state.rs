@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::keycache::KeyCache;
 use crate::nonce::NonceCache;
+use crate::secrets::SecretBox;
 use crate::throttle::Throttle;
 use physconn_domain::{Clock, IdGen, ManualClock};
 use physconn_store::DynStore;
@@ -23,6 +24,10 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Woken whenever a timer is written, so the simulator re-plans.
     pub timers_changed: Arc<Notify>,
+    /// The audit log's queue.
+    pub audit: crate::audit::AuditSink,
+    /// Encrypts access-key secrets at rest.
+    pub secrets: Arc<SecretBox>,
     /// SHA-256 (hex) of the admin bearer token.
     pub admin_token_sha256: Arc<String>,
 }
@@ -30,5 +35,15 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> time::OffsetDateTime {
         self.clock.now()
+    }
+
+    /// A copy of `key` whose secret is in its stored (encrypted) form.
+    pub fn sealed(&self, key: &physconn_domain::AccessKey) -> physconn_domain::AccessKey {
+        let mut nonce = [0u8; 12];
+        self.ids.fill(&mut nonce);
+        physconn_domain::AccessKey {
+            secret: self.secrets.seal(&key.secret, nonce),
+            ..key.clone()
+        }
     }
 }

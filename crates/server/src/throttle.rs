@@ -1,34 +1,48 @@
-//! Per-access-key token buckets (`Throttling.User`). Generous by default: the
-//! point is that a runaway client gets the cloud's throttling answer, which
-//! SDKs and Terraform know how to back off from.
+//! Token buckets per access key and per (access key, action) answering
+//! `Throttling.User` with `x-acs-retry-after`. Generous by default: the point
+//! is that a runaway client gets the cloud's throttling answer, which SDKs
+//! and Terraform know how to back off from.
 
-use governor::clock::DefaultClock;
+use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
 
+type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
+
 pub struct Throttle {
-    limiter: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>,
+    per_key: Keyed,
+    /// One bucket per (key, action), so one noisy call cannot use up a
+    /// key's whole budget.
+    per_action: Keyed,
+}
+
+fn nz(v: u32) -> NonZeroU32 {
+    NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN)
+}
+
+fn wait_ms(limiter: &Keyed, key: String) -> Result<(), u64> {
+    limiter.check_key(&key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)
+    })
 }
 
 impl Throttle {
-    pub fn new(per_second: u32, burst: u32) -> Self {
-        let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(burst).unwrap_or(rate);
+    /// `per_key` requests per second with bursts of `burst`; `per_action`
+    /// per second (bursts of twice that) for each action of a key.
+    pub fn new(per_key: u32, burst: u32, per_action: u32) -> Self {
         Self {
-            limiter: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            per_key: RateLimiter::keyed(Quota::per_second(nz(per_key)).allow_burst(nz(burst))),
+            per_action: RateLimiter::keyed(
+                Quota::per_second(nz(per_action)).allow_burst(nz(per_action.saturating_mul(2))),
+            ),
         }
     }
 
     /// `Ok` when the key may proceed, else the wait in milliseconds.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
-        match self.limiter.check_key(&key.to_string()) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait =
-                    not_until.wait_time_from(governor::clock::Clock::now(&DefaultClock::default()));
-                Err(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1))
-            }
-        }
+    pub fn check(&self, key: &str, action: &str) -> Result<(), u64> {
+        wait_ms(&self.per_key, key.to_string())?;
+        wait_ms(&self.per_action, format!("{key}\u{0}{action}"))
     }
 }

@@ -14,10 +14,18 @@ mod migrate;
 mod ops;
 mod postgres;
 mod rows;
+pub mod security;
 mod sql;
+mod sql_circuits;
 mod sql_extra;
+mod sql_query;
+mod sql_security;
 mod sql_text;
 mod sqlite;
+mod sqlite_circuits;
+mod sqlite_more;
+mod sqlite_ops;
+mod sqlite_rows;
 
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};

@@ -46,6 +46,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
         description: "nonces",
         sql: include_str!("../migrations/postgres/0003_nonces.sql"),
     },
+    Migration {
+        version: 4,
+        description: "live circuits",
+        sql: include_str!("../migrations/postgres/0004_live_circuits.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "security",
+        sql: include_str!("../migrations/postgres/0005_security.sql"),
+    },
 ];
 
 /// Attempts per step before a catalogue race is reported.

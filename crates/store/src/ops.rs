@@ -130,6 +130,11 @@ pub trait TxOps: Send {
         account_id: &'a str,
         statuses: &'a [Status],
     ) -> BoxFut<'a, OpResult<i64>>;
+    /// Live circuits of an account that are not yet Enabled
+    /// (`Status::is_pending`), in any region: the quota of
+    /// CreatePhysicalConnection. Read from counts kept with every circuit
+    /// write, so it costs the same however many circuits the account holds.
+    fn count_pending_circuits<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>>;
     /// Live circuits of an account with the given business status.
     fn count_business_status<'a>(
         &'a mut self,
@@ -185,6 +190,9 @@ pub trait TxOps: Send {
         remaining: i64,
     ) -> BoxFut<'a, OpResult<()>>;
     fn delete_fault<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>>;
+
+    /// RAM users, key bindings and the audit log.
+    fn security(&mut self) -> &mut dyn crate::security::SecurityOps;
 
     /// Test isolation: removes every row except the given account and its
     /// permanent keys (the caller resets that account's money).

@@ -37,15 +37,15 @@ pub(crate) fn ous(t: Option<Time>) -> Option<i64> {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountRow {
-    id: String,
-    name: String,
-    balance_fen: i64,
-    credit_limit_fen: i64,
-    bypass_sp: bool,
-    ledger_seq: i64,
-    created_at: i64,
-    provisioning_mode: Option<String>,
-    overdue_since: Option<i64>,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) balance_fen: i64,
+    pub(crate) credit_limit_fen: i64,
+    pub(crate) bypass_sp: bool,
+    pub(crate) ledger_seq: i64,
+    pub(crate) created_at: i64,
+    pub(crate) provisioning_mode: Option<String>,
+    pub(crate) overdue_since: Option<i64>,
 }
 
 impl From<AccountRow> for Account {
@@ -69,13 +69,13 @@ impl From<AccountRow> for Account {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct KeyRow {
-    id: String,
-    account_id: String,
-    secret: String,
-    status: String,
-    security_token: Option<String>,
-    expires_at: Option<i64>,
-    created_at: i64,
+    pub(crate) id: String,
+    pub(crate) account_id: String,
+    pub(crate) secret: String,
+    pub(crate) status: String,
+    pub(crate) security_token: Option<String>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) created_at: i64,
 }
 
 impl TryFrom<KeyRow> for AccessKey {
@@ -112,35 +112,35 @@ pub(crate) fn key_token(k: &AccessKey) -> (Option<&str>, Option<i64>) {
 #[derive(sqlx::FromRow)]
 pub(crate) struct CircuitRow {
     pub(crate) id: String,
-    account_id: String,
-    region_id: String,
-    access_point_id: String,
-    status: String,
-    business_status: String,
-    loa_status: Option<String>,
-    name: String,
-    description: String,
-    line_operator: String,
-    port_type: String,
-    bandwidth: i64,
-    port_number: String,
-    circuit_code: String,
-    peer_location: String,
-    ad_location: String,
-    ad_detail_location: String,
-    redundant_id: String,
-    resource_group_id: String,
-    created_at: i64,
-    enabled_at: Option<i64>,
-    end_at: Option<i64>,
-    charge_type: Option<String>,
-    pending_order_id: Option<String>,
-    auto_renew: bool,
-    auto_renew_duration: i64,
-    deleted_at: Option<i64>,
-    loa: Option<String>,
-    provisioning_mode: Option<String>,
-    metered_until: Option<i64>,
+    pub(crate) account_id: String,
+    pub(crate) region_id: String,
+    pub(crate) access_point_id: String,
+    pub(crate) status: String,
+    pub(crate) business_status: String,
+    pub(crate) loa_status: Option<String>,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) line_operator: String,
+    pub(crate) port_type: String,
+    pub(crate) bandwidth: i64,
+    pub(crate) port_number: String,
+    pub(crate) circuit_code: String,
+    pub(crate) peer_location: String,
+    pub(crate) ad_location: String,
+    pub(crate) ad_detail_location: String,
+    pub(crate) redundant_id: String,
+    pub(crate) resource_group_id: String,
+    pub(crate) created_at: i64,
+    pub(crate) enabled_at: Option<i64>,
+    pub(crate) end_at: Option<i64>,
+    pub(crate) charge_type: Option<String>,
+    pub(crate) pending_order_id: Option<String>,
+    pub(crate) auto_renew: bool,
+    pub(crate) auto_renew_duration: i64,
+    pub(crate) deleted_at: Option<i64>,
+    pub(crate) loa: Option<String>,
+    pub(crate) provisioning_mode: Option<String>,
+    pub(crate) metered_until: Option<i64>,
 }
 
 impl CircuitRow {
@@ -209,25 +209,25 @@ pub(crate) struct TagRow {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OrderRow {
-    id: String,
-    account_id: String,
-    circuit_id: String,
-    region_id: String,
-    kind: String,
-    status: String,
-    abnormal_reason: Option<String>,
-    charge_type: String,
-    period: i64,
-    pricing_cycle: String,
-    auto_renew: bool,
-    auto_renew_duration: i64,
-    port_type: String,
-    amount_fen: i64,
-    currency: String,
-    created_at: i64,
-    paid_at: Option<i64>,
-    cancelled_at: Option<i64>,
-    related_order_id: Option<String>,
+    pub(crate) id: String,
+    pub(crate) account_id: String,
+    pub(crate) circuit_id: String,
+    pub(crate) region_id: String,
+    pub(crate) kind: String,
+    pub(crate) status: String,
+    pub(crate) abnormal_reason: Option<String>,
+    pub(crate) charge_type: String,
+    pub(crate) period: i64,
+    pub(crate) pricing_cycle: String,
+    pub(crate) auto_renew: bool,
+    pub(crate) auto_renew_duration: i64,
+    pub(crate) port_type: String,
+    pub(crate) amount_fen: i64,
+    pub(crate) currency: String,
+    pub(crate) created_at: i64,
+    pub(crate) paid_at: Option<i64>,
+    pub(crate) cancelled_at: Option<i64>,
+    pub(crate) related_order_id: Option<String>,
 }
 
 impl TryFrom<OrderRow> for Order {
@@ -259,15 +259,15 @@ impl TryFrom<OrderRow> for Order {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct LedgerRow {
-    id: String,
-    account_id: String,
-    seq: i64,
-    amount_fen: i64,
-    balance_after_fen: i64,
-    kind: String,
-    order_id: Option<String>,
-    note: String,
-    created_at: i64,
+    pub(crate) id: String,
+    pub(crate) account_id: String,
+    pub(crate) seq: i64,
+    pub(crate) amount_fen: i64,
+    pub(crate) balance_after_fen: i64,
+    pub(crate) kind: String,
+    pub(crate) order_id: Option<String>,
+    pub(crate) note: String,
+    pub(crate) created_at: i64,
 }
 
 impl TryFrom<LedgerRow> for LedgerEntry {
@@ -289,12 +289,12 @@ impl TryFrom<LedgerRow> for LedgerEntry {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdemRow {
-    account_id: String,
-    action: String,
-    token: String,
-    fingerprint: String,
-    response: String,
-    created_at: i64,
+    pub(crate) account_id: String,
+    pub(crate) action: String,
+    pub(crate) token: String,
+    pub(crate) fingerprint: String,
+    pub(crate) response: String,
+    pub(crate) created_at: i64,
 }
 
 impl From<IdemRow> for IdempotencyRecord {
@@ -312,12 +312,12 @@ impl From<IdemRow> for IdempotencyRecord {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TimerRow {
-    id: String,
-    circuit_id: String,
-    kind: String,
-    expect_status: String,
-    due_at: i64,
-    created_at: i64,
+    pub(crate) id: String,
+    pub(crate) circuit_id: String,
+    pub(crate) kind: String,
+    pub(crate) expect_status: String,
+    pub(crate) due_at: i64,
+    pub(crate) created_at: i64,
 }
 
 impl TryFrom<TimerRow> for Timer {
@@ -336,12 +336,12 @@ impl TryFrom<TimerRow> for Timer {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
-    id: String,
-    circuit_id: String,
-    at: i64,
-    from_status: Option<String>,
-    to_status: String,
-    cause: String,
+    pub(crate) id: String,
+    pub(crate) circuit_id: String,
+    pub(crate) at: i64,
+    pub(crate) from_status: Option<String>,
+    pub(crate) to_status: String,
+    pub(crate) cause: String,
 }
 
 impl TryFrom<EventRow> for CircuitEvent {
@@ -363,13 +363,13 @@ impl TryFrom<EventRow> for CircuitEvent {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct FaultRow {
-    id: String,
-    scope: String,
-    target: String,
-    outcome: String,
-    remaining: i64,
-    share_ppm: i64,
-    created_at: i64,
+    pub(crate) id: String,
+    pub(crate) scope: String,
+    pub(crate) target: String,
+    pub(crate) outcome: String,
+    pub(crate) remaining: i64,
+    pub(crate) share_ppm: i64,
+    pub(crate) created_at: i64,
 }
 
 impl TryFrom<FaultRow> for Fault {

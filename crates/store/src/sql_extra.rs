@@ -9,14 +9,16 @@
 macro_rules! extra_fns {
     ($conn:ty) => {
         mod extra {
-            use $crate::export::{ColType, Table};
-            use $crate::ops::Fault;
-            use $crate::rows::{us, FaultRow};
-            use $crate::sql_text::{placeholders, statements, FAULT_COLS};
-            use $crate::{OpResult, StoreError};
             use physconn_domain::Time;
             use serde_json::Value;
             use sqlx::{Column, Row};
+            use $crate::export::{ColType, Table};
+            use $crate::ops::Fault;
+            use $crate::rows::{us, FaultRow};
+            use $crate::sql_text::{
+                placeholders, statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES,
+            };
+            use $crate::{OpResult, StoreError};
 
             pub(super) async fn insert_fault(conn: &mut $conn, f: &Fault) -> OpResult<()> {
                 sqlx::query(&statements().insert_fault)
@@ -33,8 +35,9 @@ macro_rules! extra_fns {
             }
 
             pub(super) async fn list_faults(conn: &mut $conn) -> OpResult<Vec<Fault>> {
-                let q = format!("SELECT {FAULT_COLS} FROM faults ORDER BY created_at, id");
-                let rows = sqlx::query_as::<_, FaultRow>(&q).fetch_all(&mut *conn).await?;
+                let rows = sqlx::query_as::<_, FaultRow>(&statements().list_faults)
+                    .fetch_all(&mut *conn)
+                    .await?;
                 rows.into_iter()
                     .map(|r| r.try_into().map_err(Into::into))
                     .collect()
@@ -46,12 +49,12 @@ macro_rules! extra_fns {
                 remaining: i64,
             ) -> OpResult<()> {
                 if remaining == 0 {
-                    sqlx::query("DELETE FROM faults WHERE id = $1")
+                    sqlx::query(statements().delete_fault)
                         .bind(id)
                         .execute(&mut *conn)
                         .await?;
                 } else {
-                    sqlx::query("UPDATE faults SET remaining = $2 WHERE id = $1")
+                    sqlx::query(statements().set_fault_remaining)
                         .bind(id)
                         .bind(remaining)
                         .execute(&mut *conn)
@@ -61,7 +64,7 @@ macro_rules! extra_fns {
             }
 
             pub(super) async fn delete_fault(conn: &mut $conn, id: &str) -> OpResult<bool> {
-                let r = sqlx::query("DELETE FROM faults WHERE id = $1")
+                let r = sqlx::query(statements().delete_fault)
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
@@ -69,31 +72,19 @@ macro_rules! extra_fns {
             }
 
             pub(super) async fn reset_except(conn: &mut $conn, account_id: &str) -> OpResult<()> {
-                for table in [
-                    "circuits",
-                    "circuit_tags",
-                    "circuit_events",
-                    "orders",
-                    "ledger",
-                    "idempotency",
-                    "timers",
-                    "faults",
-                    "nonces",
-                ] {
+                for table in RESET_TABLES {
                     sqlx::query(&format!("DELETE FROM {table}"))
                         .execute(&mut *conn)
                         .await?;
                 }
-                sqlx::query("DELETE FROM accounts WHERE id <> $1")
+                sqlx::query(RESET_ACCOUNTS)
                     .bind(account_id)
                     .execute(&mut *conn)
                     .await?;
-                sqlx::query(
-                    "DELETE FROM access_keys WHERE account_id <> $1 OR security_token IS NOT NULL",
-                )
-                .bind(account_id)
-                .execute(&mut *conn)
-                .await?;
+                sqlx::query(RESET_KEYS)
+                    .bind(account_id)
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(())
             }
 
@@ -104,27 +95,18 @@ macro_rules! extra_fns {
                 now: Time,
                 expires_at: Time,
             ) -> OpResult<bool> {
-                // One statement, one round trip: the insert is the claim,
-                // and an expired holder is taken over in place. A concurrent
-                // twin's insert waits for ours, then updates nothing (or, in
-                // a SERIALIZABLE snapshot, fails to serialize, re-runs, and
-                // then updates nothing).
-                let r = sqlx::query(
-                    "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
-                     WHERE nonces.expires_at <= $4",
-                )
-                .bind(access_key_id)
-                .bind(nonce)
-                .bind(us(expires_at))
-                .bind(us(now))
-                .execute(&mut *conn)
-                .await?;
+                let r = sqlx::query(statements().claim_nonce)
+                    .bind(access_key_id)
+                    .bind(nonce)
+                    .bind(us(expires_at))
+                    .bind(us(now))
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(r.rows_affected() == 1)
             }
 
             pub(super) async fn purge_nonces(conn: &mut $conn, now: Time) -> OpResult<u64> {
-                let r = sqlx::query("DELETE FROM nonces WHERE expires_at <= $1")
+                let r = sqlx::query(statements().purge_nonces)
                     .bind(us(now))
                     .execute(&mut *conn)
                     .await?;
@@ -191,6 +173,15 @@ macro_rules! extra_fns {
                         };
                     }
                     query.execute(&mut *conn).await?;
+                }
+                if table.name == "circuits" {
+                    // Derived from the rows, so not exported: rebuilt here.
+                    sqlx::query(statements().clear_counts)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(&statements().rebuild_counts)
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Ok(())
             }

@@ -1,6 +1,9 @@
 //! The statement texts and column lists shared by every backend: column
-//! orders, `INSERT`/`UPDATE` texts built once per process, and the macros
-//! that bind a row's values in column order. Used by `impl_txops!`.
+//! orders, every fixed statement built once per process, and the macros that
+//! bind a row's values in column order (sqlx). The PostgreSQL backend
+//! (`impl_txops!`) and the SQLite one (`sqlite_ops.rs`) both run these texts.
+
+use physconn_domain::Status;
 
 pub(crate) const ACCOUNT_COLS: &str =
     "id, name, balance_fen, credit_limit_fen, bypass_sp, ledger_seq, created_at, provisioning_mode, overdue_since";
@@ -40,22 +43,126 @@ pub(crate) fn assignments(cols: &str) -> String {
         .join(", ")
 }
 
-/// Statement texts, built once per process.
+/// The position (1-based, so its `$N`) of a column in `CIRCUIT_COLS`.
+fn circuit_param(col: &str) -> usize {
+    CIRCUIT_COLS
+        .split(',')
+        .position(|c| c.trim() == col)
+        .map(|i| i + 1)
+        .unwrap_or(0)
+}
+
+fn circuit_deleted_at_param() -> usize {
+    circuit_param("deleted_at")
+}
+
+/// Every fixed statement text, built once per process and used by both
+/// backends (sqlx for PostgreSQL, rusqlite for SQLite), so a query is written
+/// once. Dynamic statements (filters, `IN` lists) come from `sql_query.rs`.
 pub(crate) struct Statements {
+    pub get_account: String,
+    pub get_account_by_name: String,
+    pub list_accounts: String,
     pub insert_account: String,
     pub update_account: String,
+    pub insert_ledger: String,
+    pub list_ledger: String,
+    pub ledger_amounts: &'static str,
+    pub get_key: String,
     pub insert_key: String,
     pub update_key: String,
+    pub set_key_status: &'static str,
+    pub list_keys: String,
+    pub select_circuit: String,
     pub insert_circuit: String,
     pub update_circuit: String,
+    /// The update when the row stays live (or deleted) and pending (or not):
+    /// the common case, which leaves `circuit_counts` alone. 0 rows: a count
+    /// changes (or there is no such circuit).
+    pub update_circuit_same_counts: String,
+    /// What the counts of a stored circuit depend on.
+    pub circuit_counted: &'static str,
+    pub tags_of_circuit: &'static str,
+    pub delete_tags: &'static str,
+    pub insert_tag: &'static str,
+    pub list_account_circuits: String,
+    pub account_circuit_tags: &'static str,
+    pub count_business_status: &'static str,
+    pub count_locked: &'static str,
+    pub live_count: &'static str,
+    pub pending_counts: &'static str,
+    pub add_counts: &'static str,
+    pub clear_counts: &'static str,
+    pub rebuild_counts: String,
+    pub insert_event: String,
+    pub list_events: String,
+    pub get_order: String,
     pub insert_order: String,
     pub update_order: String,
-    pub insert_ledger: String,
-    pub insert_timer: String,
-    pub insert_event: String,
+    pub list_orders_of: String,
+    pub list_orders_all: String,
+    pub get_idem: String,
     pub insert_idem: String,
+    pub purge_idem: &'static str,
+    pub insert_timer: String,
+    pub delete_timer: &'static str,
+    pub delete_timers_for: &'static str,
+    pub due_timers: String,
+    pub next_timer_due: &'static str,
+    pub list_timers: String,
+    pub all_timers: String,
+    pub set_timer_due: &'static str,
     pub insert_fault: String,
-    pub select_circuit: String,
+    pub list_faults: String,
+    pub delete_fault: &'static str,
+    pub set_fault_remaining: &'static str,
+    pub claim_nonce: &'static str,
+    pub purge_nonces: &'static str,
+    pub get_meta: &'static str,
+    pub set_meta: &'static str,
+}
+
+/// Tables `reset_except` empties entirely.
+pub(crate) const RESET_TABLES: &[&str] = &[
+    "circuits",
+    "circuit_tags",
+    "circuit_counts",
+    "circuit_events",
+    "orders",
+    "ledger",
+    "idempotency",
+    "timers",
+    "faults",
+    "nonces",
+];
+pub(crate) const RESET_ACCOUNTS: &str = "DELETE FROM accounts WHERE id <> $1";
+pub(crate) const RESET_KEYS: &str =
+    "DELETE FROM access_keys WHERE account_id <> $1 OR security_token IS NOT NULL";
+
+/// `('Initial', …)`: the statuses of circuits not yet Enabled.
+fn pending_list() -> String {
+    let names: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| s.is_pending())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(", "))
+}
+
+/// A circuit's contribution to `circuit_counts` (live, pending).
+pub(crate) fn counted(status: Status, deleted: bool) -> (i64, i64) {
+    match (deleted, status.is_pending()) {
+        (true, _) => (0, 0),
+        (false, pending) => (1, i64::from(pending)),
+    }
+}
+
+/// The change of the counts when a circuit goes from `old` to `new`
+/// (status, deleted), if any.
+pub(crate) fn count_delta(old: (Status, bool), new: (Status, bool)) -> Option<(i64, i64)> {
+    let (l0, p0) = counted(old.0, old.1);
+    let (l1, p1) = counted(new.0, new.1);
+    (l0 != l1 || p0 != p1).then_some((l1 - l0, p1 - p0))
 }
 
 pub(crate) fn statements() -> &'static Statements {
@@ -68,21 +175,117 @@ pub(crate) fn statements() -> &'static Statements {
         let upd = |table: &str, cols: &str| {
             format!("UPDATE {table} SET {} WHERE id = $1", assignments(cols))
         };
+        let update_circuit = upd("circuits", CIRCUIT_COLS);
+        let d = circuit_deleted_at_param();
+        let st = circuit_param("status");
+        let pending = pending_list();
         Statements {
+            get_account: format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
+            get_account_by_name: format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"),
+            list_accounts: format!("SELECT {ACCOUNT_COLS} FROM accounts ORDER BY created_at, id"),
             insert_account: ins("accounts", ACCOUNT_COLS),
             update_account: upd("accounts", ACCOUNT_COLS),
+            insert_ledger: ins("ledger", LEDGER_COLS),
+            list_ledger: format!(
+                "SELECT {LEDGER_COLS} FROM ledger WHERE account_id = $1 ORDER BY seq DESC LIMIT $2"
+            ),
+            // Summed in the application: SUM's result type differs between
+            // the two databases.
+            ledger_amounts: "SELECT amount_fen FROM ledger WHERE account_id = $1",
+            get_key: format!("SELECT {KEY_COLS} FROM access_keys WHERE id = $1"),
             insert_key: ins("access_keys", KEY_COLS),
             update_key: upd("access_keys", KEY_COLS),
+            set_key_status: "UPDATE access_keys SET status = $2 WHERE id = $1",
+            list_keys: format!(
+                "SELECT {KEY_COLS} FROM access_keys WHERE account_id = $1 ORDER BY created_at, id"
+            ),
+            select_circuit: format!("SELECT {CIRCUIT_COLS} FROM circuits WHERE id = $1"),
             insert_circuit: ins("circuits", CIRCUIT_COLS),
-            update_circuit: upd("circuits", CIRCUIT_COLS),
+            update_circuit_same_counts: format!(
+                "{update_circuit} AND (deleted_at IS NULL) = (${d} IS NULL) \
+                 AND (status IN {pending}) = (${st} IN {pending})"
+            ),
+            circuit_counted: "SELECT status, deleted_at FROM circuits WHERE id = $1",
+            update_circuit,
+            tags_of_circuit: "SELECT circuit_id, tag_key, tag_value FROM circuit_tags \
+                WHERE circuit_id = $1 ORDER BY position",
+            delete_tags: "DELETE FROM circuit_tags WHERE circuit_id = $1",
+            insert_tag: "INSERT INTO circuit_tags (circuit_id, tag_key, tag_value, position) \
+                VALUES ($1, $2, $3, $4)",
+            list_account_circuits: format!(
+                "SELECT {CIRCUIT_COLS} FROM circuits WHERE account_id = $1 AND deleted_at IS NULL \
+                 ORDER BY created_at, id"
+            ),
+            // A join, not an IN list: an account may hold more circuits than
+            // a statement may have parameters.
+            account_circuit_tags: "SELECT t.circuit_id, t.tag_key, t.tag_value FROM circuit_tags t \
+                JOIN circuits c ON c.id = t.circuit_id \
+                WHERE c.account_id = $1 AND c.deleted_at IS NULL ORDER BY t.circuit_id, t.position",
+            count_business_status: "SELECT COUNT(*) FROM circuits \
+                WHERE deleted_at IS NULL AND account_id = $1 AND business_status = $2",
+            // The same for FinancialLocked, with the constant the partial
+            // index `circuits_locked` (0004) is defined with, so the planner
+            // may use it: an index range that is empty unless the account
+            // has locked circuits.
+            count_locked: "SELECT COUNT(*) FROM circuits WHERE deleted_at IS NULL \
+                AND account_id = $1 AND business_status = 'FinancialLocked'",
+            live_count: "SELECT live FROM circuit_counts WHERE account_id = $1 AND region_id = $2",
+            // Summed over the regions in the application.
+            pending_counts: "SELECT pending FROM circuit_counts WHERE account_id = $1",
+            add_counts: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
+                VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, region_id) DO UPDATE SET \
+                live = circuit_counts.live + excluded.live, \
+                pending = circuit_counts.pending + excluded.pending",
+            clear_counts: "DELETE FROM circuit_counts",
+            rebuild_counts: format!(
+                "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
+                 SELECT account_id, region_id, COUNT(*), COUNT(CASE WHEN status IN {pending} THEN 1 END) \
+                 FROM circuits WHERE deleted_at IS NULL GROUP BY account_id, region_id"
+            ),
+            insert_event: ins("circuit_events", EVENT_COLS),
+            list_events: format!(
+                "SELECT {EVENT_COLS} FROM circuit_events WHERE circuit_id = $1 ORDER BY at, id"
+            ),
+            get_order: format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"),
             insert_order: ins("orders", ORDER_COLS),
             update_order: upd("orders", ORDER_COLS),
-            insert_ledger: ins("ledger", LEDGER_COLS),
-            insert_timer: ins("timers", TIMER_COLS),
-            insert_event: ins("circuit_events", EVENT_COLS),
+            list_orders_of: format!(
+                "SELECT {ORDER_COLS} FROM orders WHERE account_id = $1 ORDER BY created_at, id"
+            ),
+            list_orders_all: format!("SELECT {ORDER_COLS} FROM orders ORDER BY created_at, id"),
+            get_idem: format!(
+                "SELECT {IDEM_COLS} FROM idempotency WHERE account_id = $1 AND action = $2 AND token = $3"
+            ),
             insert_idem: ins("idempotency", IDEM_COLS),
+            purge_idem: "DELETE FROM idempotency WHERE created_at < $1",
+            insert_timer: ins("timers", TIMER_COLS),
+            delete_timer: "DELETE FROM timers WHERE id = $1",
+            delete_timers_for: "DELETE FROM timers WHERE circuit_id = $1",
+            due_timers: format!(
+                "SELECT {TIMER_COLS} FROM timers WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2"
+            ),
+            next_timer_due: "SELECT due_at FROM timers ORDER BY due_at LIMIT 1",
+            list_timers: format!(
+                "SELECT {TIMER_COLS} FROM timers WHERE circuit_id = $1 ORDER BY due_at, id"
+            ),
+            all_timers: format!("SELECT {TIMER_COLS} FROM timers ORDER BY due_at, id"),
+            set_timer_due: "UPDATE timers SET due_at = $2 WHERE id = $1",
             insert_fault: ins("faults", FAULT_COLS),
-            select_circuit: format!("SELECT {CIRCUIT_COLS} FROM circuits WHERE id = $1"),
+            list_faults: format!("SELECT {FAULT_COLS} FROM faults ORDER BY created_at, id"),
+            delete_fault: "DELETE FROM faults WHERE id = $1",
+            set_fault_remaining: "UPDATE faults SET remaining = $2 WHERE id = $1",
+            // One statement, one round trip: the insert is the claim, and an
+            // expired holder is taken over in place. A concurrent twin's
+            // insert waits for ours, then updates nothing (or, in a
+            // SERIALIZABLE snapshot, fails to serialize, re-runs, and then
+            // updates nothing).
+            claim_nonce: "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
+                ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
+                WHERE nonces.expires_at <= $4",
+            purge_nonces: "DELETE FROM nonces WHERE expires_at <= $1",
+            get_meta: "SELECT value FROM meta WHERE key = $1",
+            set_meta: "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         }
     })
 }

@@ -1,28 +1,68 @@
-//! The embedded store: one SQLite file in WAL mode.
+//! The embedded store: one SQLite file in WAL mode, driven through rusqlite
+//! by threads that each own a connection and run *whole jobs*.
 //!
-//! Reads run concurrently on a small pool of read-only connections (WAL gives
+//! Why threads and not an async driver: sqlx's SQLite driver runs every
+//! connection on its own worker thread and crosses a channel (and a futex
+//! wake-up each way) for every statement and every row, about six hand-offs
+//! per DescribePhysicalConnections and twelve per order. On a small machine
+//! those hand-offs, not SQLite, were most of the CPU (BENCHMARKS.md, findings
+//! 1 and 3). Here a job crosses once: the request's task queues it, the
+//! connection's thread runs all its statements synchronously (`TxOps` on
+//! [`Lite`] returns completed futures, so the thread polls the job to the
+//! end without waiting), and the result comes back through a oneshot.
+//!
+//! Reads run on a few reader threads with read-only connections (WAL gives
 //! each a consistent snapshot without blocking the writer). All writes go to
-//! one writer task that *group-commits*: it drains every job queued while the
-//! previous commit was being fsynced, runs each in its own savepoint inside one
-//! transaction, commits once, and only then answers the jobs. Durable order
-//! placement is therefore not bound by one fsync per request.
+//! one writer thread that *group-commits*: it takes every job queued while
+//! the previous commit was being fsynced, runs each in its own savepoint
+//! inside one transaction (a refused job rolls back only itself), commits
+//! once, and only then answers the jobs. Durable order placement is
+//! therefore not bound by one fsync per request.
+//!
+//! Migrations still run through sqlx's migrator, once at open on a
+//! connection that is closed before the threads start, so data directories
+//! keep their `_sqlx_migrations` history.
 
 use crate::job::{BoxFut, ErasedJob};
+use crate::sqlite_ops::Lite;
 use crate::{Backend, Store, StoreError};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
+use rusqlite::OpenFlags;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+use std::collections::VecDeque;
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Mutex};
-
-crate::sql::impl_txops!(sqlx::SqliteConnection, sqlx::Sqlite);
+use tokio::sync::oneshot;
 
 /// Most jobs one transaction takes; bounds the latency one batch adds.
 const MAX_BATCH: usize = 512;
 
+/// Prepared statements kept per connection (the fixed texts plus the
+/// listing variants).
+const STATEMENT_CACHE: usize = 256;
+
+/// Page cache per connection, KiB (SQLite's default is 2 MiB): the writer's
+/// misses showed as `pread`s in the profile. It fills only as pages are used.
+const WRITER_CACHE_KIB: i64 = 4_096;
+const READER_CACHE_KIB: i64 = 4_096;
+
+/// Pages of the database file are read through a mapping, without a copy.
+const MMAP_BYTES: i64 = 256 << 20;
+
+/// Page size of a new database file (an existing one keeps its own).
+const PAGE_SIZE: u32 = 1024;
+
+/// The checkpointer copies the WAL back into the database at most this often.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub path: PathBuf,
+    /// Reader threads (each with its own read-only connection).
     pub readers: u32,
     /// `FULL` (default): every acknowledged write survives power loss.
     pub synchronous_full: bool,
@@ -32,7 +72,7 @@ impl SqliteOptions {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            readers: 4,
+            readers: 2,
             synchronous_full: true,
         }
     }
@@ -43,27 +83,49 @@ enum Msg {
     Close(oneshot::Sender<()>),
 }
 
-pub struct SqliteStore {
-    readers: SqlitePool,
-    writer: mpsc::UnboundedSender<Msg>,
-    writer_handle: Mutex<Option<tokio::task::JoinHandle<()>>>,
+/// The read jobs waiting for a reader thread.
+#[derive(Default)]
+struct ReadQueue {
+    jobs: Mutex<(VecDeque<Box<dyn ErasedJob>>, bool)>,
+    ready: Condvar,
 }
 
-fn connect_options(o: &SqliteOptions) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(&o.path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(if o.synchronous_full {
-            SqliteSynchronous::Full
-        } else {
-            SqliteSynchronous::Normal
-        })
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(false)
-        .pragma("temp_store", "memory")
-        .statement_cache_capacity(256)
-        .disable_statement_logging()
+pub struct SqliteStore {
+    writer: Mutex<Option<mpsc::Sender<Msg>>>,
+    reads: Arc<ReadQueue>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn open_conn(o: &SqliteOptions, read_only: bool) -> Result<Lite, StoreError> {
+    let cache = if read_only {
+        READER_CACHE_KIB
+    } else {
+        WRITER_CACHE_KIB
+    };
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = rusqlite::Connection::open_with_flags(&o.path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let sync = if o.synchronous_full { "FULL" } else { "NORMAL" };
+    // No automatic checkpoints: on the writer they ran inside a COMMIT, on
+    // the critical path of every job in the batch; the checkpointer thread
+    // does them instead.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; \
+         PRAGMA cache_size = -{cache}; PRAGMA mmap_size = {MMAP_BYTES}; \
+         PRAGMA wal_autocheckpoint = 0;"
+    ))?;
+    Ok(Lite { conn })
 }
 
 impl SqliteStore {
@@ -76,103 +138,211 @@ impl SqliteStore {
                 })?;
             }
         }
-        let mut writer = SqliteConnection::connect_with(&connect_options(&o)).await?;
+        let mut migrator = SqliteConnectOptions::new()
+            .filename(&o.path)
+            .create_if_missing(true)
+            .page_size(PAGE_SIZE)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging()
+            .connect()
+            .await?;
         sqlx::migrate!("./migrations/sqlite")
-            .run(&mut writer)
+            .run(&mut migrator)
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(o.readers.max(1))
-            .min_connections(1)
-            .connect_with(connect_options(&o).read_only(true))
-            .await?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let handle = tokio::spawn(writer_loop(writer, rx));
+        migrator.close().await?;
+
+        let rt = tokio::runtime::Handle::try_current().ok();
+        let writer = open_conn(&o, false)?;
+        let (tx, rx) = mpsc::channel();
+        let checkpoints = Arc::new(Checkpoints::default());
+        let mut threads = Vec::new();
+        let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
+            let rt = rt.clone();
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || {
+                    // Jobs may use tokio utilities (timers, channels).
+                    let _guard = rt.as_ref().map(|h| h.enter());
+                    f()
+                })
+                .map_err(|e| StoreError::Unavailable(format!("cannot start a thread: {e}")))
+        };
+        let cp = checkpoints.clone();
+        threads.push(spawn(
+            "sqlite-writer".into(),
+            Box::new(move || writer_loop(writer, rx, &cp)),
+        )?);
+        let checkpointer = open_conn(&o, false)?;
+        let cp = checkpoints.clone();
+        threads.push(spawn(
+            "sqlite-checkpoint".into(),
+            Box::new(move || checkpoint_loop(checkpointer, &cp)),
+        )?);
+        let reads = Arc::new(ReadQueue::default());
+        for i in 0..o.readers.max(1) {
+            let conn = open_conn(&o, true)?;
+            let q = reads.clone();
+            threads.push(spawn(
+                format!("sqlite-reader-{i}"),
+                Box::new(move || reader_loop(conn, &q)),
+            )?);
+        }
         Ok(Self {
-            readers,
-            writer: tx,
-            writer_handle: Mutex::new(Some(handle)),
+            writer: Mutex::new(Some(tx)),
+            reads,
+            threads: Mutex::new(threads),
         })
     }
 
     /// Runs only the migrations (the `migrate` subcommand).
     pub async fn migrate_only(path: impl Into<PathBuf>) -> Result<(), StoreError> {
-        let o = SqliteOptions::new(path);
-        let s = Self::open(o).await?;
+        let s = Self::open(SqliteOptions::new(path)).await?;
         s.close().await;
         Ok(())
     }
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), StoreError> {
-    sqlx::query(sql).execute(&mut *conn).await?;
+/// Wakes a store thread parked on a job that is not ready yet (a job only
+/// awaits its own `TxOps` calls, which are complete, so this is rare).
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls a job on this thread to its end.
+fn block_on<F: Future>(waker: &Waker, f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = Context::from_waker(waker);
+    loop {
+        match f.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => return v,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// Runs a job; a panic counts as a failed job (its work is rolled back and
+/// it answers "did not run") instead of taking the thread down.
+fn run_job(waker: &Waker, conn: &mut Lite, job: &dyn ErasedJob) -> bool {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        block_on(waker, job.run(conn))
+    }))
+    .unwrap_or_else(|_| {
+        tracing::error!("a store job panicked; its transaction is rolled back");
+        false
+    })
+}
+
+fn exec(conn: &Lite, sql: &str) -> Result<(), StoreError> {
+    conn.conn.prepare_cached(sql)?.execute([])?;
     Ok(())
 }
 
-async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Box<dyn ErasedJob>>) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+fn run_batch(waker: &Waker, conn: &mut Lite, batch: Vec<Box<dyn ErasedJob>>) {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         for job in batch {
             job.finish(Err(StoreError::Unavailable(e.to_string())));
         }
         return;
     }
-    let mut done = Vec::with_capacity(batch.len());
     let mut broken: Option<StoreError> = None;
-    for job in batch {
+    for job in &batch {
         if broken.is_some() {
-            done.push(job);
-            continue;
+            break;
         }
-        if let Err(e) = exec(conn, "SAVEPOINT job").await {
+        if let Err(e) = exec(conn, "SAVEPOINT job") {
             broken = Some(e);
-            done.push(job);
-            continue;
+            break;
         }
-        let ok = job.run(conn).await;
-        let end = if ok {
-            exec(conn, "RELEASE job").await
+        let end = if run_job(waker, conn, job.as_ref()) {
+            exec(conn, "RELEASE job")
         } else {
-            match exec(conn, "ROLLBACK TO job").await {
-                Ok(()) => exec(conn, "RELEASE job").await,
-                Err(e) => Err(e),
-            }
+            exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
         };
         if let Err(e) = end {
             broken = Some(e);
         }
-        done.push(job);
     }
     let outcome = match broken {
-        Some(e) => {
-            let _ = exec(conn, "ROLLBACK").await;
-            Err(e)
-        }
-        None => match exec(conn, "COMMIT").await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let _ = exec(conn, "ROLLBACK").await;
-                Err(e)
-            }
-        },
+        Some(e) => Err(e),
+        None => exec(conn, "COMMIT"),
     };
-    for job in done {
-        let o = match &outcome {
+    if outcome.is_err() && !conn.conn.is_autocommit() {
+        let _ = exec(conn, "ROLLBACK");
+    }
+    // Answered only now: an acknowledged write is committed (and fsynced).
+    for job in batch {
+        job.finish(match &outcome {
             Ok(()) => Ok(()),
             Err(e) => Err(StoreError::Unavailable(e.to_string())),
-        };
-        job.finish(o);
+        });
     }
 }
 
-async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::UnboundedReceiver<Msg>) {
+/// Commits since the last checkpoint, and whether the writer has stopped.
+#[derive(Default)]
+struct Checkpoints {
+    state: Mutex<(u64, bool)>,
+    wake: Condvar,
+}
+
+impl Checkpoints {
+    fn committed(&self) {
+        lock(&self.state).0 += 1;
+        self.wake.notify_one();
+    }
+
+    fn stop(&self) {
+        lock(&self.state).1 = true;
+        self.wake.notify_one();
+    }
+}
+
+/// Copies committed WAL frames into the database file (PASSIVE: never
+/// blocks the writer or readers), at most every [`CHECKPOINT_EVERY`], so a
+/// page written by many commits in that time is copied once.
+fn checkpoint_loop(conn: Lite, cp: &Checkpoints) {
+    loop {
+        {
+            let mut g = lock(&cp.state);
+            while g.0 == 0 && !g.1 {
+                g = cp.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+            if g.1 {
+                return;
+            }
+            g.0 = 0;
+        }
+        if let Err(e) = conn
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+        std::thread::sleep(CHECKPOINT_EVERY);
+    }
+}
+
+fn writer_loop(mut conn: Lite, rx: mpsc::Receiver<Msg>, cp: &Checkpoints) {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
-        let Some(first) = rx.recv().await else { break };
+        let Ok(first) = rx.recv() else { break };
         let mut batch = Vec::new();
         match first {
             Msg::Job(j) => batch.push(j),
             Msg::Close(ack) => closing = Some(ack),
         }
+        // Everything that queued while the last commit was fsyncing.
         while batch.len() < MAX_BATCH && closing.is_none() {
             match rx.try_recv() {
                 Ok(Msg::Job(j)) => batch.push(j),
@@ -181,42 +351,78 @@ async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::UnboundedReceiver
             }
         }
         if !batch.is_empty() {
-            metrics_batch(batch.len());
-            run_batch(&mut conn, batch).await;
+            tracing::trace!(jobs = batch.len(), "sqlite group commit");
+            run_batch(&waker, &mut conn, batch);
+            cp.committed();
         }
     }
+    cp.stop();
+    // Jobs sent after the close are refused (their senders see "closed").
+    drop(rx);
     // Checkpoint so the next start opens a compact file.
-    let _ = exec(&mut conn, "PRAGMA wal_checkpoint(TRUNCATE)").await;
-    let _ = conn.close().await;
+    let _ = conn
+        .conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    drop(conn);
     if let Some(ack) = closing {
         let _ = ack.send(());
     }
 }
 
-fn metrics_batch(n: usize) {
-    tracing::trace!(jobs = n, "sqlite group commit");
+fn reader_loop(mut conn: Lite, q: &ReadQueue) {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    loop {
+        let job = {
+            let mut g = lock(&q.jobs);
+            loop {
+                if let Some(job) = g.0.pop_front() {
+                    break job;
+                }
+                if g.1 {
+                    return;
+                }
+                g = q.ready.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        // One snapshot for the whole job; nothing to keep, so it is just
+        // released.
+        if let Err(e) = exec(&conn, "BEGIN") {
+            job.finish(Err(e));
+            continue;
+        }
+        run_job(&waker, &mut conn, job.as_ref());
+        let _ = exec(&conn, "ROLLBACK");
+        job.finish(Ok(()));
+    }
 }
 
 impl Store for SqliteStore {
     fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
-        Box::pin(async move {
-            if let Err(mpsc::error::SendError(Msg::Job(job))) = self.writer.send(Msg::Job(job)) {
-                job.finish(Err(StoreError::Unavailable("store is closed".into())));
-            }
-        })
+        let refused = match &*lock(&self.writer) {
+            Some(tx) => match tx.send(Msg::Job(job)) {
+                Ok(()) => None,
+                Err(mpsc::SendError(Msg::Job(job))) => Some(job),
+                Err(_) => None,
+            },
+            None => Some(job),
+        };
+        if let Some(job) = refused {
+            job.finish(Err(StoreError::Unavailable("store is closed".into())));
+        }
+        Box::pin(std::future::ready(()))
     }
 
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
-        Box::pin(async move {
-            let mut tx = match self.readers.begin().await {
-                Ok(tx) => tx,
-                Err(e) => return job.finish(Err(e.into())),
-            };
-            job.run(&mut *tx).await;
-            // Read-only: nothing to keep, so the snapshot is just released.
-            let _ = tx.rollback().await;
-            job.finish(Ok(()));
-        })
+        let mut g = lock(&self.reads.jobs);
+        if g.1 {
+            drop(g);
+            job.finish(Err(StoreError::Unavailable("store is closed".into())));
+        } else {
+            g.0.push_back(job);
+            drop(g);
+            self.reads.ready.notify_one();
+        }
+        Box::pin(std::future::ready(()))
     }
 
     fn backend(&self) -> Backend {
@@ -225,14 +431,22 @@ impl Store for SqliteStore {
 
     fn close(&self) -> BoxFut<'_, ()> {
         Box::pin(async move {
-            let (ack, done) = oneshot::channel();
-            if self.writer.send(Msg::Close(ack)).is_ok() {
-                let _ = done.await;
+            let writer = lock(&self.writer).take();
+            if let Some(tx) = writer {
+                let (ack, done) = oneshot::channel();
+                if tx.send(Msg::Close(ack)).is_ok() {
+                    let _ = done.await;
+                }
             }
-            if let Some(h) = self.writer_handle.lock().await.take() {
-                let _ = h.await;
-            }
-            self.readers.close().await;
+            lock(&self.reads.jobs).1 = true;
+            self.reads.ready.notify_all();
+            let threads = std::mem::take(&mut *lock(&self.threads));
+            let _ = tokio::task::spawn_blocking(move || {
+                for t in threads {
+                    let _ = t.join();
+                }
+            })
+            .await;
         })
     }
 }

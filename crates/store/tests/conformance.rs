@@ -9,10 +9,13 @@ use physconn_store::*;
 use std::sync::Arc;
 use time::macros::datetime;
 
+#[path = "conformance/counts.rs"]
+mod counts;
 #[path = "conformance/cross.rs"]
 mod cross;
 #[path = "conformance/more.rs"]
 mod more;
+use counts::*;
 use more::*;
 
 const T0: Time = datetime!(2026-01-01 00:00:00 UTC);
@@ -91,6 +94,7 @@ conformance!(
     concurrent_twins_do_the_work_once,
     nonces_are_claimed_once,
     export_reads_back_and_guards_imports,
+    circuit_counts_follow_writes,
 );
 
 fn account(id: &str, name: &str) -> Account {

@@ -160,12 +160,8 @@ pub async fn check_new_circuit(
     {
         return Err(DomainError::AccountFinancialLocked.into());
     }
-    let pending: Vec<Status> = Status::ALL
-        .iter()
-        .copied()
-        .filter(|s| s.is_pending())
-        .collect();
-    if tx.count_circuits(&c.account_id, &pending).await? >= max_pending {
+    // A maintained count: the same cost however many circuits the account has.
+    if tx.count_pending_circuits(&c.account_id).await? >= max_pending {
         return Err(DomainError::TooManyPendingCircuits.into());
     }
     Ok(())

@@ -105,6 +105,31 @@ actions! {
 }
 
 impl Action {
+    /// Whether the action changes state (audited; ClientToken applies).
+    pub fn mutates(self) -> bool {
+        use Action::*;
+        !matches!(
+            self,
+            DescribePhysicalConnections
+                | DescribeRegions
+                | DescribeAccessPoints
+                | DescribePhysicalConnectionLOA
+                | QueryAccountBalance
+                | QueryOrders
+                | GetOrderDetail
+                | QueryAccountTransactions
+                | QueryAvailableInstances
+        )
+    }
+
+    /// The product code of RAM action names (`vpc:…`, `bssapi:…`).
+    pub fn ram_product(self) -> &'static str {
+        match self.product() {
+            Product::Vpc => "vpc",
+            Product::Bss => "bssapi",
+        }
+    }
+
     /// D11: the version picks the product (`InvalidVersion` otherwise), then
     /// the action must exist in it (`InvalidAction.NotFound`, 404).
     pub fn resolve(version: &str, action: &str) -> Result<Action, ApiError> {

@@ -67,7 +67,7 @@ pub async fn create_account_in(
         kind: KeyKind::Permanent,
         created_at: now,
     };
-    let (a, k) = (Arc::new(account.clone()), Arc::new(key.clone()));
+    let (a, k) = (Arc::new(account.clone()), Arc::new(state.sealed(&key)));
     let opening = Arc::new(opening);
     let created = write(state, move |tx| {
         let (a, k, opening) = (a.clone(), k.clone(), opening.clone());
@@ -235,7 +235,7 @@ pub(crate) async fn issue_sts(
         },
         created_at: now,
     };
-    let k = Arc::new(key.clone());
+    let k = Arc::new(state.sealed(&key));
     write(&state, move |tx| {
         let k = k.clone();
         Box::pin(async move { tx.insert_access_key(&k).await })
@@ -353,7 +353,7 @@ pub(crate) async fn create_key(
         kind: KeyKind::Permanent,
         created_at: state.now(),
     };
-    let k = Arc::new(key.clone());
+    let k = Arc::new(state.sealed(&key));
     write(&state, move |tx| {
         let k = k.clone();
         Box::pin(async move { tx.insert_access_key(&k).await })

@@ -7,6 +7,7 @@ mod circuits;
 mod clock;
 mod console;
 mod openapi;
+mod ram;
 mod reset;
 
 pub use accounts::create_account_in;
@@ -76,7 +77,13 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
         .map(token_hash);
     match given {
         Some(h) if physconn_wire::sign::signatures_equal(&h, &state.admin_token_sha256) => {
-            next.run(req).await
+            let action = format!("{} {}", req.method(), req.uri().path());
+            let changes = req.method() != axum::http::Method::GET;
+            let resp = next.run(req).await;
+            if changes {
+                audit_admin(&state, action, resp.status());
+            }
+            resp
         }
         _ => AdminError::new(
             StatusCode::UNAUTHORIZED,
@@ -85,6 +92,28 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
         )
         .into_response(),
     }
+}
+
+/// Every admin call that changes something is audited (no bodies: they may
+/// carry balances' context but never secrets, and the path says what).
+fn audit_admin(state: &AppState, action: String, status: StatusCode) {
+    let now = state.now();
+    let account = action
+        .split('/')
+        .nth(3)
+        .filter(|_| action.contains("/admin/accounts/"))
+        .map(str::to_string);
+    state.audit.record(physconn_store::security::AuditEntry {
+        id: crate::audit::entry_id(now, state.ids.as_ref()),
+        at: now,
+        actor: "admin".into(),
+        channel: "admin".into(),
+        action,
+        account_id: account,
+        request_id: state.ids.request_id(),
+        outcome: status.as_u16().to_string(),
+        detail: String::new(),
+    });
 }
 
 pub fn router(state: AppState) -> Router {
@@ -144,12 +173,21 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/clock/advance", post(clock::advance_clock))
         .route("/admin/clock/set", post(clock::set_clock))
         .route("/admin/reset", post(reset::reset))
+        .route(
+            "/admin/accounts/{id}/users",
+            post(ram::create_user).get(ram::list_users),
+        )
+        .route("/admin/users/{id}", delete(ram::delete_user))
+        .route("/admin/users/{id}/policy", put(ram::set_policy))
+        .route("/admin/users/{id}/keys", post(ram::create_user_key))
+        .route("/admin/audit", get(ram::list_audit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_token,
         ));
     Router::new()
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/metrics", get(crate::metrics_export::render))
         .route(
             "/admin/openapi.json",
             get(|| async { Json(openapi::document()) }),

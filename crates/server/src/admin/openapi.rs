@@ -52,6 +52,7 @@ pub fn document() -> Value {
         "security": [{"bearer": []}],
         "paths": {
             "/health": {"get": {"summary": "Liveness (no token)", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (no token)", "security": [], "responses": {"200": {"description": "text/plain"}}}},
             "/admin/openapi.json": {"get": {"summary": "This document (no token)", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/console": {"get": {"summary": "The web console (HTML, no token; it asks for the admin token)", "security": [],
                 "responses": {"200": {"description": "the page", "content": {"text/html": {}}}}}},
@@ -119,6 +120,20 @@ pub fn document() -> Value {
                 Some(obj(json!({"seconds": {"type": "number", "minimum": 0}}), &["seconds"])), "200")},
             "/admin/clock/set": {"post": op("Manual clock: jump to an instant",
                 Some(obj(json!({"now": {"type": "string", "format": "date-time"}}), &["now"])), "200")},
+            "/admin/accounts/{id}/users": {"parameters": account,
+                "post": op("Create a RAM user with a policy document; answers its first access key",
+                    Some(obj(json!({"name": {"type": "string"}, "policy": {"type": "object"}}), &["name", "policy"])), "201"),
+                "get": op("The account's RAM users", None, "200")},
+            "/admin/users/{id}": {"parameters": id_param("id", "UserId"), "delete": op("Delete a RAM user and its keys", None, "204")},
+            "/admin/users/{id}/policy": {"parameters": id_param("id", "UserId"), "put": op("Replace a RAM user's policy document",
+                Some(json!({"type": "object"})), "200")},
+            "/admin/users/{id}/keys": {"parameters": id_param("id", "UserId"), "post": op("Another access key for a RAM user", None, "201")},
+            "/admin/audit": {"get": {"summary": "The audit log, newest first", "parameters": [
+                {"name": "account", "in": "query", "required": false, "schema": {"type": "string"}},
+                {"name": "channel", "in": "query", "required": false, "schema": {"enum": ["api", "admin"]}},
+                {"name": "since", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "ok"}}}},
             "/admin/reset": {"post": op("Empty all state but the default account and its configured key", None, "200")}
         }
     })

@@ -20,6 +20,7 @@ pub(crate) async fn reset(State(state): State<AppState>) -> AResult<Json<Value>>
                 return Ok(None);
             };
             tx.reset_except(&a.id).await?;
+            tx.security().reset_security().await?;
             let now = st.clock.now();
             a.balance = Fen::ZERO;
             a.credit_limit = Fen::ZERO;

@@ -184,7 +184,7 @@ async function load() {
     circuits: ['accounts', 'circuits', 'provisioning', 'timers'],
     orders: ['accounts', 'orders'],
     simulator: ['accounts', 'circuits', 'provisioning', 'faults', 'timers'],
-    audit: [],
+    audit: ['audit'],
   }[S.tab];
   const jobs = [api('GET', '/admin/clock').then((c) => { S.clock = c; })];
   const get = {
@@ -197,6 +197,7 @@ async function load() {
     provisioning: () => api('GET', '/admin/provisioning').then((r) => { S.provisioning = r; }),
     faults: () => api('GET', '/admin/faults').then((r) => { S.faults = r.Faults; }),
     timers: () => api('GET', '/admin/timers').then((r) => { S.timers = r.Timers; }),
+    audit: () => api('GET', '/admin/audit?limit=200').then((r) => { S.audit = r.Entries; }),
   };
   for (const w of want) jobs.push(get[w]());
   if (S.tab === 'accounts' && S.account) jobs.push(loadAccount(S.account));
@@ -252,7 +253,7 @@ const accountCell = (id) => [h('div', {}, accountName(id) || '—'), small(mono(
 function render() {
   renderClock();
   ({ accounts: renderAccounts, circuits: renderCircuits, orders: renderOrders,
-    simulator: renderSimulator, audit: () => {} })[S.tab]();
+    simulator: renderSimulator, audit: renderAudit })[S.tab]();
 }
 
 function renderClock() {
@@ -423,6 +424,17 @@ function ordersTable(orders, { compact } = {}) {
     { title: '', class: 'end', cell: orderActions },
   ].filter(Boolean);
   return table(cols, orders, { key: (o) => o.OrderId, empty: 'No orders.' });
+}
+
+function renderAudit() {
+  paint('audit-table', [S.audit, S.accounts], () => table([
+    { title: 'Time', class: 'nowrap', cell: (e) => time(e.Time) },
+    { title: 'Who', cell: (e) => [mono(e.Actor), small(e.Channel)] },
+    { title: 'What', cell: (e) => [h('div', {}, e.Action), e.Detail ? small(mono(e.Detail)) : null] },
+    { title: 'Account', cell: (e) => (e.AccountId ? accountCell(e.AccountId) : '—') },
+    { title: 'Outcome', cell: (e) => badge(e.Outcome, /^2\d\d$/.test(e.Outcome) ? 'ok' : 'bad') },
+    { title: 'RequestId', cell: (e) => small(mono(e.RequestId)) },
+  ], S.audit || [], { key: (e) => e.RequestId, empty: 'Nothing audited yet.' }));
 }
 
 function renderOrders() {

@@ -1,0 +1,192 @@
+//! [`SecurityOps`] for both backends, with the same portable SQL.
+
+use crate::security::{AuditEntry, AuditQuery, RamUser, SecurityOps};
+use crate::{BoxFut, OpResult};
+use physconn_domain::clock::{from_micros, to_micros};
+
+const USER_COLS: &str = "id, account_id, name, policy, created_at";
+const AUDIT_COLS: &str = "id, at, actor, channel, action, account_id, request_id, outcome, detail";
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    account_id: String,
+    name: String,
+    policy: String,
+    created_at: i64,
+}
+
+impl From<UserRow> for RamUser {
+    fn from(r: UserRow) -> Self {
+        RamUser {
+            id: r.id,
+            account_id: r.account_id,
+            name: r.name,
+            policy: r.policy,
+            created_at: from_micros(r.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: String,
+    at: i64,
+    actor: String,
+    channel: String,
+    action: String,
+    account_id: Option<String>,
+    request_id: String,
+    outcome: String,
+    detail: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: from_micros(r.at),
+            actor: r.actor,
+            channel: r.channel,
+            action: r.action,
+            account_id: r.account_id,
+            request_id: r.request_id,
+            outcome: r.outcome,
+            detail: r.detail,
+        }
+    }
+}
+
+macro_rules! impl_security {
+    ($conn:ty, $db:ty) => {
+        impl SecurityOps for $conn {
+            fn insert_ram_user<'a>(&'a mut self, u: &'a RamUser) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    sqlx::query(&format!("INSERT INTO ram_users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5)"))
+                        .bind(&u.id)
+                        .bind(&u.account_id)
+                        .bind(&u.name)
+                        .bind(&u.policy)
+                        .bind(to_micros(u.created_at))
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            fn get_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
+                Box::pin(async move {
+                    let q = format!("SELECT {USER_COLS} FROM ram_users WHERE id = $1");
+                    let r = sqlx::query_as::<_, UserRow>(&q).bind(id).fetch_optional(&mut *self).await?;
+                    Ok(r.map(RamUser::from))
+                })
+            }
+
+            fn list_ram_users<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<Vec<RamUser>>> {
+                Box::pin(async move {
+                    let q = format!("SELECT {USER_COLS} FROM ram_users WHERE account_id = $1 ORDER BY created_at, id");
+                    let r = sqlx::query_as::<_, UserRow>(&q).bind(account_id).fetch_all(&mut *self).await?;
+                    Ok(r.into_iter().map(RamUser::from).collect())
+                })
+            }
+
+            fn set_ram_user_policy<'a>(&'a mut self, id: &'a str, policy: &'a str) -> BoxFut<'a, OpResult<bool>> {
+                Box::pin(async move {
+                    let r = sqlx::query("UPDATE ram_users SET policy = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(policy)
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(r.rows_affected() > 0)
+                })
+            }
+
+            fn delete_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+                Box::pin(async move {
+                    sqlx::query(
+                        "DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys WHERE user_id = $1)",
+                    )
+                    .bind(id)
+                    .execute(&mut *self)
+                    .await?;
+                    sqlx::query("DELETE FROM ram_user_keys WHERE user_id = $1").bind(id).execute(&mut *self).await?;
+                    let r = sqlx::query("DELETE FROM ram_users WHERE id = $1").bind(id).execute(&mut *self).await?;
+                    Ok(r.rows_affected() > 0)
+                })
+            }
+
+            fn bind_key_to_user<'a>(&'a mut self, access_key_id: &'a str, user_id: &'a str) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO ram_user_keys (access_key_id, user_id) VALUES ($1, $2)")
+                        .bind(access_key_id)
+                        .bind(user_id)
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            fn user_of_key<'a>(&'a mut self, access_key_id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
+                Box::pin(async move {
+                    let q = "SELECT u.id, u.account_id, u.name, u.policy, u.created_at FROM ram_user_keys k \
+                             JOIN ram_users u ON u.id = k.user_id WHERE k.access_key_id = $1";
+                    let r = sqlx::query_as::<_, UserRow>(q).bind(access_key_id).fetch_optional(&mut *self).await?;
+                    Ok(r.map(RamUser::from))
+                })
+            }
+
+            fn reset_security(&mut self) -> BoxFut<'_, OpResult<()>> {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys)")
+                        .execute(&mut *self)
+                        .await?;
+                    for table in ["ram_user_keys", "ram_users", "audit_log"] {
+                        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *self).await?;
+                    }
+                    Ok(())
+                })
+            }
+
+            fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
+                Box::pin(async move {
+                    sqlx::query(&format!(
+                        "INSERT INTO audit_log ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    ))
+                    .bind(&e.id)
+                    .bind(to_micros(e.at))
+                    .bind(&e.actor)
+                    .bind(&e.channel)
+                    .bind(&e.action)
+                    .bind(e.account_id.as_deref())
+                    .bind(&e.request_id)
+                    .bind(&e.outcome)
+                    .bind(&e.detail)
+                    .execute(&mut *self)
+                    .await?;
+                    Ok(())
+                })
+            }
+
+            fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>> {
+                Box::pin(async move {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLS} FROM audit_log WHERE 1 = 1"));
+                    if let Some(a) = &q.account_id {
+                        qb.push(" AND account_id = ").push_bind(a.as_str());
+                    }
+                    if let Some(c) = &q.channel {
+                        qb.push(" AND channel = ").push_bind(c.as_str());
+                    }
+                    if let Some(t) = q.since {
+                        qb.push(" AND at >= ").push_bind(to_micros(t));
+                    }
+                    qb.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(q.limit.clamp(1, 10_000));
+                    let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(&mut *self).await?;
+                    Ok(rows.into_iter().map(AuditEntry::from).collect())
+                })
+            }
+        }
+    };
+}
+
+impl_security!(sqlx::SqliteConnection, sqlx::Sqlite);
+impl_security!(sqlx::PgConnection, sqlx::Postgres);

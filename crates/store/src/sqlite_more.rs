@@ -1,0 +1,261 @@
+//! The rest of the SQLite backend's operations (the counterpart of
+//! `sql_extra.rs` and `sql_security.rs` for sqlx): faults, the test reset,
+//! whole-table export/import, and RAM users and the audit log.
+
+use crate::export::{ColType, Table};
+use crate::ops::Fault;
+use crate::rows::us;
+use crate::security::{AuditEntry, AuditQuery, RamUser, SecurityOps};
+use crate::sql_text::{placeholders, statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES};
+use crate::sqlite_ops::{done, Lite};
+use crate::{BoxFut, OpResult, StoreError};
+use physconn_domain::clock::{from_micros, to_micros};
+use rusqlite::types::ToSql;
+use rusqlite::Row;
+use serde_json::Value;
+
+impl Lite {
+    pub(crate) fn insert_fault_row(&self, f: &Fault) -> OpResult<()> {
+        let args: [&dyn ToSql; 7] = [
+            &f.id,
+            &f.scope,
+            &f.target,
+            &f.outcome.as_str(),
+            &f.remaining,
+            &f.share_ppm,
+            &us(f.created_at),
+        ];
+        self.exec(&statements().insert_fault, &args)?;
+        Ok(())
+    }
+
+    pub(crate) fn reset_all_but(&self, account_id: &str) -> OpResult<()> {
+        for table in RESET_TABLES {
+            self.exec(&format!("DELETE FROM {table}"), &[])?;
+        }
+        self.exec(RESET_ACCOUNTS, &[&account_id])?;
+        self.exec(RESET_KEYS, &[&account_id])?;
+        Ok(())
+    }
+
+    /// Every row of `table`; refuses a table with columns the export does not
+    /// know (a migration without its export entry) rather than drop them.
+    pub(crate) fn dump(&self, table: &Table) -> OpResult<Vec<Vec<Value>>> {
+        let probe = self
+            .conn
+            .prepare_cached(&format!("SELECT * FROM {} LIMIT 1", table.name))?;
+        let mut actual: Vec<String> = probe.column_names().iter().map(|c| c.to_string()).collect();
+        drop(probe);
+        let mut known: Vec<String> = table.columns.iter().map(|(c, _)| c.to_string()).collect();
+        actual.sort_unstable();
+        known.sort_unstable();
+        if actual != known {
+            return Err(StoreError::Corrupt(format!(
+                "table {} has columns {actual:?}; the export knows {known:?}",
+                table.name
+            ))
+            .into());
+        }
+        let q = format!("SELECT {} FROM {}", table.column_list(), table.name);
+        self.all(&q, &[], |r| {
+            let mut values = Vec::with_capacity(table.columns.len());
+            for (i, (_, ty)) in table.columns.iter().enumerate() {
+                let v = match ty {
+                    ColType::Text => r.get::<_, Option<String>>(i)?.map(Value::from),
+                    ColType::Int => r.get::<_, Option<i64>>(i)?.map(Value::from),
+                    ColType::Bool => r.get::<_, Option<bool>>(i)?.map(Value::from),
+                };
+                values.push(v.unwrap_or(Value::Null));
+            }
+            Ok(values)
+        })
+    }
+
+    /// Inserts rows already checked against the table's column types.
+    pub(crate) fn load(&self, table: &Table, rows: &[Vec<Value>]) -> OpResult<()> {
+        let q = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            table.name,
+            table.column_list(),
+            placeholders(table.columns.len())
+        );
+        for row in rows {
+            let owned: Vec<Box<dyn ToSql>> = table
+                .columns
+                .iter()
+                .zip(row)
+                .map(|((_, ty), v)| -> Box<dyn ToSql> {
+                    match ty {
+                        ColType::Text => Box::new(v.as_str().map(str::to_string)),
+                        ColType::Int => Box::new(v.as_i64()),
+                        ColType::Bool => Box::new(v.as_bool()),
+                    }
+                })
+                .collect();
+            let args: Vec<&dyn ToSql> = owned.iter().map(|b| b.as_ref()).collect();
+            self.exec(&q, &args)?;
+        }
+        if table.name == "circuits" {
+            // Derived from the rows, so not exported: rebuilt here.
+            let s = statements();
+            self.exec(s.clear_counts, &[])?;
+            self.exec(&s.rebuild_counts, &[])?;
+        }
+        Ok(())
+    }
+}
+
+const USER_COLS: &str = "id, account_id, name, policy, created_at";
+const AUDIT_COLS: &str = "id, at, actor, channel, action, account_id, request_id, outcome, detail";
+
+fn user(r: &Row<'_>) -> rusqlite::Result<RamUser> {
+    Ok(RamUser {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        name: r.get(2)?,
+        policy: r.get(3)?,
+        created_at: from_micros(r.get(4)?),
+    })
+}
+
+fn audit(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        at: from_micros(r.get(1)?),
+        actor: r.get(2)?,
+        channel: r.get(3)?,
+        action: r.get(4)?,
+        account_id: r.get(5)?,
+        request_id: r.get(6)?,
+        outcome: r.get(7)?,
+        detail: r.get(8)?,
+    })
+}
+
+impl SecurityOps for Lite {
+    fn insert_ram_user<'a>(&'a mut self, u: &'a RamUser) -> BoxFut<'a, OpResult<()>> {
+        let q = format!("INSERT INTO ram_users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5)");
+        let args: [&dyn ToSql; 5] = [
+            &u.id,
+            &u.account_id,
+            &u.name,
+            &u.policy,
+            &to_micros(u.created_at),
+        ];
+        done(self.exec(&q, &args).map(drop))
+    }
+
+    fn get_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
+        let q = format!("SELECT {USER_COLS} FROM ram_users WHERE id = $1");
+        done(self.one(&q, &[&id], user))
+    }
+
+    fn list_ram_users<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<Vec<RamUser>>> {
+        let q = format!(
+            "SELECT {USER_COLS} FROM ram_users WHERE account_id = $1 ORDER BY created_at, id"
+        );
+        done(self.all(&q, &[&account_id], user))
+    }
+
+    fn set_ram_user_policy<'a>(
+        &'a mut self,
+        id: &'a str,
+        policy: &'a str,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        let r = self.exec(
+            "UPDATE ram_users SET policy = $2 WHERE id = $1",
+            &[&id, &policy],
+        );
+        done(r.map(|n| n > 0))
+    }
+
+    fn delete_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+        let r = (|| {
+            self.exec(
+                "DELETE FROM access_keys WHERE id IN \
+                 (SELECT access_key_id FROM ram_user_keys WHERE user_id = $1)",
+                &[&id],
+            )?;
+            self.exec("DELETE FROM ram_user_keys WHERE user_id = $1", &[&id])?;
+            self.exec("DELETE FROM ram_users WHERE id = $1", &[&id])
+        })();
+        done(r.map(|n| n > 0))
+    }
+
+    fn bind_key_to_user<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+        user_id: &'a str,
+    ) -> BoxFut<'a, OpResult<()>> {
+        let r = self.exec(
+            "INSERT INTO ram_user_keys (access_key_id, user_id) VALUES ($1, $2)",
+            &[&access_key_id, &user_id],
+        );
+        done(r.map(drop))
+    }
+
+    fn user_of_key<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<RamUser>>> {
+        let q = "SELECT u.id, u.account_id, u.name, u.policy, u.created_at FROM ram_user_keys k \
+                 JOIN ram_users u ON u.id = k.user_id WHERE k.access_key_id = $1";
+        done(self.one(q, &[&access_key_id], user))
+    }
+
+    fn reset_security(&mut self) -> BoxFut<'_, OpResult<()>> {
+        let r = (|| {
+            self.exec(
+                "DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys)",
+                &[],
+            )?;
+            for table in ["ram_user_keys", "ram_users", "audit_log"] {
+                self.exec(&format!("DELETE FROM {table}"), &[])?;
+            }
+            Ok(())
+        })();
+        done(r)
+    }
+
+    fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
+        let q = format!(
+            "INSERT INTO audit_log ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        let args: [&dyn ToSql; 9] = [
+            &e.id,
+            &to_micros(e.at),
+            &e.actor,
+            &e.channel,
+            &e.action,
+            &e.account_id,
+            &e.request_id,
+            &e.outcome,
+            &e.detail,
+        ];
+        done(self.exec(&q, &args).map(drop))
+    }
+
+    fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>> {
+        let mut sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE 1 = 1");
+        let since = q.since.map(to_micros);
+        let limit = q.limit.clamp(1, 10_000);
+        let mut args: Vec<&dyn ToSql> = Vec::new();
+        let conds: [(&str, Option<&dyn ToSql>); 3] = [
+            (
+                "account_id =",
+                q.account_id.as_ref().map(|a| a as &dyn ToSql),
+            ),
+            ("channel =", q.channel.as_ref().map(|c| c as &dyn ToSql)),
+            ("at >=", since.as_ref().map(|t| t as &dyn ToSql)),
+        ];
+        for (cond, v) in conds {
+            if let Some(v) = v {
+                args.push(v);
+                sql.push_str(&format!(" AND {cond} ${}", args.len()));
+            }
+        }
+        args.push(&limit);
+        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ${}", args.len()));
+        done(self.all(&sql, &args, audit))
+    }
+}

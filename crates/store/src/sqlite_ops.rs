@@ -1,0 +1,523 @@
+//! [`TxOps`] over one rusqlite connection, run synchronously on the thread
+//! that owns it (`sqlite.rs`). Every operation finishes before it returns
+//! and hands back an already-completed future, so a whole job runs on that
+//! thread without a single hand-off per statement. The statement texts are
+//! the ones the PostgreSQL backend runs (`sql_text.rs`, `sql_query.rs`);
+//! statements are prepared once per connection (`prepare_cached`). The
+//! circuit operations are in `sqlite_circuits.rs`, the rest in
+//! `sqlite_more.rs`.
+
+use crate::export::Table;
+use crate::job::BoxFut;
+use crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
+use crate::rows::{key_token, ous, t, us};
+use crate::sql_query::{self as dynamic, Built};
+use crate::sql_text::statements;
+use crate::sqlite_rows::{self as row, bind};
+use crate::{OpResult, StoreError};
+use physconn_domain::idempotency::IdempotencyRecord;
+use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
+use rusqlite::types::ToSql;
+use rusqlite::Row;
+use serde_json::Value;
+
+/// A connection owned by one store thread.
+pub(crate) struct Lite {
+    pub(crate) conn: rusqlite::Connection,
+}
+
+/// An operation's result as the (already complete) future `TxOps` returns.
+pub(crate) fn done<'a, T: Send + 'a>(v: T) -> BoxFut<'a, T> {
+    Box::pin(std::future::ready(v))
+}
+
+fn convert<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
+    rows.into_iter()
+        .map(|r| r.try_into().map_err(Into::into))
+        .collect()
+}
+
+impl Lite {
+    /// Runs a statement; the number of rows it changed.
+    pub(crate) fn exec(&self, sql: &str, args: &[&dyn ToSql]) -> OpResult<usize> {
+        let mut s = self.conn.prepare_cached(sql)?;
+        bind(&mut s, args)?;
+        Ok(s.raw_execute()?)
+    }
+
+    /// Every row of a query.
+    pub(crate) fn all<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToSql],
+        f: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> OpResult<Vec<T>> {
+        let mut s = self.conn.prepare_cached(sql)?;
+        bind(&mut s, args)?;
+        let mut rows = s.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(f(r)?);
+        }
+        Ok(out)
+    }
+
+    /// The first row of a query, if any.
+    pub(crate) fn one<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToSql],
+        f: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> OpResult<Option<T>> {
+        let mut s = self.conn.prepare_cached(sql)?;
+        bind(&mut s, args)?;
+        let mut rows = s.raw_query();
+        Ok(match rows.next()? {
+            Some(r) => Some(f(r)?),
+            None => None,
+        })
+    }
+
+    pub(crate) fn built<T>(
+        &self,
+        b: &Built<'_>,
+        f: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> OpResult<Vec<T>> {
+        let args: Vec<&dyn ToSql> = b.args.iter().map(|a| a as &dyn ToSql).collect();
+        self.all(&b.sql, &args, f)
+    }
+
+    pub(crate) fn count(&self, b: &Built<'_>) -> OpResult<i64> {
+        Ok(self.built(b, |r| r.get(0))?.first().copied().unwrap_or(0))
+    }
+
+    fn write_order(&self, sql: &str, o: &Order) -> OpResult<usize> {
+        let args: [&dyn ToSql; 19] = [
+            &o.id,
+            &o.account_id,
+            &o.circuit_id,
+            &o.region_id,
+            &o.kind.as_str(),
+            &o.status.as_str(),
+            &o.abnormal_reason,
+            &o.charge_type.as_str(),
+            &o.period,
+            &o.pricing_cycle.as_str(),
+            &o.auto_renew,
+            &o.auto_renew_duration,
+            &o.port_type.as_str(),
+            &o.amount.0,
+            &o.currency,
+            &us(o.created_at),
+            &ous(o.paid_at),
+            &ous(o.cancelled_at),
+            &o.related_order_id,
+        ];
+        self.exec(sql, &args)
+    }
+
+    fn write_account(&self, sql: &str, a: &Account) -> OpResult<usize> {
+        let args: [&dyn ToSql; 9] = [
+            &a.id,
+            &a.name,
+            &a.balance.0,
+            &a.credit_limit.0,
+            &a.bypass_sp,
+            &a.ledger_seq,
+            &us(a.created_at),
+            &a.provisioning_mode.map(|m| m.as_str()),
+            &ous(a.overdue_since),
+        ];
+        self.exec(sql, &args)
+    }
+
+    fn write_key(&self, sql: &str, k: &AccessKey) -> OpResult<usize> {
+        let (token, exp) = key_token(k);
+        let args: [&dyn ToSql; 7] = [
+            &k.id,
+            &k.account_id,
+            &k.secret,
+            &k.status.as_str(),
+            &token,
+            &exp,
+            &us(k.created_at),
+        ];
+        self.exec(sql, &args)
+    }
+}
+
+impl TxOps for Lite {
+    fn get_account<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Account>>> {
+        done(
+            self.one(&statements().get_account, &[&id], row::account)
+                .map(|r| r.map(Account::from)),
+        )
+    }
+
+    fn get_account_by_name<'a>(
+        &'a mut self,
+        name: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<Account>>> {
+        done(
+            self.one(&statements().get_account_by_name, &[&name], row::account)
+                .map(|r| r.map(Account::from)),
+        )
+    }
+
+    fn list_accounts(&mut self) -> BoxFut<'_, OpResult<Vec<Account>>> {
+        done(
+            self.all(&statements().list_accounts, &[], row::account)
+                .map(|r| r.into_iter().map(Account::from).collect()),
+        )
+    }
+
+    fn insert_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>> {
+        done(
+            self.write_account(&statements().insert_account, a)
+                .map(drop),
+        )
+    }
+
+    fn update_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>> {
+        done(
+            self.write_account(&statements().update_account, a)
+                .map(drop),
+        )
+    }
+
+    fn insert_ledger<'a>(&'a mut self, e: &'a LedgerEntry) -> BoxFut<'a, OpResult<()>> {
+        let args: [&dyn ToSql; 9] = [
+            &e.id,
+            &e.account_id,
+            &e.seq,
+            &e.amount.0,
+            &e.balance_after.0,
+            &e.kind.as_str(),
+            &e.order_id,
+            &e.note,
+            &us(e.created_at),
+        ];
+        done(self.exec(&statements().insert_ledger, &args).map(drop))
+    }
+
+    fn list_ledger<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        limit: i64,
+    ) -> BoxFut<'a, OpResult<Vec<LedgerEntry>>> {
+        let r = self.all(
+            &statements().list_ledger,
+            &[&account_id, &limit],
+            row::ledger,
+        );
+        done(r.and_then(convert))
+    }
+
+    fn ledger_sum<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>> {
+        let r = self.all(statements().ledger_amounts, &[&account_id], |r| {
+            r.get::<_, i64>(0)
+        });
+        done(r.map(|a| a.iter().sum()))
+    }
+
+    fn get_access_key<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<AccessKey>>> {
+        let r = self.one(&statements().get_key, &[&id], row::key);
+        done(r.and_then(|r| r.map(|k| k.try_into().map_err(Into::into)).transpose()))
+    }
+
+    fn insert_access_key<'a>(&'a mut self, k: &'a AccessKey) -> BoxFut<'a, OpResult<()>> {
+        done(self.write_key(&statements().insert_key, k).map(drop))
+    }
+
+    fn update_access_key<'a>(&'a mut self, k: &'a AccessKey) -> BoxFut<'a, OpResult<()>> {
+        done(self.write_key(&statements().update_key, k).map(drop))
+    }
+
+    fn set_access_key_status<'a>(
+        &'a mut self,
+        id: &'a str,
+        status: KeyStatus,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        let r = self.exec(statements().set_key_status, &[&id, &status.as_str()]);
+        done(r.map(|n| n > 0))
+    }
+
+    fn list_access_keys<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<AccessKey>>> {
+        let r = self.all(&statements().list_keys, &[&account_id], row::key);
+        done(r.and_then(convert))
+    }
+
+    fn get_circuit<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Circuit>>> {
+        done(Lite::get_circuit(self, id))
+    }
+
+    fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
+        done(Lite::insert_circuit(self, c))
+    }
+
+    fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
+        done(Lite::update_circuit(self, c))
+    }
+
+    fn replace_tags<'a>(
+        &'a mut self,
+        circuit_id: &'a str,
+        tags: &'a [(String, String)],
+    ) -> BoxFut<'a, OpResult<()>> {
+        done(Lite::replace_tags(self, circuit_id, tags))
+    }
+
+    fn list_circuits<'a>(
+        &'a mut self,
+        q: &'a CircuitQuery,
+    ) -> BoxFut<'a, OpResult<(Vec<Circuit>, i64)>> {
+        done(Lite::list_circuits(self, q))
+    }
+
+    fn list_account_circuits<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<Circuit>>> {
+        done(Lite::list_account_circuits(self, account_id))
+    }
+
+    fn count_circuits<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        statuses: &'a [Status],
+    ) -> BoxFut<'a, OpResult<i64>> {
+        done(self.count(&dynamic::count_statuses(account_id, statuses)))
+    }
+
+    fn count_pending_circuits<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>> {
+        let r = self.all(statements().pending_counts, &[&account_id], |r| {
+            r.get::<_, i64>(0)
+        });
+        done(r.map(|n| n.iter().sum()))
+    }
+
+    fn count_business_status<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        business_status: &'a str,
+    ) -> BoxFut<'a, OpResult<i64>> {
+        let s = statements();
+        let r = if business_status == "FinancialLocked" {
+            self.one(s.count_locked, &[&account_id], |r| r.get::<_, i64>(0))
+        } else {
+            self.one(
+                s.count_business_status,
+                &[&account_id, &business_status],
+                |r| r.get::<_, i64>(0),
+            )
+        };
+        done(r.map(|n| n.unwrap_or(0)))
+    }
+
+    fn insert_event<'a>(&'a mut self, e: &'a CircuitEvent) -> BoxFut<'a, OpResult<()>> {
+        let args: [&dyn ToSql; 6] = [
+            &e.id,
+            &e.circuit_id,
+            &us(e.at),
+            &e.from_status.map(|s| s.as_str()),
+            &e.to_status.as_str(),
+            &e.cause,
+        ];
+        done(self.exec(&statements().insert_event, &args).map(drop))
+    }
+
+    fn list_events<'a>(
+        &'a mut self,
+        circuit_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<CircuitEvent>>> {
+        let r = self.all(&statements().list_events, &[&circuit_id], row::event);
+        done(r.and_then(convert))
+    }
+
+    fn get_order<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Order>>> {
+        let r = self.one(&statements().get_order, &[&id], row::order);
+        done(r.and_then(|r| r.map(|o| o.try_into().map_err(Into::into)).transpose()))
+    }
+
+    fn insert_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
+        done(self.write_order(&statements().insert_order, o).map(drop))
+    }
+
+    fn update_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
+        done(self.write_order(&statements().update_order, o).map(drop))
+    }
+
+    fn list_orders<'a>(
+        &'a mut self,
+        account_id: Option<&'a str>,
+    ) -> BoxFut<'a, OpResult<Vec<Order>>> {
+        let s = statements();
+        let r = match account_id {
+            Some(a) => self.all(&s.list_orders_of, &[&a], row::order),
+            None => self.all(&s.list_orders_all, &[], row::order),
+        };
+        done(r.and_then(convert))
+    }
+
+    fn get_idempotency<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        action: &'a str,
+        token: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<IdempotencyRecord>>> {
+        let r = self.one(
+            &statements().get_idem,
+            &[&account_id, &action, &token],
+            row::idem,
+        );
+        done(r.map(|r| r.map(IdempotencyRecord::from)))
+    }
+
+    fn insert_idempotency<'a>(&'a mut self, r: &'a IdempotencyRecord) -> BoxFut<'a, OpResult<()>> {
+        let args: [&dyn ToSql; 6] = [
+            &r.account_id,
+            &r.action,
+            &r.token,
+            &r.fingerprint,
+            &r.response,
+            &us(r.created_at),
+        ];
+        done(self.exec(&statements().insert_idem, &args).map(drop))
+    }
+
+    fn purge_idempotency(&mut self, before: Time) -> BoxFut<'_, OpResult<u64>> {
+        let r = self.exec(statements().purge_idem, &[&us(before)]);
+        done(r.map(|n| n as u64))
+    }
+
+    fn insert_timer<'a>(&'a mut self, t: &'a Timer) -> BoxFut<'a, OpResult<()>> {
+        let args: [&dyn ToSql; 6] = [
+            &t.id,
+            &t.circuit_id,
+            &t.kind,
+            &t.expect_status.as_str(),
+            &us(t.due_at),
+            &us(t.created_at),
+        ];
+        done(self.exec(&statements().insert_timer, &args).map(drop))
+    }
+
+    fn delete_timer<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+        done(self.exec(statements().delete_timer, &[&id]).map(|n| n > 0))
+    }
+
+    fn delete_timers_for<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<()>> {
+        done(
+            self.exec(statements().delete_timers_for, &[&circuit_id])
+                .map(drop),
+        )
+    }
+
+    fn due_timers(&mut self, now: Time, limit: i64) -> BoxFut<'_, OpResult<Vec<Timer>>> {
+        let r = self.all(&statements().due_timers, &[&us(now), &limit], row::timer);
+        done(r.and_then(convert))
+    }
+
+    fn next_timer_due(&mut self) -> BoxFut<'_, OpResult<Option<Time>>> {
+        let r = self.one(statements().next_timer_due, &[], |r| r.get::<_, i64>(0));
+        done(r.map(|d| d.map(t)))
+    }
+
+    fn list_timers<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<Vec<Timer>>> {
+        let r = self.all(&statements().list_timers, &[&circuit_id], row::timer);
+        done(r.and_then(convert))
+    }
+
+    fn all_timers(&mut self) -> BoxFut<'_, OpResult<Vec<Timer>>> {
+        let r = self.all(&statements().all_timers, &[], row::timer);
+        done(r.and_then(convert))
+    }
+
+    fn set_timer_due<'a>(&'a mut self, id: &'a str, due_at: Time) -> BoxFut<'a, OpResult<()>> {
+        let r = self.exec(statements().set_timer_due, &[&id, &us(due_at)]);
+        done(r.map(drop))
+    }
+
+    fn insert_fault<'a>(&'a mut self, f: &'a Fault) -> BoxFut<'a, OpResult<()>> {
+        done(self.insert_fault_row(f))
+    }
+
+    fn list_faults(&mut self) -> BoxFut<'_, OpResult<Vec<Fault>>> {
+        let r = self.all(&statements().list_faults, &[], row::fault);
+        done(r.and_then(convert))
+    }
+
+    fn set_fault_remaining<'a>(
+        &'a mut self,
+        id: &'a str,
+        remaining: i64,
+    ) -> BoxFut<'a, OpResult<()>> {
+        let s = statements();
+        let r = if remaining == 0 {
+            self.exec(s.delete_fault, &[&id])
+        } else {
+            self.exec(s.set_fault_remaining, &[&id, &remaining])
+        };
+        done(r.map(drop))
+    }
+
+    fn delete_fault<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+        done(self.exec(statements().delete_fault, &[&id]).map(|n| n > 0))
+    }
+
+    fn security(&mut self) -> &mut dyn crate::security::SecurityOps {
+        self
+    }
+
+    fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>> {
+        done(self.reset_all_but(account_id))
+    }
+
+    fn claim_nonce<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+        nonce: &'a str,
+        now: Time,
+        expires_at: Time,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        let r = self.exec(
+            statements().claim_nonce,
+            &[&access_key_id, &nonce, &us(expires_at), &us(now)],
+        );
+        done(r.map(|n| n == 1))
+    }
+
+    fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>> {
+        let r = self.exec(statements().purge_nonces, &[&us(now)]);
+        done(r.map(|n| n as u64))
+    }
+
+    fn dump_table<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<Vec<Vec<Value>>>> {
+        done(self.dump(table))
+    }
+
+    fn load_rows<'a>(
+        &'a mut self,
+        table: &'a Table,
+        rows: &'a [Vec<Value>],
+    ) -> BoxFut<'a, OpResult<()>> {
+        done(self.load(table, rows))
+    }
+
+    fn count_rows<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<i64>> {
+        let q = format!("SELECT COUNT(*) FROM {}", table.name);
+        let r = self.one(&q, &[], |r| r.get::<_, i64>(0));
+        done(r.map(|n| n.unwrap_or(0)))
+    }
+
+    fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>> {
+        done(self.one(statements().get_meta, &[&key], |r| r.get(0)))
+    }
+
+    fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>> {
+        done(self.exec(statements().set_meta, &[&key, &value]).map(drop))
+    }
+}

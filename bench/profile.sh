@@ -11,7 +11,8 @@
 # benchmark config (manual clock and provisioning, no quota or throttle) on a
 # fresh data directory under target/bench/profile. perf.data stays there for
 # `perf report -i`. Needs target/release/{physconn,physconn-bench} (scripts/bench
-# builds them) and perf.
+# builds them) and perf. PERF_CALLGRAPH=dwarf gives whole Rust call chains
+# (the release build keeps no frame pointers), for `perf report --children`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workload=${1:?usage: bench/profile.sh WORKLOAD [CONNECTIONS] [SECONDS]}
@@ -60,7 +61,7 @@ target/release/physconn-bench run --workload "$workload" -c "$conns" --accounts 
     >"$dir/report.txt" 2>"$dir/generator.err" &
 gen=$!
 for _ in $(seq 1200); do grep -q '^measuring' "$dir/generator.err" && break; sleep 0.1; done
-perf record -e cpu-clock -F 999 -g -p "$server" -o "$dir/perf.data" -- sleep "$secs" \
+perf record -e cpu-clock -F 999 --call-graph "${PERF_CALLGRAPH:-fp}" -p "$server" -o "$dir/perf.data" -- sleep "$secs" \
     >/dev/null 2>&1
 wait "$gen"
 gen=

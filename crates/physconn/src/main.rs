@@ -1,5 +1,6 @@
-//! The `physconn` binary: `serve`, `migrate`, `export`/`import`, and the
-//! admin subcommands.
+//! The `physconn` binary: `serve`, `migrate`, `export`/`import`, the
+//! admin subcommands, and `completions` / `config-reference` for packaging
+//! and the docs.
 
 mod admin_cli;
 
@@ -7,7 +8,7 @@ use admin_cli::{
     AccountCmd, AdminTarget, CircuitCmd, ClockCmd, FaultCmd, KeyCmd, OrderCmd, ProvisioningCmd,
 };
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use physconn_domain::{ApiProfile, ResponseStyle};
 use physconn_server::{ClockMode, Config, StartOptions};
 use std::io::Write;
@@ -62,6 +63,12 @@ enum Command {
     Clock(ClockCmd),
     /// Empty all state but the default account and its key (admin API).
     Reset,
+    /// Print a shell completion script, e.g. `physconn completions bash >
+    /// /etc/bash_completion.d/physconn`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the configuration reference (every TOML key, its default, flag
+    /// and meaning) as Markdown; docs/configuration.md embeds it.
+    ConfigReference,
 }
 
 #[derive(Args, Clone)]
@@ -315,6 +322,16 @@ async fn import(a: ImportArgs) -> Result<()> {
     Ok(())
 }
 
+/// Output meant for a pipe (`physconn completions bash | head`): a reader
+/// that stops early is not an error, unlike `print!`, which would panic.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -335,10 +352,71 @@ fn main() -> Result<()> {
             Command::Order(c) => admin_cli::order(&client()?, c).await?,
             Command::Clock(c) => admin_cli::clock(&client()?, c).await?,
             Command::Reset => client()?.call("POST", "/admin/reset", None).await?,
+            Command::Completions { shell } => {
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "physconn", &mut script);
+                return write_stdout(&script);
+            }
+            Command::ConfigReference => {
+                return write_stdout(physconn_server::config::reference_markdown().as_bytes());
+            }
         };
         if !answer.is_null() {
             println!("{}", serde_json::to_string_pretty(&answer)?);
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration reference names only flags `serve` really has.
+    #[test]
+    fn reference_flags_exist() {
+        let cmd = Cli::command();
+        let serve = cmd.find_subcommand("serve").expect("serve");
+        let longs: Vec<String> = serve
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for o in physconn_server::config::OPTIONS {
+            if let Some(f) = o.flag {
+                assert!(longs.iter().any(|l| l == f), "{}: no flag {f}", o.key);
+            }
+        }
+    }
+
+    /// The Dockerfile's ENTRYPOINT and the systemd unit's ExecStart are
+    /// command lines nobody runs in CI; at least their flags must parse.
+    #[test]
+    fn packaged_command_lines_parse() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let unit = std::fs::read_to_string(root.join("packaging/physconn.service")).unwrap();
+        let exec = unit
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .expect("ExecStart");
+        let args: Vec<&str> = exec.split_whitespace().collect();
+        assert!(args[0].ends_with("/physconn"), "{exec}");
+        Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("ExecStart: {e}"));
+
+        let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+        let entry = dockerfile
+            .lines()
+            .find_map(|l| l.strip_prefix("ENTRYPOINT "))
+            .expect("ENTRYPOINT");
+        let mut args: Vec<String> = serde_json::from_str(entry).expect("exec-form ENTRYPOINT");
+        assert_eq!(args[0], "physconn");
+        Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("ENTRYPOINT: {e}"));
+        // `docker run IMAGE --clock manual` appends to the ENTRYPOINT.
+        args.extend(["--clock".into(), "manual".into()]);
+        Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("ENTRYPOINT + flags: {e}"));
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

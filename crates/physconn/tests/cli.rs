@@ -245,3 +245,46 @@ fn a_scenario_from_the_shell() {
     assert!(!out.status.success(), "the account is gone after reset");
     stop(s);
 }
+
+/// Packaging installs `physconn completions <shell>` output; it must offer
+/// every subcommand, including the admin ones and its own.
+#[test]
+fn completions_cover_the_subcommands() {
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.contains("_physconn()"), "a bash completion function");
+    for sub in [
+        "serve",
+        "migrate",
+        "export",
+        "import",
+        "account",
+        "circuit",
+        "fault",
+        "clock",
+        "reset",
+        "completions",
+        "config-reference",
+    ] {
+        assert!(
+            script.contains(sub),
+            "{sub} missing from the bash completions"
+        );
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+    let bad = Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}

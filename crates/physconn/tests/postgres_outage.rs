@@ -10,6 +10,7 @@
 //! the money invariants hold.
 
 mod support;
+use physconn_store::ACQUIRE_TIMEOUT;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -281,7 +282,9 @@ async fn requests_get_503_while_postgres_is_away_and_recover() {
     // Away for a while: connections refused.
     let ok_before = seen.ok.load(Ordering::Relaxed);
     proxy.set_up(false);
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    // Longer than twice the pool's acquire timeout, so that even on a loaded
+    // machine some request waits out the timeout while the proxy is down.
+    tokio::time::sleep(ACQUIRE_TIMEOUT * 2 + Duration::from_millis(1000)).await;
     let during = seen.ok.load(Ordering::Relaxed) - ok_before;
     proxy.set_up(true);
     tokio::time::sleep(Duration::from_millis(1500)).await;

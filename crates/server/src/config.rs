@@ -2,11 +2,14 @@
 //! overridden by command-line flags (applied by the binary).
 
 use physconn_domain::{ApiProfile, Fen, PriceTable, ProvisioningMode, ResponseStyle};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+mod reference;
+pub use reference::{reference_markdown, OptionDoc, OPTIONS};
+
 /// Which clock drives time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClockMode {
     #[default]
@@ -31,8 +34,10 @@ impl ClockMode {
     }
 }
 
-/// Everything a running server needs to know. Field names are the TOML keys.
-#[derive(Debug, Clone, Deserialize)]
+/// Everything a running server needs to know. Field names are the TOML keys;
+/// each is described for users in [`OPTIONS`] (`config/reference.rs`),
+/// which a test keeps in step with this struct.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address of the API listener (port 0 picks a free port).
@@ -54,6 +59,7 @@ pub struct Config {
     /// D8: `auto` (the provider moves circuits after `provisioning_delay`)
     /// or `manual` (only the admin API moves them). Overridable at run time
     /// through the admin API, per account and per circuit.
+    #[serde(with = "lowercase_mode")]
     pub provisioning: ProvisioningMode,
     /// Seconds per provider step (Initial → Approved → Allocating → Allocated)
     /// and before a paid circuit becomes Enabled. Fractions allowed; 0 = at once.
@@ -127,6 +133,25 @@ impl Default for Config {
             master_key: None,
             prices: PriceTable::default(),
         }
+    }
+}
+
+/// The file says `provisioning = "manual"`, as the admin API and the
+/// console do; the domain enum's own serde form is its Rust name (`Manual`), which
+/// is still accepted so older files keep working.
+mod lowercase_mode {
+    use physconn_domain::ProvisioningMode;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &ProvisioningMode, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(m.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ProvisioningMode, D::Error> {
+        let s = String::deserialize(d)?;
+        ProvisioningMode::parse(&s.to_ascii_lowercase()).ok_or_else(|| {
+            serde::de::Error::custom(format!("provisioning must be auto or manual, not {s:?}"))
+        })
     }
 }
 
@@ -212,6 +237,7 @@ mod tests {
             api_profile = "current"
             response_style = "sdk"
             clock = "manual"
+            provisioning = "manual"
             provisioning_delay = 0.25
             [prices."10GBase-LR"]
             month = 100
@@ -224,6 +250,10 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:0");
         assert_eq!(c.api_profile, ApiProfile::Current);
         assert_eq!(c.clock, ClockMode::Manual);
+        assert_eq!(c.provisioning, ProvisioningMode::Manual);
+        let old: Config = toml::from_str(r#"provisioning = "Manual""#).unwrap();
+        assert_eq!(old.provisioning, ProvisioningMode::Manual);
+        assert!(toml::from_str::<Config>(r#"provisioning = "sometimes""#).is_err());
         assert_eq!(c.prices.0.len(), 1);
         assert!(c.validate().is_ok());
         assert!(toml::from_str::<Config>("nonsense = 1").is_err());

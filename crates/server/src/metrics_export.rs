@@ -1,7 +1,10 @@
 //! Prometheus text at `GET /metrics` on the admin listener: requests by
 //! product, action and code with latency histograms (recorded per request in
 //! `observe.rs`), and, computed at scrape time from the store, circuits by
-//! status, orders by kind and status, money totals and the timer backlog.
+//! status, orders by kind and status, money totals and the timer backlog,
+//! and the database's connections and queues (`physconn_db_*`, from
+//! `Store::pool_stats`: SQLite's reader threads, inline read connections,
+//! writer queue and group commits; PostgreSQL's pool size and idle count).
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -87,6 +90,15 @@ pub async fn render(State(state): State<AppState>) -> Response {
         )
             .into_response();
     };
+    let backend = match state.store.backend() {
+        physconn_store::Backend::Sqlite => "sqlite",
+        physconn_store::Backend::Postgres => "postgres",
+    };
+    for stat in state.store.pool_stats() {
+        let name = format!("physconn_db_{}", stat.name);
+        metrics::describe_gauge!(name.clone(), stat.help);
+        metrics::gauge!(name, "backend" => backend).set(stat.value);
+    }
     match snapshot(&state).await {
         Ok(s) => {
             for ((status, business), n) in s.circuits {

@@ -19,6 +19,14 @@ use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+/// The process's allocator. glibc's malloc was a quarter of the server's CPU
+/// under load, partly waiting on its arena locks between the tokio workers
+/// and the store threads (BENCHMARKS.md, finding 1). It lives here, not in
+/// the binary, so the test servers run on the same allocator.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How to start: the configuration plus what comes from the environment.
 pub struct StartOptions {
     pub config: Config,

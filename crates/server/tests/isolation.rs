@@ -96,7 +96,11 @@ fn an_account_cannot_touch_another_accounts_resources() {
         any::<bool>(),
     );
     let mut runner = TestRunner::new(PtConfig {
-        cases: 120,
+        // PROPTEST_CASES makes a long run (README, "Run every test").
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(120),
         ..PtConfig::default()
     });
     // Sends the intruder's call naming `id`.

@@ -37,6 +37,13 @@ async fn metrics_cover_requests_circuits_orders_money_and_timers() {
         "physconn_money_fen{kind=\"balance\"}",
         "physconn_timers_due",
         "physconn_store_up 1",
+        // the database's connections and queues (SQLite here)
+        "physconn_db_reader_threads{backend=\"sqlite\"}",
+        "physconn_db_inline_read_connections_idle{backend=\"sqlite\"}",
+        "physconn_db_read_queue_depth{backend=\"sqlite\"}",
+        "physconn_db_writer_queue_depth{backend=\"sqlite\"}",
+        "physconn_db_writer_last_batch_jobs{backend=\"sqlite\"}",
+        "physconn_db_writer_commits_total{backend=\"sqlite\"}",
     ] {
         assert!(out.contains(needle), "missing {needle}:\n{out}");
     }

@@ -25,6 +25,7 @@ mod sqlite;
 mod sqlite_circuits;
 mod sqlite_more;
 mod sqlite_ops;
+mod sqlite_read;
 mod sqlite_rows;
 
 pub use job::{BoxFut, ErasedJob, Failure};
@@ -109,6 +110,25 @@ pub enum Backend {
     Postgres,
 }
 
+/// One figure of a store's connections and queues, exported at `/metrics`
+/// as `physconn_db_<name>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolStat {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub value: f64,
+}
+
+impl PoolStat {
+    pub(crate) fn new(name: &'static str, help: &'static str, value: u64) -> Self {
+        Self {
+            name,
+            help,
+            value: value as f64,
+        }
+    }
+}
+
 /// A transactional store. Implementations only know how to run jobs; the
 /// typed entry points are [`write`] and [`read`].
 pub trait Store: Send + Sync + 'static {
@@ -118,6 +138,8 @@ pub trait Store: Send + Sync + 'static {
     /// Runs `job` in a read-only snapshot.
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()>;
     fn backend(&self) -> Backend;
+    /// The state of its connections and queues, for `/metrics`.
+    fn pool_stats(&self) -> Vec<PoolStat>;
     /// Flushes pending work and closes connections.
     fn close(&self) -> BoxFut<'_, ()>;
 }

@@ -8,7 +8,7 @@
 //! server killed (restart, `pg_terminate_backend`) are replaced by new ones.
 
 use crate::job::{BoxFut, ErasedJob, Failure};
-use crate::{Backend, Store, StoreError};
+use crate::{Backend, PoolStat, Store, StoreError};
 use rand::Rng;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
@@ -35,6 +35,7 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
 pub struct PgStore {
     pool: PgPool,
+    max_connections: u32,
 }
 
 /// Where in an attempt a failure happened: only one before the commit was
@@ -77,7 +78,10 @@ impl PgStore {
             .await?;
         let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
         crate::migrate::run(&pool, now).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            max_connections: max_connections.max(1),
+        })
     }
 
     /// The migration versions recorded in `schema_migrations`.
@@ -166,6 +170,26 @@ impl Store for PgStore {
 
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStat> {
+        vec![
+            PoolStat::new(
+                "pool_connections",
+                "Open connections of the PostgreSQL pool.",
+                u64::from(self.pool.size()),
+            ),
+            PoolStat::new(
+                "pool_idle",
+                "Idle connections of the PostgreSQL pool.",
+                self.pool.num_idle() as u64,
+            ),
+            PoolStat::new(
+                "pool_max",
+                "Most connections the PostgreSQL pool opens.",
+                u64::from(self.max_connections),
+            ),
+        ]
     }
 
     fn close(&self) -> BoxFut<'_, ()> {

@@ -159,7 +159,7 @@ macro_rules! circuit_fns {
                 if total == 0 || q.offset >= total {
                     return Ok((Vec::new(), total));
                 }
-                let page = dynamic::page(q);
+                let page = dynamic::page(q, total);
                 let rows: Vec<CircuitRow> = bind_built!(sqlx::query_as(&page.sql), page)
                     .fetch_all(&mut *conn)
                     .await?;

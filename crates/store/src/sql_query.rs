@@ -101,23 +101,38 @@ pub(crate) fn count_matching(q: &CircuitQuery) -> Built<'_> {
     b
 }
 
-/// One page, newest first. The page's ids are picked by a subquery that the
-/// partial index `circuits_live` (0004) answers alone, so `OFFSET` skips
-/// index entries instead of whole rows; only the page's rows are read.
-pub(crate) fn page(q: &CircuitQuery) -> Built<'_> {
-    let cols = CIRCUIT_COLS
-        .split(',')
-        .map(|c| format!("p.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut b = Built::new(format!(
-        "SELECT {cols} FROM circuits p WHERE p.id IN (SELECT c.id FROM circuits c"
-    ));
+/// One page, newest first, of a listing matching `total` circuits. The
+/// page's ids are picked by a subquery that the partial index
+/// `circuits_live` (0004) answers alone, so `OFFSET` skips index entries
+/// instead of whole rows; only the page's rows are read. A page nearer the
+/// end than the start is read from the end (the index backwards, the same
+/// total order reversed), so the last page skips as few entries as the
+/// first: both cost the same with 10 or 100,000 circuits.
+pub(crate) fn page(q: &CircuitQuery, total: i64) -> Built<'_> {
+    static HEAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let head = HEAD.get_or_init(|| {
+        let cols = CIRCUIT_COLS
+            .split(',')
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("SELECT {cols} FROM circuits p WHERE p.id IN (SELECT c.id FROM circuits c")
+    });
+    let mut b = Built::new(String::with_capacity(head.len() + 256));
+    b.push(head);
     push_where(&mut b, q);
-    b.push(" ORDER BY c.created_at DESC, c.id ASC LIMIT ")
-        .bind(Arg::Int(q.limit))
+    let end = q.offset.saturating_add(q.limit).min(total);
+    let (order, limit, offset) = if total - end < q.offset {
+        ("c.created_at ASC, c.id DESC", end - q.offset, total - end)
+    } else {
+        ("c.created_at DESC, c.id ASC", q.limit, q.offset)
+    };
+    b.push(" ORDER BY ")
+        .push(order)
+        .push(" LIMIT ")
+        .bind(Arg::Int(limit.max(0)))
         .push(" OFFSET ")
-        .bind(Arg::Int(q.offset))
+        .bind(Arg::Int(offset.max(0)))
         .push(") ORDER BY p.created_at DESC, p.id ASC");
     b
 }

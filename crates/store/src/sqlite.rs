@@ -1,19 +1,21 @@
 //! The embedded store: one SQLite file in WAL mode, driven through rusqlite
-//! by threads that each own a connection and run *whole jobs*.
+//! by connections that each run *whole jobs*.
 //!
-//! Why threads and not an async driver: sqlx's SQLite driver runs every
-//! connection on its own worker thread and crosses a channel (and a futex
-//! wake-up each way) for every statement and every row, about six hand-offs
-//! per DescribePhysicalConnections and twelve per order. On a small machine
+//! Why not an async driver: sqlx's SQLite driver runs every connection on
+//! its own worker thread and crosses a channel (and a futex wake-up each
+//! way) for every statement and every row, about six hand-offs per
+//! DescribePhysicalConnections and twelve per order. On a small machine
 //! those hand-offs, not SQLite, were most of the CPU (BENCHMARKS.md, findings
-//! 1 and 3). Here a job crosses once: the request's task queues it, the
-//! connection's thread runs all its statements synchronously (`TxOps` on
-//! [`Lite`] returns completed futures, so the thread polls the job to the
-//! end without waiting), and the result comes back through a oneshot.
+//! 1 and 3). Here a job crosses at most once: `TxOps` on [`Lite`] returns
+//! completed futures, so whoever holds the connection polls the job to the
+//! end without waiting.
 //!
-//! Reads run on a few reader threads with read-only connections (WAL gives
-//! each a consistent snapshot without blocking the writer). All writes go to
-//! one writer thread that *group-commits*: it takes every job queued while
+//! Reads run on read-only connections (WAL gives each a consistent snapshot
+//! without blocking the writer): normally inline, in the requesting task, on
+//! a leased connection, with no hand-off at all; on a few reader threads
+//! when none is free (`sqlite_read.rs`). All writes go to one writer thread
+//! (the job crosses once, the result comes back through a oneshot) that
+//! *group-commits*: it takes every job queued while
 //! the previous commit was being fsynced, runs each in its own savepoint
 //! inside one transaction (a refused job rolls back only itself), commits
 //! once, and only then answers the jobs. Durable order placement is
@@ -25,15 +27,15 @@
 
 use crate::job::{BoxFut, ErasedJob};
 use crate::sqlite_ops::Lite;
-use crate::{Backend, Store, StoreError};
+use crate::sqlite_read::{self as read, InlinePool, ReadQueue, Stats, Unpark};
+use crate::{Backend, PoolStat, Store, StoreError};
 use rusqlite::OpenFlags;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -62,8 +64,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub path: PathBuf,
-    /// Reader threads (each with its own read-only connection).
+    /// Reader threads (each with its own read-only connection), for the
+    /// reads that find no inline connection free.
     pub readers: u32,
+    /// Read-only connections that reads lease to run in their own task
+    /// (`sqlite_read.rs`); about the number of tokio workers is enough.
+    pub inline_readers: u32,
     /// `FULL` (default): every acknowledged write survives power loss.
     pub synchronous_full: bool,
 }
@@ -73,6 +79,7 @@ impl SqliteOptions {
         Self {
             path: path.into(),
             readers: 2,
+            inline_readers: 4,
             synchronous_full: true,
         }
     }
@@ -83,20 +90,16 @@ enum Msg {
     Close(oneshot::Sender<()>),
 }
 
-/// The read jobs waiting for a reader thread.
-#[derive(Default)]
-struct ReadQueue {
-    jobs: Mutex<(VecDeque<Box<dyn ErasedJob>>, bool)>,
-    ready: Condvar,
-}
-
 pub struct SqliteStore {
     writer: Mutex<Option<mpsc::Sender<Msg>>>,
     reads: Arc<ReadQueue>,
+    inline: InlinePool,
+    readers: u32,
+    stats: Arc<Stats>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -143,7 +146,12 @@ impl SqliteStore {
             .create_if_missing(true)
             .page_size(PAGE_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            // Not FULL: each migration commit would fsync (seven on a fresh
+            // directory, most of a cold start on a slow disk). In WAL mode a
+            // crash can only lose whole trailing migrations, which run again
+            // at the next start; the writer's first FULL commit (bootstrap)
+            // syncs the WAL with everything before it.
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .disable_statement_logging()
             .connect()
@@ -158,6 +166,7 @@ impl SqliteStore {
         let writer = open_conn(&o, false)?;
         let (tx, rx) = mpsc::channel();
         let checkpoints = Arc::new(Checkpoints::default());
+        let stats = Arc::new(Stats::default());
         let mut threads = Vec::new();
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
             let rt = rt.clone();
@@ -170,10 +179,10 @@ impl SqliteStore {
                 })
                 .map_err(|e| StoreError::Unavailable(format!("cannot start a thread: {e}")))
         };
-        let cp = checkpoints.clone();
+        let (cp, st) = (checkpoints.clone(), stats.clone());
         threads.push(spawn(
             "sqlite-writer".into(),
-            Box::new(move || writer_loop(writer, rx, &cp)),
+            Box::new(move || writer_loop(writer, rx, &cp, &st)),
         )?);
         let checkpointer = open_conn(&o, false)?;
         let cp = checkpoints.clone();
@@ -182,17 +191,24 @@ impl SqliteStore {
             Box::new(move || checkpoint_loop(checkpointer, &cp)),
         )?);
         let reads = Arc::new(ReadQueue::default());
-        for i in 0..o.readers.max(1) {
+        let readers = o.readers.max(1);
+        for i in 0..readers {
             let conn = open_conn(&o, true)?;
-            let q = reads.clone();
+            let (q, st) = (reads.clone(), stats.clone());
             threads.push(spawn(
                 format!("sqlite-reader-{i}"),
-                Box::new(move || reader_loop(conn, &q)),
+                Box::new(move || read::reader_loop(conn, &q, &st)),
             )?);
         }
+        let inline = (0..o.inline_readers)
+            .map(|_| open_conn(&o, true))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             writer: Mutex::new(Some(tx)),
             reads,
+            inline: InlinePool::new(inline),
+            readers,
+            stats,
             threads: Mutex::new(threads),
         })
     }
@@ -202,19 +218,6 @@ impl SqliteStore {
         let s = Self::open(SqliteOptions::new(path)).await?;
         s.close().await;
         Ok(())
-    }
-}
-
-/// Wakes a store thread parked on a job that is not ready yet (a job only
-/// awaits its own `TxOps` calls, which are complete, so this is rare).
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
     }
 }
 
@@ -232,7 +235,7 @@ fn block_on<F: Future>(waker: &Waker, f: F) -> F::Output {
 
 /// Runs a job; a panic counts as a failed job (its work is rolled back and
 /// it answers "did not run") instead of taking the thread down.
-fn run_job(waker: &Waker, conn: &mut Lite, job: &dyn ErasedJob) -> bool {
+pub(crate) fn run_job(waker: &Waker, conn: &mut Lite, job: &dyn ErasedJob) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         block_on(waker, job.run(conn))
     }))
@@ -242,7 +245,7 @@ fn run_job(waker: &Waker, conn: &mut Lite, job: &dyn ErasedJob) -> bool {
     })
 }
 
-fn exec(conn: &Lite, sql: &str) -> Result<(), StoreError> {
+pub(crate) fn exec(conn: &Lite, sql: &str) -> Result<(), StoreError> {
     conn.conn.prepare_cached(sql)?.execute([])?;
     Ok(())
 }
@@ -332,7 +335,7 @@ fn checkpoint_loop(conn: Lite, cp: &Checkpoints) {
     }
 }
 
-fn writer_loop(mut conn: Lite, rx: mpsc::Receiver<Msg>, cp: &Checkpoints) {
+fn writer_loop(mut conn: Lite, rx: mpsc::Receiver<Msg>, cp: &Checkpoints, stats: &Stats) {
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
@@ -351,8 +354,14 @@ fn writer_loop(mut conn: Lite, rx: mpsc::Receiver<Msg>, cp: &Checkpoints) {
             }
         }
         if !batch.is_empty() {
-            tracing::trace!(jobs = batch.len(), "sqlite group commit");
+            let jobs = batch.len() as u64;
+            Stats::sub(&stats.writer_queue, jobs);
+            stats
+                .last_batch
+                .store(jobs, std::sync::atomic::Ordering::Relaxed);
             run_batch(&waker, &mut conn, batch);
+            Stats::add(&stats.write_jobs, jobs);
+            Stats::add(&stats.commits, 1);
             cp.committed();
         }
     }
@@ -369,35 +378,9 @@ fn writer_loop(mut conn: Lite, rx: mpsc::Receiver<Msg>, cp: &Checkpoints) {
     }
 }
 
-fn reader_loop(mut conn: Lite, q: &ReadQueue) {
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    loop {
-        let job = {
-            let mut g = lock(&q.jobs);
-            loop {
-                if let Some(job) = g.0.pop_front() {
-                    break job;
-                }
-                if g.1 {
-                    return;
-                }
-                g = q.ready.wait(g).unwrap_or_else(|e| e.into_inner());
-            }
-        };
-        // One snapshot for the whole job; nothing to keep, so it is just
-        // released.
-        if let Err(e) = exec(&conn, "BEGIN") {
-            job.finish(Err(e));
-            continue;
-        }
-        run_job(&waker, &mut conn, job.as_ref());
-        let _ = exec(&conn, "ROLLBACK");
-        job.finish(Ok(()));
-    }
-}
-
 impl Store for SqliteStore {
     fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
+        Stats::add(&self.stats.writer_queue, 1);
         let refused = match &*lock(&self.writer) {
             Some(tx) => match tx.send(Msg::Job(job)) {
                 Ok(()) => None,
@@ -406,6 +389,9 @@ impl Store for SqliteStore {
             },
             None => Some(job),
         };
+        if refused.is_some() {
+            Stats::sub(&self.stats.writer_queue, 1);
+        }
         if let Some(job) = refused {
             job.finish(Err(StoreError::Unavailable("store is closed".into())));
         }
@@ -413,20 +399,79 @@ impl Store for SqliteStore {
     }
 
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
-        let mut g = lock(&self.reads.jobs);
-        if g.1 {
-            drop(g);
-            job.finish(Err(StoreError::Unavailable("store is closed".into())));
-        } else {
-            g.0.push_back(job);
-            drop(g);
-            self.reads.ready.notify_one();
+        match read::try_inline(&self.inline, &self.stats, job) {
+            Ok(run) => Box::pin(run),
+            Err(job) => {
+                read::queue(&self.reads, &self.stats, job);
+                Box::pin(std::future::ready(()))
+            }
         }
-        Box::pin(std::future::ready(()))
     }
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStat> {
+        let st = &*self.stats;
+        let queued = lock(&self.reads.jobs).0.len() as u64;
+        vec![
+            PoolStat::new(
+                "reader_threads",
+                "SQLite reader threads (for reads that find no inline connection free).",
+                u64::from(self.readers),
+            ),
+            PoolStat::new(
+                "readers_busy",
+                "SQLite reader threads running a job.",
+                Stats::get(&st.readers_busy),
+            ),
+            PoolStat::new(
+                "read_queue_depth",
+                "Read jobs waiting for a reader thread.",
+                queued,
+            ),
+            PoolStat::new(
+                "inline_read_connections",
+                "SQLite read-only connections that reads lease to run in their own task.",
+                self.inline.size,
+            ),
+            PoolStat::new(
+                "inline_read_connections_idle",
+                "Of those, not leased right now.",
+                self.inline.idle(),
+            ),
+            PoolStat::new(
+                "reads_inline_total",
+                "Read jobs run on a leased connection in the caller's task.",
+                Stats::get(&st.reads_inline),
+            ),
+            PoolStat::new(
+                "reads_queued_total",
+                "Read jobs handed to the reader threads.",
+                Stats::get(&st.reads_queued),
+            ),
+            PoolStat::new(
+                "writer_queue_depth",
+                "Write jobs waiting for the SQLite writer thread.",
+                Stats::get(&st.writer_queue),
+            ),
+            PoolStat::new(
+                "writer_last_batch_jobs",
+                "Jobs in the writer's last group commit.",
+                Stats::get(&st.last_batch),
+            ),
+            PoolStat::new(
+                "writer_commits_total",
+                "Group commits (transactions, each fsynced) of the writer.",
+                Stats::get(&st.commits),
+            ),
+            PoolStat::new(
+                "writer_jobs_total",
+                "Write jobs the writer has run.",
+                Stats::get(&st.write_jobs),
+            ),
+        ]
     }
 
     fn close(&self) -> BoxFut<'_, ()> {
@@ -440,6 +485,7 @@ impl Store for SqliteStore {
             }
             lock(&self.reads.jobs).1 = true;
             self.reads.ready.notify_all();
+            self.inline.close();
             let threads = std::mem::take(&mut *lock(&self.threads));
             let _ = tokio::task::spawn_blocking(move || {
                 for t in threads {

@@ -145,7 +145,7 @@ impl Lite {
         if total == 0 || q.offset >= total {
             return Ok((Vec::new(), total));
         }
-        let rows = self.built(&dynamic::page(q), row::circuit)?;
+        let rows = self.built(&dynamic::page(q, total), row::circuit)?;
         if rows.is_empty() {
             return Ok((Vec::new(), total));
         }

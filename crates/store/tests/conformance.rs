@@ -95,6 +95,8 @@ conformance!(
     nonces_are_claimed_once,
     export_reads_back_and_guards_imports,
     circuit_counts_follow_writes,
+    pages_read_from_either_end_agree,
+    pool_stats_name_the_connections,
 );
 
 fn account(id: &str, name: &str) -> Account {

@@ -90,3 +90,102 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
     assert_eq!(counts(&copy).await, (3, 3));
     copy.close().await;
 }
+
+/// The ids of one page of account A's circuits in cn-hangzhou, filtered by
+/// status when `status` is given (a counted total instead of the kept one).
+async fn page_ids(s: &DynStore, offset: i64, limit: i64, status: Option<&str>) -> Vec<String> {
+    let status = status.map(str::to_string);
+    r(s, move |tx| {
+        let status = status.clone();
+        Box::pin(async move {
+            let mut q = CircuitQuery {
+                account_id: "A".into(),
+                region_id: "cn-hangzhou".into(),
+                offset,
+                limit,
+                ..Default::default()
+            };
+            if let Some(st) = status {
+                q.columns.push(("status", vec![st]));
+            }
+            let (page, _) = tx.list_circuits(&q).await?;
+            Ok(page.into_iter().map(|c| c.id).collect())
+        })
+    })
+    .await
+}
+
+/// Pages near the end are read from the end of the index: every page, and
+/// every page size, must be the same slice of the one order (newest first,
+/// then by id, so equal creation times are ordered too).
+pub async fn pages_read_from_either_end_agree(s: DynStore) {
+    w(&s, |tx| {
+        Box::pin(async move {
+            for i in 0..11 {
+                // pairs of equal creation times
+                let at = T0 + time::Duration::seconds(i / 2);
+                let mut c = circuit(&format!("p{:02}", (i * 7) % 11), "A", at);
+                if i % 3 == 0 {
+                    c.status = Status::Enabled;
+                }
+                tx.insert_circuit(&c).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    for status in [None, Some("Initial")] {
+        let all = page_ids(&s, 0, 100, status).await;
+        assert_eq!(all.len(), if status.is_some() { 7 } else { 11 });
+        for limit in [1, 2, 3, 5, 11, 20] {
+            for offset in 0..=all.len() as i64 + 1 {
+                let want: Vec<String> = all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .cloned()
+                    .collect();
+                let got = page_ids(&s, offset, limit, status).await;
+                assert_eq!(got, want, "offset {offset} limit {limit} status {status:?}");
+            }
+        }
+    }
+}
+
+/// `/metrics` shows each backend's connections and queues.
+pub async fn pool_stats_name_the_connections(s: DynStore) {
+    w(&s, |tx| {
+        Box::pin(async move { tx.insert_circuit(&circuit("q1", "A", T0)).await })
+    })
+    .await;
+    let _ = page_ids(&s, 0, 10, None).await;
+    let stats = s.pool_stats();
+    let value = |name: &str| {
+        stats
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value)
+            .unwrap_or_else(|| panic!("no {name} in {stats:?}"))
+    };
+    match s.backend() {
+        Backend::Sqlite => {
+            assert!(value("writer_commits_total") >= 1.0);
+            assert!(value("writer_jobs_total") >= 1.0);
+            assert!(value("writer_last_batch_jobs") >= 1.0);
+            assert_eq!(value("writer_queue_depth"), 0.0);
+            assert!(value("reader_threads") >= 1.0);
+            assert_eq!(value("read_queue_depth"), 0.0);
+            assert_eq!(
+                value("inline_read_connections_idle"),
+                value("inline_read_connections"),
+                "every lease is given back"
+            );
+            assert!(value("reads_inline_total") + value("reads_queued_total") >= 1.0);
+        }
+        Backend::Postgres => {
+            assert!(value("pool_connections") >= 1.0);
+            assert!(value("pool_idle") <= value("pool_connections"));
+            assert_eq!(value("pool_max"), 4.0);
+        }
+    }
+}

@@ -25,5 +25,11 @@ pub fn parse(data: &[u8]) -> Raw {
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Raw { method: method.to_string(), path: path.to_string(), query: query.to_string(), headers, body }
+    Raw {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: query.to_string(),
+        headers,
+        body,
+    }
 }

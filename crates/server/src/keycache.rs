@@ -2,6 +2,7 @@
 //! key lookup is on every request's path. Admin changes to keys and users
 //! clear it; other servers sharing a database see a change within the TTL.
 
+use physconn_domain::ram::Policy;
 use physconn_domain::AccessKey;
 use physconn_store::security::RamUser;
 use std::collections::HashMap;
@@ -13,6 +14,10 @@ use std::time::{Duration, Instant};
 pub struct Principal {
     pub key: AccessKey,
     pub user: Option<RamUser>,
+    /// The user's policy, parsed once when the key is loaded rather than on
+    /// every request; `None` when there is no user or its policy no longer
+    /// parses (which allows nothing).
+    pub policy: Option<Policy>,
 }
 
 pub struct KeyCache {

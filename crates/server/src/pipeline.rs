@@ -223,7 +223,8 @@ async fn process(
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
         let circuit = Some(origin.target.as_str()).filter(|t| t.starts_with("pc-"));
-        authorize(user, action, region, circuit).map_err(|e| (e, Some(action)))?;
+        authorize(user, principal.policy.as_ref(), action, region, circuit)
+            .map_err(|e| (e, Some(action)))?;
     }
     // 8. throttle
     if let Err(wait_ms) = state.throttle.check(&key.id, action.name()) {
@@ -273,7 +274,10 @@ async fn load_key(state: &AppState, id: &str) -> Result<Principal, ApiError> {
         tracing::error!(error = %e, "an access key secret cannot be decrypted");
         ApiError::internal()
     })?;
-    let p = Principal { key, user };
+    let policy = user
+        .as_ref()
+        .and_then(|u| ram::Policy::parse(&u.policy).ok());
+    let p = Principal { key, user, policy };
     state.keys.put(p.clone());
     Ok(p)
 }
@@ -282,16 +286,17 @@ async fn load_key(state: &AppState, id: &str) -> Result<Principal, ApiError> {
 /// 403 `Forbidden.RAM` with `AccessDeniedDetail` (`protocol.md` §8.1).
 fn authorize(
     user: &RamUser,
+    policy: Option<&ram::Policy>,
     action: Action,
     region: &str,
     circuit: Option<&str>,
 ) -> Result<(), ApiError> {
     let auth_action = format!("{}:{}", action.ram_product(), action.name());
     let resource = ram::resource_arn(action.ram_product(), region, &user.account_id, circuit);
-    let decision = match ram::Policy::parse(&user.policy) {
-        Ok(p) => p.evaluate(&auth_action, &resource),
+    let decision = match policy {
+        Some(p) => p.evaluate(&auth_action, &resource),
         // A policy that no longer parses allows nothing.
-        Err(_) => ram::Decision::ImplicitDeny,
+        None => ram::Decision::ImplicitDeny,
     };
     let kind = match decision {
         ram::Decision::Allow => return Ok(()),

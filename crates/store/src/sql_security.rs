@@ -1,11 +1,42 @@
-//! [`SecurityOps`] for both backends, with the same portable SQL.
+//! [`SecurityOps`] on PostgreSQL, and the statement texts the SQLite
+//! backend (`sqlite_more.rs`) runs too.
 
 use crate::security::{AuditEntry, AuditQuery, RamUser, SecurityOps};
 use crate::{BoxFut, OpResult};
 use physconn_domain::clock::{from_micros, to_micros};
 
-const USER_COLS: &str = "id, account_id, name, policy, created_at";
-const AUDIT_COLS: &str = "id, at, actor, channel, action, account_id, request_id, outcome, detail";
+/// The statements of both backends, fixed texts built once.
+pub(crate) mod text {
+    pub const INSERT_USER: &str =
+        "INSERT INTO ram_users (id, account_id, name, policy, created_at) \
+        VALUES ($1, $2, $3, $4, $5)";
+    pub const GET_USER: &str =
+        "SELECT id, account_id, name, policy, created_at FROM ram_users WHERE id = $1";
+    pub const LIST_USERS: &str = "SELECT id, account_id, name, policy, created_at FROM ram_users \
+        WHERE account_id = $1 ORDER BY created_at, id";
+    pub const SET_POLICY: &str = "UPDATE ram_users SET policy = $2 WHERE id = $1";
+    /// Deleting a user deletes its keys first, then the bindings, then it.
+    pub const DELETE_USER: [&str; 3] = [
+        "DELETE FROM access_keys WHERE id IN \
+         (SELECT access_key_id FROM ram_user_keys WHERE user_id = $1)",
+        "DELETE FROM ram_user_keys WHERE user_id = $1",
+        "DELETE FROM ram_users WHERE id = $1",
+    ];
+    pub const BIND_KEY: &str = "INSERT INTO ram_user_keys (access_key_id, user_id) VALUES ($1, $2)";
+    pub const USER_OF_KEY: &str = "SELECT u.id, u.account_id, u.name, u.policy, u.created_at \
+        FROM ram_user_keys k JOIN ram_users u ON u.id = k.user_id WHERE k.access_key_id = $1";
+    pub const RESET: [&str; 4] = [
+        "DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys)",
+        "DELETE FROM ram_user_keys",
+        "DELETE FROM ram_users",
+        "DELETE FROM audit_log",
+    ];
+    pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, channel, action, \
+        account_id, request_id, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    /// Followed by the optional conditions, the order and the limit.
+    pub const LIST_AUDIT: &str = "SELECT id, at, actor, channel, action, account_id, request_id, \
+        outcome, detail FROM audit_log WHERE 1 = 1";
+}
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -57,136 +88,141 @@ impl From<AuditRow> for AuditEntry {
     }
 }
 
-macro_rules! impl_security {
-    ($conn:ty, $db:ty) => {
-        impl SecurityOps for $conn {
-            fn insert_ram_user<'a>(&'a mut self, u: &'a RamUser) -> BoxFut<'a, OpResult<()>> {
-                Box::pin(async move {
-                    sqlx::query(&format!("INSERT INTO ram_users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5)"))
-                        .bind(&u.id)
-                        .bind(&u.account_id)
-                        .bind(&u.name)
-                        .bind(&u.policy)
-                        .bind(to_micros(u.created_at))
-                        .execute(&mut *self)
-                        .await?;
-                    Ok(())
-                })
-            }
+impl SecurityOps for sqlx::PgConnection {
+    fn insert_ram_user<'a>(&'a mut self, u: &'a RamUser) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(text::INSERT_USER)
+                .bind(&u.id)
+                .bind(&u.account_id)
+                .bind(&u.name)
+                .bind(&u.policy)
+                .bind(to_micros(u.created_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
 
-            fn get_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
-                Box::pin(async move {
-                    let q = format!("SELECT {USER_COLS} FROM ram_users WHERE id = $1");
-                    let r = sqlx::query_as::<_, UserRow>(&q).bind(id).fetch_optional(&mut *self).await?;
-                    Ok(r.map(RamUser::from))
-                })
-            }
+    fn get_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, UserRow>(text::GET_USER)
+                .bind(id)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(RamUser::from))
+        })
+    }
 
-            fn list_ram_users<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<Vec<RamUser>>> {
-                Box::pin(async move {
-                    let q = format!("SELECT {USER_COLS} FROM ram_users WHERE account_id = $1 ORDER BY created_at, id");
-                    let r = sqlx::query_as::<_, UserRow>(&q).bind(account_id).fetch_all(&mut *self).await?;
-                    Ok(r.into_iter().map(RamUser::from).collect())
-                })
-            }
+    fn list_ram_users<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<Vec<RamUser>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, UserRow>(text::LIST_USERS)
+                .bind(account_id)
+                .fetch_all(&mut *self)
+                .await?;
+            Ok(r.into_iter().map(RamUser::from).collect())
+        })
+    }
 
-            fn set_ram_user_policy<'a>(&'a mut self, id: &'a str, policy: &'a str) -> BoxFut<'a, OpResult<bool>> {
-                Box::pin(async move {
-                    let r = sqlx::query("UPDATE ram_users SET policy = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(policy)
-                        .execute(&mut *self)
-                        .await?;
-                    Ok(r.rows_affected() > 0)
-                })
-            }
+    fn set_ram_user_policy<'a>(
+        &'a mut self,
+        id: &'a str,
+        policy: &'a str,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(async move {
+            let r = sqlx::query(text::SET_POLICY)
+                .bind(id)
+                .bind(policy)
+                .execute(&mut *self)
+                .await?;
+            Ok(r.rows_affected() > 0)
+        })
+    }
 
-            fn delete_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
-                Box::pin(async move {
-                    sqlx::query(
-                        "DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys WHERE user_id = $1)",
-                    )
+    fn delete_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(async move {
+            let mut deleted = 0;
+            for q in text::DELETE_USER {
+                deleted = sqlx::query(q)
                     .bind(id)
                     .execute(&mut *self)
-                    .await?;
-                    sqlx::query("DELETE FROM ram_user_keys WHERE user_id = $1").bind(id).execute(&mut *self).await?;
-                    let r = sqlx::query("DELETE FROM ram_users WHERE id = $1").bind(id).execute(&mut *self).await?;
-                    Ok(r.rows_affected() > 0)
-                })
+                    .await?
+                    .rows_affected();
             }
+            Ok(deleted > 0)
+        })
+    }
 
-            fn bind_key_to_user<'a>(&'a mut self, access_key_id: &'a str, user_id: &'a str) -> BoxFut<'a, OpResult<()>> {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO ram_user_keys (access_key_id, user_id) VALUES ($1, $2)")
-                        .bind(access_key_id)
-                        .bind(user_id)
-                        .execute(&mut *self)
-                        .await?;
-                    Ok(())
-                })
-            }
+    fn bind_key_to_user<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+        user_id: &'a str,
+    ) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(text::BIND_KEY)
+                .bind(access_key_id)
+                .bind(user_id)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
 
-            fn user_of_key<'a>(&'a mut self, access_key_id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
-                Box::pin(async move {
-                    let q = "SELECT u.id, u.account_id, u.name, u.policy, u.created_at FROM ram_user_keys k \
-                             JOIN ram_users u ON u.id = k.user_id WHERE k.access_key_id = $1";
-                    let r = sqlx::query_as::<_, UserRow>(q).bind(access_key_id).fetch_optional(&mut *self).await?;
-                    Ok(r.map(RamUser::from))
-                })
-            }
+    fn user_of_key<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<RamUser>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, UserRow>(text::USER_OF_KEY)
+                .bind(access_key_id)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(RamUser::from))
+        })
+    }
 
-            fn reset_security(&mut self) -> BoxFut<'_, OpResult<()>> {
-                Box::pin(async move {
-                    sqlx::query("DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys)")
-                        .execute(&mut *self)
-                        .await?;
-                    for table in ["ram_user_keys", "ram_users", "audit_log"] {
-                        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *self).await?;
-                    }
-                    Ok(())
-                })
+    fn reset_security(&mut self) -> BoxFut<'_, OpResult<()>> {
+        Box::pin(async move {
+            for q in text::RESET {
+                sqlx::query(q).execute(&mut *self).await?;
             }
+            Ok(())
+        })
+    }
 
-            fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
-                Box::pin(async move {
-                    sqlx::query(&format!(
-                        "INSERT INTO audit_log ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                    ))
-                    .bind(&e.id)
-                    .bind(to_micros(e.at))
-                    .bind(&e.actor)
-                    .bind(&e.channel)
-                    .bind(&e.action)
-                    .bind(e.account_id.as_deref())
-                    .bind(&e.request_id)
-                    .bind(&e.outcome)
-                    .bind(&e.detail)
-                    .execute(&mut *self)
-                    .await?;
-                    Ok(())
-                })
-            }
+    fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(text::INSERT_AUDIT)
+                .bind(&e.id)
+                .bind(to_micros(e.at))
+                .bind(&e.actor)
+                .bind(&e.channel)
+                .bind(&e.action)
+                .bind(e.account_id.as_deref())
+                .bind(&e.request_id)
+                .bind(&e.outcome)
+                .bind(&e.detail)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
 
-            fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>> {
-                Box::pin(async move {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLS} FROM audit_log WHERE 1 = 1"));
-                    if let Some(a) = &q.account_id {
-                        qb.push(" AND account_id = ").push_bind(a.as_str());
-                    }
-                    if let Some(c) = &q.channel {
-                        qb.push(" AND channel = ").push_bind(c.as_str());
-                    }
-                    if let Some(t) = q.since {
-                        qb.push(" AND at >= ").push_bind(to_micros(t));
-                    }
-                    qb.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(q.limit.clamp(1, 10_000));
-                    let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(&mut *self).await?;
-                    Ok(rows.into_iter().map(AuditEntry::from).collect())
-                })
+    fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>> {
+        Box::pin(async move {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(text::LIST_AUDIT);
+            if let Some(a) = &q.account_id {
+                qb.push(" AND account_id = ").push_bind(a.as_str());
             }
-        }
-    };
+            if let Some(c) = &q.channel {
+                qb.push(" AND channel = ").push_bind(c.as_str());
+            }
+            if let Some(t) = q.since {
+                qb.push(" AND at >= ").push_bind(to_micros(t));
+            }
+            qb.push(" ORDER BY at DESC, id DESC LIMIT ")
+                .push_bind(q.limit.clamp(1, 10_000));
+            let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(&mut *self).await?;
+            Ok(rows.into_iter().map(AuditEntry::from).collect())
+        })
+    }
 }
-
-impl_security!(sqlx::SqliteConnection, sqlx::Sqlite);
-impl_security!(sqlx::PgConnection, sqlx::Postgres);

@@ -6,6 +6,7 @@ use crate::export::{ColType, Table};
 use crate::ops::Fault;
 use crate::rows::us;
 use crate::security::{AuditEntry, AuditQuery, RamUser, SecurityOps};
+use crate::sql_security::text;
 use crate::sql_text::{placeholders, statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES};
 use crate::sqlite_ops::{done, Lite};
 use crate::{BoxFut, OpResult, StoreError};
@@ -105,9 +106,6 @@ impl Lite {
     }
 }
 
-const USER_COLS: &str = "id, account_id, name, policy, created_at";
-const AUDIT_COLS: &str = "id, at, actor, channel, action, account_id, request_id, outcome, detail";
-
 fn user(r: &Row<'_>) -> rusqlite::Result<RamUser> {
     Ok(RamUser {
         id: r.get(0)?,
@@ -134,7 +132,6 @@ fn audit(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
 
 impl SecurityOps for Lite {
     fn insert_ram_user<'a>(&'a mut self, u: &'a RamUser) -> BoxFut<'a, OpResult<()>> {
-        let q = format!("INSERT INTO ram_users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5)");
         let args: [&dyn ToSql; 5] = [
             &u.id,
             &u.account_id,
@@ -142,19 +139,15 @@ impl SecurityOps for Lite {
             &u.policy,
             &to_micros(u.created_at),
         ];
-        done(self.exec(&q, &args).map(drop))
+        done(self.exec(text::INSERT_USER, &args).map(drop))
     }
 
     fn get_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<RamUser>>> {
-        let q = format!("SELECT {USER_COLS} FROM ram_users WHERE id = $1");
-        done(self.one(&q, &[&id], user))
+        done(self.one(text::GET_USER, &[&id], user))
     }
 
     fn list_ram_users<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<Vec<RamUser>>> {
-        let q = format!(
-            "SELECT {USER_COLS} FROM ram_users WHERE account_id = $1 ORDER BY created_at, id"
-        );
-        done(self.all(&q, &[&account_id], user))
+        done(self.all(text::LIST_USERS, &[&account_id], user))
     }
 
     fn set_ram_user_policy<'a>(
@@ -162,23 +155,14 @@ impl SecurityOps for Lite {
         id: &'a str,
         policy: &'a str,
     ) -> BoxFut<'a, OpResult<bool>> {
-        let r = self.exec(
-            "UPDATE ram_users SET policy = $2 WHERE id = $1",
-            &[&id, &policy],
-        );
+        let r = self.exec(text::SET_POLICY, &[&id, &policy]);
         done(r.map(|n| n > 0))
     }
 
     fn delete_ram_user<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
-        let r = (|| {
-            self.exec(
-                "DELETE FROM access_keys WHERE id IN \
-                 (SELECT access_key_id FROM ram_user_keys WHERE user_id = $1)",
-                &[&id],
-            )?;
-            self.exec("DELETE FROM ram_user_keys WHERE user_id = $1", &[&id])?;
-            self.exec("DELETE FROM ram_users WHERE id = $1", &[&id])
-        })();
+        let r = text::DELETE_USER
+            .iter()
+            .try_fold(0, |_, q| self.exec(q, &[&id]));
         done(r.map(|n| n > 0))
     }
 
@@ -187,10 +171,7 @@ impl SecurityOps for Lite {
         access_key_id: &'a str,
         user_id: &'a str,
     ) -> BoxFut<'a, OpResult<()>> {
-        let r = self.exec(
-            "INSERT INTO ram_user_keys (access_key_id, user_id) VALUES ($1, $2)",
-            &[&access_key_id, &user_id],
-        );
+        let r = self.exec(text::BIND_KEY, &[&access_key_id, &user_id]);
         done(r.map(drop))
     }
 
@@ -198,29 +179,17 @@ impl SecurityOps for Lite {
         &'a mut self,
         access_key_id: &'a str,
     ) -> BoxFut<'a, OpResult<Option<RamUser>>> {
-        let q = "SELECT u.id, u.account_id, u.name, u.policy, u.created_at FROM ram_user_keys k \
-                 JOIN ram_users u ON u.id = k.user_id WHERE k.access_key_id = $1";
-        done(self.one(q, &[&access_key_id], user))
+        done(self.one(text::USER_OF_KEY, &[&access_key_id], user))
     }
 
     fn reset_security(&mut self) -> BoxFut<'_, OpResult<()>> {
-        let r = (|| {
-            self.exec(
-                "DELETE FROM access_keys WHERE id IN (SELECT access_key_id FROM ram_user_keys)",
-                &[],
-            )?;
-            for table in ["ram_user_keys", "ram_users", "audit_log"] {
-                self.exec(&format!("DELETE FROM {table}"), &[])?;
-            }
-            Ok(())
-        })();
+        let r = text::RESET
+            .iter()
+            .try_for_each(|q| self.exec(q, &[]).map(drop));
         done(r)
     }
 
     fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
-        let q = format!(
-            "INSERT INTO audit_log ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        );
         let args: [&dyn ToSql; 9] = [
             &e.id,
             &to_micros(e.at),
@@ -232,11 +201,11 @@ impl SecurityOps for Lite {
             &e.outcome,
             &e.detail,
         ];
-        done(self.exec(&q, &args).map(drop))
+        done(self.exec(text::INSERT_AUDIT, &args).map(drop))
     }
 
     fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>> {
-        let mut sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE 1 = 1");
+        let mut sql = text::LIST_AUDIT.to_string();
         let since = q.since.map(to_micros);
         let limit = q.limit.clamp(1, 10_000);
         let mut args: Vec<&dyn ToSql> = Vec::new();

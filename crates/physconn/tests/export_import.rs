@@ -25,6 +25,38 @@ fn physconn(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Runs `physconn serve` on `url` without a master key: whether it was
+/// still running after 20 s (then killed), and what it printed.
+fn serve_briefly(url: &str) -> (bool, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--database-url", url])
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .env("PHYSCONN_LOG", "error")
+        .env_remove("PHYSCONN_MASTER_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn physconn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let running = loop {
+        if child.try_wait().expect("wait").is_some() {
+            break false;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().expect("output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (running, text)
+}
+
 fn ok(args: &[&str]) -> String {
     let (success, text) = physconn(args);
     assert!(success, "physconn {args:?}: {text}");
@@ -117,8 +149,17 @@ async fn sqlite_to_postgres_and_back_through_files() {
     let (success, text) = physconn(&["import", "--database-url", &url, "-i", f1.to_str().unwrap()]);
     assert!(!success && text.contains("not empty"), "{text}");
 
-    // A server on PostgreSQL serves the moved state.
-    let s = start_servers(1, &url).remove(0);
+    // A server on PostgreSQL serves the moved state, with the master key
+    // the secrets were sealed with (without it, it refuses to start).
+    let key = read(&data1.join("master.key"));
+    let (started, text) = serve_briefly(&url);
+    assert!(!started && text.contains("cannot be decrypted"), "{text}");
+    let s = start_servers_env(
+        1,
+        &["--database-url", &url],
+        &[("PHYSCONN_MASTER_KEY", key.trim())],
+    )
+    .remove(0);
     let listed = c
         .call(
             &s.api,

@@ -3,6 +3,7 @@
 //! to the caller to print once; only the admin token's hash is stored.
 
 use crate::admin::{create_account_in, token_hash, AdminError};
+use crate::secrets::SecretBox;
 use crate::state::AppState;
 use physconn_domain::{AccessKey, Fen, KeyKind, KeyStatus};
 use std::sync::Arc;
@@ -16,6 +17,17 @@ pub enum BootstrapError {
     Store(#[from] physconn_store::OpError),
     #[error("creating the default account failed: {0}")]
     Account(String),
+    #[error(
+        "the stored secret of access key {key_id} cannot be decrypted {with} (was the \
+         database moved or imported from a server with another master key?); start with \
+         the master key the data was written with (PHYSCONN_MASTER_KEY, `master_key` in the \
+         config, or the old data directory's master.key)"
+    )]
+    MasterKey {
+        key_id: String,
+        /// "with this master key", or "without a master key" when none is set.
+        with: &'static str,
+    },
 }
 
 impl From<AdminError> for BootstrapError {
@@ -23,6 +35,65 @@ impl From<AdminError> for BootstrapError {
         let AdminError(_, code, msg) = e;
         BootstrapError::Account(format!("{code}: {msg}"))
     }
+}
+
+/// How many stored access keys [`check_master_key`] tries at most.
+pub const MASTER_KEY_SAMPLE: usize = 16;
+
+/// Refuses to start when the master key cannot open the stored secrets, so
+/// that a database moved (export/import, a copied data directory) without
+/// its master key fails here, once, with what to do, rather than answering
+/// every request signed with a moved key with 500 `InternalError`.
+///
+/// Only a bounded sample is tried: the keys of the oldest accounts first
+/// (the order of `list_accounts`, then of `list_access_keys`), at most
+/// [`MASTER_KEY_SAMPLE`] keys from at most as many accounts. One master key
+/// seals every secret of a database, so a wrong key fails on the first
+/// sealed secret it meets; reading every key would make the start of a
+/// store with many keys slow for no further information. (The store has no
+/// bounded listing of keys across accounts; `list_accounts` reads the
+/// accounts' rows, which an operator creates one by one, not the keys.)
+/// Secrets stored in plaintext before encryption was configured
+/// (`SecretBox::open` passes them through) are accepted with any key. On
+/// refusal the store is closed.
+pub async fn check_master_key(
+    store: &physconn_store::DynStore,
+    secrets: &SecretBox,
+) -> Result<(), BootstrapError> {
+    let sample = physconn_store::read(&**store, |tx| {
+        Box::pin(async move {
+            let accounts = tx.list_accounts().await?;
+            let mut keys = Vec::new();
+            for account in accounts.iter().take(MASTER_KEY_SAMPLE) {
+                let room = MASTER_KEY_SAMPLE - keys.len();
+                keys.extend(
+                    tx.list_access_keys(&account.id)
+                        .await?
+                        .into_iter()
+                        .take(room),
+                );
+                if keys.len() >= MASTER_KEY_SAMPLE {
+                    break;
+                }
+            }
+            Ok(keys)
+        })
+    })
+    .await?;
+    let Some(k) = sample.iter().find(|k| secrets.open(&k.secret).is_err()) else {
+        return Ok(());
+    };
+    // The server will not start: let go of the database (the embedded
+    // store's threads) so that a retry in the same process opens it afresh.
+    store.close().await;
+    Err(BootstrapError::MasterKey {
+        key_id: k.id.clone(),
+        with: if secrets.encrypting() {
+            "with this master key"
+        } else {
+            "without a master key"
+        },
+    })
 }
 
 /// Ensures the default account and key exist. `env_key` is

@@ -6,7 +6,7 @@ use physconn_domain::ram::Policy;
 use physconn_domain::AccessKey;
 use physconn_store::security::RamUser;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// A key, with its secret in the clear, and the RAM user it belongs to.
@@ -22,7 +22,9 @@ pub struct Principal {
 
 pub struct KeyCache {
     ttl: Duration,
-    map: RwLock<HashMap<String, (Principal, Instant)>>,
+    /// Shared, not copied: a hit used to clone the key, the user and the
+    /// parsed policy on every request.
+    map: RwLock<HashMap<String, (Arc<Principal>, Instant)>>,
 }
 
 impl KeyCache {
@@ -33,14 +35,14 @@ impl KeyCache {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<Principal> {
+    pub fn get(&self, id: &str) -> Option<Arc<Principal>> {
         let g = self.map.read().unwrap_or_else(|e| e.into_inner());
         g.get(id)
             .filter(|(_, at)| at.elapsed() < self.ttl)
             .map(|(p, _)| p.clone())
     }
 
-    pub fn put(&self, p: Principal) {
+    pub fn put(&self, p: Arc<Principal>) {
         let mut g = self.map.write().unwrap_or_else(|e| e.into_inner());
         if g.len() > 100_000 {
             g.clear();

@@ -18,6 +18,7 @@ use physconn_wire::{
     parse_request, render_error, render_json, render_xml, ApiError, Format, RawRequest,
     SignatureScheme,
 };
+use std::sync::Arc;
 
 pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 
@@ -243,7 +244,7 @@ async fn process(
         request_id: request_id.to_string(),
         format: parsed.format,
         now,
-        raw_params: parsed.params.clone(),
+        raw_params: parsed.params,
     };
     let reply = actions::dispatch(ctx, params)
         .await
@@ -251,7 +252,7 @@ async fn process(
     Ok((reply, parsed.format, action))
 }
 
-async fn load_key(state: &AppState, id: &str) -> Result<Principal, ApiError> {
+async fn load_key(state: &AppState, id: &str) -> Result<Arc<Principal>, ApiError> {
     if let Some(p) = state.keys.get(id) {
         return Ok(p);
     }
@@ -277,7 +278,7 @@ async fn load_key(state: &AppState, id: &str) -> Result<Principal, ApiError> {
     let policy = user
         .as_ref()
         .and_then(|u| ram::Policy::parse(&u.policy).ok());
-    let p = Principal { key, user, policy };
+    let p = Arc::new(Principal { key, user, policy });
     state.keys.put(p.clone());
     Ok(p)
 }

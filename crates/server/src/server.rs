@@ -6,7 +6,7 @@ use crate::keycache::KeyCache;
 use crate::nonce::NonceCache;
 use crate::pipeline::error_response;
 use crate::secrets::SecretBox;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::throttle::Throttle;
 use crate::{admin, bootstrap, pipeline, simulator};
 use axum::routing::get;
@@ -215,12 +215,13 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let ids: Arc<dyn IdGen> = opts.ids.unwrap_or_else(|| Arc::new(RandomIds));
     let (clock, manual_clock) = make_clock(&config, &store).await?;
     let secrets = Arc::new(secret_box(&config, store.backend(), ids.as_ref())?);
+    bootstrap::check_master_key(&store, &secrets).await?;
     let audit = crate::audit::AuditSink::start(store.clone());
     let (admin_hash, new_admin_token) =
         bootstrap::admin_token(&store, ids.as_ref(), opts.admin_token).await?;
     // Requests are counted from the first one on.
     let _ = crate::metrics_export::handle();
-    let state = AppState {
+    let state = AppState::new(Shared {
         // Many servers may share PostgreSQL: their nonces must be shared too.
         nonces: Arc::new(match store.backend() {
             physconn_store::Backend::Postgres => {
@@ -243,7 +244,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         secrets,
         audit,
         admin_token_sha256: Arc::new(admin_hash),
-    };
+    });
     let mut notices =
         bootstrap::ensure_default_account(&state, opts.access_key, state.config.default_balance())
             .await?;

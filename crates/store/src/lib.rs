@@ -27,6 +27,7 @@ mod sqlite_more;
 mod sqlite_ops;
 mod sqlite_read;
 mod sqlite_rows;
+mod sqlite_sync;
 
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};

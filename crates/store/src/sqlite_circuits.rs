@@ -130,6 +130,9 @@ impl Lite {
     }
 
     pub(crate) fn list_circuits(&self, q: &CircuitQuery) -> OpResult<(Vec<Circuit>, i64)> {
+        if let Some(ids) = only_ids(q) {
+            return self.circuits_by_id(q, ids);
+        }
         let total = if q.match_nothing {
             0
         } else if dynamic::unfiltered(q) {
@@ -156,10 +159,53 @@ impl Lite {
         Ok((Self::with_tags(rows, tags)?, total))
     }
 
+    /// A listing filtered by `PhysicalConnectionId` alone (what Terraform
+    /// and most scripts send): the rows by primary key, then the listing's
+    /// scope, order and page applied here, instead of a count and a page
+    /// statement built for the request (a third of a describe's CPU).
+    fn circuits_by_id(&self, q: &CircuitQuery, ids: &[String]) -> OpResult<(Vec<Circuit>, i64)> {
+        let mut found: Vec<Circuit> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if found.iter().any(|c| &c.id == id) {
+                continue;
+            }
+            if let Some(c) = self.get_circuit(id)? {
+                if c.account_id == q.account_id
+                    && c.region_id == q.region_id
+                    && c.deleted_at.is_none()
+                {
+                    found.push(c);
+                }
+            }
+        }
+        found.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let total = found.len() as i64;
+        let page = found
+            .into_iter()
+            .skip(usize::try_from(q.offset).unwrap_or(0))
+            .take(usize::try_from(q.limit).unwrap_or(0))
+            .collect();
+        Ok((page, total))
+    }
+
     pub(crate) fn list_account_circuits(&self, account_id: &str) -> OpResult<Vec<Circuit>> {
         let s = statements();
         let rows = self.all(&s.list_account_circuits, &[&account_id], row::circuit)?;
         let tags = self.all(s.account_circuit_tags, &[&account_id], row::tag)?;
         Self::with_tags(rows, tags)
+    }
+}
+
+/// The ids of a listing whose only filter is `PhysicalConnectionId`.
+fn only_ids(q: &CircuitQuery) -> Option<&[String]> {
+    match q.columns.as_slice() {
+        [("id", ids)] if q.tags.is_empty() && q.resource_group_id.is_none() && !q.match_nothing => {
+            Some(ids)
+        }
+        _ => None,
     }
 }

@@ -346,6 +346,30 @@ async fn circuits_round_trip_and_listing(s: DynStore) {
     }))
     .await;
     assert_eq!((two.len(), n), (2, 2));
+    // By id alone (the SQLite store reads these by primary key): the same
+    // scope, order and paging as the listing; a repeated id counts once.
+    fn ids() -> Vec<String> {
+        ["pc-a", "pc-gone", "pc-001", "pc-other", "pc-a", "pc-002"]
+            .map(String::from)
+            .to_vec()
+    }
+    let (by_id, n) = list(q(|q| q.columns.push(("id", ids())))).await;
+    let got: Vec<&str> = by_id.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!((got, n), (vec!["pc-002", "pc-001", "pc-a"], 3));
+    assert_eq!(by_id[2].tags, first.tags, "tags come with the row");
+    let (second, n) = list(q(|q| {
+        q.columns.push(("id", ids()));
+        q.offset = 1;
+        q.limit = 1;
+    }))
+    .await;
+    assert_eq!((second[0].id.as_str(), second.len(), n), ("pc-001", 1, 3));
+    let (elsewhere, n) = list(q(|q| {
+        q.columns.push(("id", ids()));
+        q.region_id = "cn-beijing".into();
+    }))
+    .await;
+    assert_eq!((elsewhere.len(), n), (0, 0));
     let (none, n) = list(q(|q| q.match_nothing = true)).await;
     assert_eq!((none.len(), n), (0, 0));
     let pending = r(&s, |tx| {

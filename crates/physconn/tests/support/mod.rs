@@ -87,6 +87,11 @@ pub fn start_servers(n: usize, url: &str) -> Vec<Proc> {
 /// Starts `n` servers with these store flags (`--database-url …` or
 /// `--data-dir …`), manual clocks at [`START`], steps taking no time.
 pub fn start_servers_with(n: usize, store: &[&str]) -> Vec<Proc> {
+    start_servers_env(n, store, &[])
+}
+
+/// [`start_servers_with`] with extra environment variables.
+pub fn start_servers_env(n: usize, store: &[&str], env: &[(&str, &str)]) -> Vec<Proc> {
     let mut pending = Vec::new();
     for _ in 0..n {
         let mut child = Command::new(BIN)
@@ -107,6 +112,7 @@ pub fn start_servers_with(n: usize, store: &[&str]) -> Vec<Proc> {
             .env("PHYSCONN_ACCESS_KEY_ID", KEY_ID)
             .env("PHYSCONN_ACCESS_KEY_SECRET", KEY_SECRET)
             .env("PHYSCONN_ADMIN_TOKEN", ADMIN_TOKEN)
+            .envs(env.iter().copied())
             // PHYSCONN_TEST_SERVER_LOG=warn shows the servers' warnings.
             .env(
                 "PHYSCONN_LOG",

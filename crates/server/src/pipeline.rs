@@ -374,7 +374,10 @@ fn with_common_headers(
 
 fn success(reply: &Reply, format: Format, request_id: &str) -> Response<Body> {
     let bytes = match format {
-        Format::Json => render_json(&reply.json),
+        Format::Json => match &reply.json_bytes {
+            Some(b) => b.clone(),
+            None => render_json(&reply.json),
+        },
         Format::Xml => render_xml(&reply.xml_root, reply.xml.as_ref().unwrap_or(&reply.json)),
     };
     with_common_headers(Response::new(Body::from(bytes)), format, request_id)

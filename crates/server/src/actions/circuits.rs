@@ -12,7 +12,7 @@ use physconn_domain::{
     validate, BusinessStatus, Circuit, DomainError, LineOperator, PortType, Status,
 };
 use physconn_store::CircuitQuery;
-use physconn_wire::ApiError;
+use physconn_wire::{ApiError, Format};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -318,6 +318,9 @@ pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         Box::pin(async move { tx.list_circuits(&q).await })
     })
     .await?;
+    if ctx.format == Format::Json {
+        return Ok(describe_json(ctx, page, size, total, &rows));
+    }
     let items: Vec<Value> = rows.iter().map(render::circuit).collect();
     Ok(Reply::standard(
         ctx,
@@ -331,6 +334,32 @@ pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
             ),
         ],
     ))
+}
+
+/// The JSON answer of [`describe`] written straight to bytes, field for
+/// field what `Reply::standard` and `render::circuit` make of it (the
+/// snapshot tests compare the two).
+fn describe_json(ctx: &CallCtx, page: i64, size: i64, total: i64, rows: &[Circuit]) -> Reply {
+    let mut out = Vec::with_capacity(256 + rows.len() * 1024);
+    out.extend_from_slice(b"{\"RequestId\":");
+    render::json_str(&mut out, &ctx.request_id);
+    out.extend_from_slice(
+        format!(",\"PageNumber\":{page},\"PageSize\":{size},\"TotalCount\":{total},").as_bytes(),
+    );
+    out.extend_from_slice(b"\"PhysicalConnectionSet\":{\"PhysicalConnectionType\":[");
+    for (i, c) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        render::circuit_json(c, &mut out);
+    }
+    out.extend_from_slice(b"]}}");
+    Reply {
+        json: Value::Null,
+        xml_root: format!("{}Response", ctx.action.name()),
+        xml: None,
+        json_bytes: Some(out),
+    }
 }
 
 #[derive(Serialize, Deserialize)]

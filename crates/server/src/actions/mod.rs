@@ -161,6 +161,10 @@ pub struct Reply {
     pub json: Value,
     pub xml_root: String,
     pub xml: Option<Value>,
+    /// The JSON body already rendered (then `json` is not used for JSON):
+    /// for answers whose size grows with the data, written straight to
+    /// bytes (`render::circuit_json`).
+    pub json_bytes: Option<Vec<u8>>,
 }
 
 impl Reply {
@@ -175,6 +179,7 @@ impl Reply {
             json: Value::Object(m),
             xml_root: format!("{}Response", ctx.action.name()),
             xml: None,
+            json_bytes: None,
         }
     }
 }

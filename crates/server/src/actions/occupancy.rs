@@ -157,16 +157,19 @@ fn reply(ctx: &CallCtx, order_id: &str) -> Reply {
             json: obj(&[&sdk]),
             xml_root: format!("{name}Response"),
             xml: None,
+            json_bytes: None,
         },
         ResponseStyle::Seed => Reply {
             json: obj(&[&seed_json]),
             xml_root: name.to_string(),
             xml: Some(obj(&[&seed_xml])),
+            json_bytes: None,
         },
         ResponseStyle::Union => Reply {
             json: obj(&[&sdk, &seed_json]),
             xml_root: name.to_string(),
             xml: Some(obj(&[&sdk, &seed_xml])),
+            json_bytes: None,
         },
     }
 }

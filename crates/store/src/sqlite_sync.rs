@@ -61,19 +61,19 @@ pub(crate) fn sync_loop(wal: PathBuf, rx: mpsc::Receiver<Batch>) {
     }
 }
 
+/// Syncs the WAL, opening it on first use (it exists once a batch has
+/// committed) and again after a failure.
 fn sync(path: &Path, file: &mut Option<File>) -> std::io::Result<()> {
-    if file.is_none() {
-        *file = Some(
+    let f = match file {
+        Some(f) => f,
+        None => file.insert(
             std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .open(path)?,
-        );
-    }
-    match file {
-        Some(f) => f.sync_data(),
-        None => Ok(()),
-    }
+        ),
+    };
+    f.sync_data()
 }
 
 /// The WAL file of the database at `db`.

@@ -28,6 +28,7 @@ mod sqlite_ops;
 mod sqlite_read;
 mod sqlite_rows;
 mod sqlite_sync;
+mod sqlite_wal_vfs;
 
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};

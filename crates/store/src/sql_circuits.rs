@@ -90,11 +90,12 @@ macro_rules! circuit_fns {
             }
 
             pub(super) async fn update_circuit(conn: &mut $conn, c: &Circuit) -> OpResult<()> {
-                // Usually the counts stay: one statement. Otherwise (a
-                // delete, recover, or leaving the pending statuses)
-                // the old row says how they move.
+                // Usually neither an index nor the counts move: one
+                // statement. Otherwise (a delete, recover, lock, or
+                // leaving the pending statuses) the old row says how
+                // the counts move.
                 let s = statements();
-                let same = bind_circuit!(sqlx::query(&s.update_circuit_same_counts), c)
+                let same = bind_circuit!(sqlx::query(&s.update_circuit_in_place), c)
                     .execute(&mut *conn)
                     .await?;
                 if same.rows_affected() > 0 {

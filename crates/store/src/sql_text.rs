@@ -52,6 +52,33 @@ fn circuit_param(col: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// The circuit columns some index of `circuits` holds (its key, `circuits_live`,
+/// `circuits_locked` and its condition). The usual UPDATE leaves them out of
+/// its SET and requires them unchanged instead: SQLite rewrites every index
+/// that has a column in the SET list, even to the same value, and each is
+/// one more random page written to the WAL at every commit.
+const INDEXED_CIRCUIT_COLS: &[&str] = &[
+    "id",
+    "account_id",
+    "region_id",
+    "created_at",
+    "deleted_at",
+    "business_status",
+];
+
+/// `col = $N, …` over the circuit columns `keep` selects, `$N` their place
+/// in `CIRCUIT_COLS`.
+fn circuit_assignments(keep: impl Fn(&str) -> bool) -> String {
+    CIRCUIT_COLS
+        .split(',')
+        .map(str::trim)
+        .enumerate()
+        .filter(|(_, c)| keep(c))
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn circuit_deleted_at_param() -> usize {
     circuit_param("deleted_at")
 }
@@ -76,10 +103,11 @@ pub(crate) struct Statements {
     pub select_circuit: String,
     pub insert_circuit: String,
     pub update_circuit: String,
-    /// The update when the row stays live (or deleted) and pending (or not):
-    /// the common case, which leaves `circuit_counts` alone. 0 rows: a count
-    /// changes (or there is no such circuit).
-    pub update_circuit_same_counts: String,
+    /// The update of the common case: no indexed column changes and the row
+    /// stays live (or deleted) and pending (or not), so neither an index nor
+    /// `circuit_counts` moves. 0 rows: one of them does (or there is no such
+    /// circuit), and `update_circuit` follows.
+    pub update_circuit_in_place: String,
     /// What the counts of a stored circuit depend on.
     pub circuit_counted: &'static str,
     pub tags_of_circuit: &'static str,
@@ -201,9 +229,13 @@ pub(crate) fn statements() -> &'static Statements {
             ),
             select_circuit: format!("SELECT {CIRCUIT_COLS} FROM circuits WHERE id = $1"),
             insert_circuit: ins("circuits", CIRCUIT_COLS),
-            update_circuit_same_counts: format!(
-                "{update_circuit} AND (deleted_at IS NULL) = (${d} IS NULL) \
-                 AND (status IN {pending}) = (${st} IN {pending})"
+            update_circuit_in_place: format!(
+                "UPDATE circuits SET {} WHERE id = $1 AND {} \
+                 AND deleted_at IS NOT DISTINCT FROM ${d} \
+                 AND (status IN {pending}) = (${st} IN {pending})",
+                circuit_assignments(|c| !INDEXED_CIRCUIT_COLS.contains(&c)),
+                circuit_assignments(|c| c != "id" && c != "deleted_at" && INDEXED_CIRCUIT_COLS.contains(&c))
+                    .replace(", ", " AND "),
             ),
             circuit_counted: "SELECT status, deleted_at FROM circuits WHERE id = $1",
             update_circuit,
@@ -368,3 +400,20 @@ macro_rules! bind_account {
 }
 
 pub(crate) use {bind_account, bind_circuit, bind_order};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_place_update_sets_no_indexed_column() {
+        let s = &statements().update_circuit_in_place;
+        let (set, cond) = s.split_once(" WHERE ").unwrap_or_default();
+        for col in INDEXED_CIRCUIT_COLS {
+            assert!(!set.contains(&format!(" {col} = ")), "{col} in SET: {s}");
+            assert!(cond.contains(&format!("{col} ")), "{col} not checked: {s}");
+        }
+        assert!(set.contains("pending_order_id = $24"), "{s}");
+        assert!(cond.contains("created_at = $20"), "{s}");
+    }
+}

@@ -29,6 +29,7 @@ use crate::job::{BoxFut, ErasedJob};
 use crate::sqlite_ops::Lite;
 use crate::sqlite_read::{self as read, InlinePool, ReadQueue, Stats, Unpark};
 use crate::sqlite_sync::{self as sync, Batch};
+use crate::sqlite_wal_vfs as wal_vfs;
 use crate::{Backend, PoolStat, Store, StoreError};
 use rusqlite::OpenFlags;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -117,7 +118,24 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// How the writer's commits reach the disk.
+#[derive(Clone, Copy, PartialEq)]
+enum Durability {
+    /// `synchronous = FULL` through the gathering VFS: one WAL write per
+    /// commit, its sync left to the sync thread (`sqlite_wal_vfs.rs`).
+    Gathered,
+    /// `synchronous = NORMAL`: committed, synced by the sync thread (or,
+    /// with `synchronous_full` off, not before the answer).
+    Normal,
+    /// `synchronous = FULL` in the default VFS: each COMMIT syncs.
+    Full,
+}
+
 fn open_conn(o: &SqliteOptions, read_only: bool) -> Result<Lite, StoreError> {
+    open_conn_with(o, read_only, Durability::Normal)
+}
+
+fn open_conn_with(o: &SqliteOptions, read_only: bool, d: Durability) -> Result<Lite, StoreError> {
     let cache = if read_only {
         READER_CACHE_KIB
     } else {
@@ -130,7 +148,12 @@ fn open_conn(o: &SqliteOptions, read_only: bool) -> Result<Lite, StoreError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let conn = rusqlite::Connection::open_with_flags(&o.path, flags)?;
+    let conn = match d {
+        Durability::Gathered => {
+            rusqlite::Connection::open_with_flags_and_vfs(&o.path, flags, wal_vfs::NAME)?
+        }
+        _ => rusqlite::Connection::open_with_flags(&o.path, flags)?,
+    };
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // No automatic checkpoints: on the writer they ran inside a COMMIT, on
@@ -141,6 +164,12 @@ fn open_conn(o: &SqliteOptions, read_only: bool) -> Result<Lite, StoreError> {
          PRAGMA cache_size = -{cache}; PRAGMA mmap_size = {MMAP_BYTES}; \
          PRAGMA wal_autocheckpoint = 0;"
     ))?;
+    if d != Durability::Normal {
+        // FULL syncs the WAL at each commit with SQLITE_SYNC_NORMAL and,
+        // with checkpoint_fullfsync, before checkpoints with
+        // SQLITE_SYNC_FULL: the gathering VFS tells them apart that way.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA checkpoint_fullfsync = ON;")?;
+    }
     Ok(Lite { conn })
 }
 
@@ -176,7 +205,32 @@ impl SqliteStore {
         migrator.close().await?;
 
         let rt = tokio::runtime::Handle::try_current().ok();
-        let writer = open_conn(&o, false)?;
+        // Committed batches wait for their WAL sync on their own thread.
+        let syncer = o.synchronous_full.then(|| {
+            let (tx, rx) = mpsc::channel::<Batch>();
+            let wal = sync::wal_path(&o.path);
+            std::thread::Builder::new()
+                .name("sqlite-sync".into())
+                .spawn(move || sync::sync_loop(wal, rx))
+                .map_err(
+                    |e| tracing::error!(error = %e, "no sync thread: commits sync the WAL inline"),
+                )
+                .ok()
+                .map(|t| (tx, t))
+        });
+        let durability = match &syncer {
+            None => Durability::Normal,
+            Some(None) => Durability::Full,
+            Some(Some(_)) => match wal_vfs::register() {
+                Ok(()) => Durability::Gathered,
+                Err(rc) => {
+                    tracing::warn!(rc, "gathering VFS unavailable: one WAL write per page");
+                    Durability::Normal
+                }
+            },
+        };
+        let syncer = syncer.flatten();
+        let writer = open_conn_with(&o, false, durability)?;
         let (tx, rx) = mpsc::channel();
         let checkpoints = Arc::new(Checkpoints::default());
         let stats = Arc::new(Stats::default());
@@ -193,10 +247,9 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Unavailable(format!("cannot start a thread: {e}")))
         };
         let (cp, st) = (checkpoints.clone(), stats.clone());
-        let wal = o.synchronous_full.then(|| sync::wal_path(&o.path));
         threads.push(spawn(
             "sqlite-writer".into(),
-            Box::new(move || writer_loop(writer, rx, &cp, &st, wal)),
+            Box::new(move || writer_loop(writer, rx, &cp, &st, syncer)),
         )?);
         let checkpointer = open_conn(&o, false)?;
         let cp = checkpoints.clone();
@@ -373,23 +426,9 @@ fn writer_loop(
     rx: mpsc::Receiver<Msg>,
     cp: &Checkpoints,
     stats: &Stats,
-    wal: Option<PathBuf>,
+    mut syncer: Option<(mpsc::Sender<Batch>, JoinHandle<()>)>,
 ) {
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    // Committed batches wait for their WAL sync on their own thread.
-    let mut syncer = wal.and_then(|wal| {
-        let (tx, rx) = mpsc::channel::<Batch>();
-        std::thread::Builder::new()
-            .name("sqlite-sync".into())
-            .spawn(move || sync::sync_loop(wal, rx))
-            .map_err(|e| tracing::error!(error = %e, "no sync thread: commits sync the WAL inline"))
-            .ok()
-            .map(|t| (tx, t))
-    });
-    if syncer.is_none() {
-        // Without the thread, the commit itself syncs (as durable, slower).
-        let _ = exec(&conn, "PRAGMA synchronous = FULL");
-    }
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
         let Ok(first) = rx.recv() else { break };

@@ -97,11 +97,11 @@ impl Lite {
     }
 
     pub(crate) fn update_circuit(&self, c: &Circuit) -> OpResult<()> {
-        // Usually the counts stay: one statement. Otherwise (a delete,
-        // recover, or leaving the pending statuses) the old row says how
-        // they move.
+        // Usually neither an index nor the counts move: one statement.
+        // Otherwise (a delete, recover, lock, or leaving the pending
+        // statuses) the old row says how the counts move.
         let s = statements();
-        if self.write_circuit(&s.update_circuit_same_counts, c)? > 0 {
+        if self.write_circuit(&s.update_circuit_in_place, c)? > 0 {
             return Ok(());
         }
         let old = self.one(s.circuit_counted, &[&c.id], |r| {

@@ -4,9 +4,12 @@
 //! With `synchronous = FULL`, SQLite fsyncs the WAL inside `COMMIT`, while
 //! the writer holds the write lock: after every batch the writer sat idle
 //! for the fsync (2–7 ms here), so durable orders cost one batch's CPU
-//! *plus* one fsync, in turn (BENCHMARKS.md). Now every connection runs
-//! `synchronous = NORMAL` (`COMMIT` writes the WAL frames and does not
-//! sync) and the writer hands each committed batch to this thread, which
+//! *plus* one fsync, in turn (BENCHMARKS.md). Now `COMMIT` writes the WAL
+//! frames and does not sync them: the writer opens the database through the
+//! gathering VFS (`sqlite_wal_vfs.rs`), which writes a commit's frames in
+//! one go and leaves the commit's sync out (or, if that VFS cannot be
+//! registered, runs `synchronous = NORMAL`, which never syncs at commit).
+//! The writer hands each committed batch to this thread, which
 //! `fdatasync`s the WAL file and only then answers the batch's jobs. While
 //! it syncs, the writer runs the next batch; one sync covers every batch
 //! committed before it started.
@@ -14,9 +17,9 @@
 //! Why an answered write is as durable as under `FULL`: a batch's frames
 //! are written to the WAL file before its `COMMIT` returns, and
 //! `fdatasync` on any descriptor of a file persists all of the file's data
-//! (and its size) written before the call. Under `NORMAL`, SQLite still
-//! syncs the WAL before each checkpoint and the database after it, and
-//! starts the WAL over only once its frames are checkpointed.
+//! (and its size) written before the call. SQLite still syncs the WAL
+//! before each checkpoint and the database after it, and starts the WAL
+//! over only once its frames are checkpointed.
 //!
 //! What differs: a commit is visible to readers for the length of one
 //! fsync before it is on disk. After a power loss (not a process crash:

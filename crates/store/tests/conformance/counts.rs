@@ -65,6 +65,31 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
     assert_eq!(counts(&s).await, (2, 2));
     set(&s, "c2", |c| c.deleted_at = None).await;
     assert_eq!(counts(&s).await, (3, 3));
+    // Changes of unindexed columns are written in place; of indexed ones
+    // (business_status is in the partial index of locked circuits), they
+    // go through the whole-row update. Both must land.
+    set(&s, "c3", |c| {
+        c.name = "renamed".into();
+        c.pending_order_id = Some("o1".into());
+    })
+    .await;
+    set(&s, "c3", |c| {
+        c.business_status = BusinessStatus::FinancialLocked
+    })
+    .await;
+    let (c3, locked) = r(&s, |tx| {
+        Box::pin(async move {
+            let c = tx.get_circuit("c3").await?.expect("c3");
+            Ok((c, tx.count_business_status("A", "FinancialLocked").await?))
+        })
+    })
+    .await;
+    assert_eq!(
+        (c3.name.as_str(), c3.pending_order_id.as_deref(), locked),
+        ("renamed", Some("o1"), 1)
+    );
+    set(&s, "c3", |c| c.business_status = BusinessStatus::Normal).await;
+    assert_eq!(counts(&s).await, (3, 3));
     // A refused job's count changes roll back with it.
     let refused = write(&*s, |tx| {
         Box::pin(async move {

@@ -81,6 +81,8 @@ def g(*ks):
     for k in ks:
         if k in r: return r[k]
     return None
-print(f"{w:14} c={c:>3}  " + "  ".join(f"{k}={round(r[k],1) if isinstance(r[k], float) else r[k]}" for k in r if k in KEYS) + ("  errors=" + json.dumps(r.get("errors")) if r.get("error_total") else ""))
+lat = r.get("latency") or {}
+tail = "  ".join(f"{k}={round(lat[k], 2)}" for k in ("p99_ms", "p999_ms") if k in lat)
+print(f"{w:14} c={c:>3}  " + "  ".join(f"{k}={round(r[k],1) if isinstance(r[k], float) else r[k]}" for k in r if k in KEYS) + ("  " + tail if tail else "") + ("  errors=" + json.dumps(r.get("errors")) if r.get("error_total") else ""))
 PY
 done

@@ -170,6 +170,11 @@ fn open_conn_with(o: &SqliteOptions, read_only: bool, d: Durability) -> Result<L
         // SQLITE_SYNC_FULL: the gathering VFS tells them apart that way.
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA checkpoint_fullfsync = ON;")?;
     }
+    if d == Durability::Gathered && !wal_vfs::safe_on(&conn) {
+        tracing::warn!("gathered WAL writes unsafe on this file: one WAL write per page");
+        drop(conn);
+        return open_conn_with(o, read_only, Durability::Normal);
+    }
     Ok(Lite { conn })
 }
 
@@ -208,7 +213,9 @@ impl SqliteStore {
         // Committed batches wait for their WAL sync on their own thread.
         let syncer = o.synchronous_full.then(|| {
             let (tx, rx) = mpsc::channel::<Batch>();
-            let wal = sync::wal_path(&o.path);
+            // The WAL of the file SQLite opens: it resolves symbolic links.
+            let db = std::fs::canonicalize(&o.path).unwrap_or_else(|_| o.path.clone());
+            let wal = sync::wal_path(&db);
             std::thread::Builder::new()
                 .name("sqlite-sync".into())
                 .spawn(move || sync::sync_loop(wal, rx))

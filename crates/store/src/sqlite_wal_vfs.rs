@@ -41,7 +41,7 @@ const MAX_GATHERED: usize = 8 << 20;
 
 /// The most one call of the default VFS's xWrite takes: it writes at most
 /// 0x1ffff bytes per system call (`seekAndWriteFd` masks the length), so a
-/// length that is a multiple of 128 KiB would write nothing. 31 pages.
+/// length that is a multiple of 128 KiB fails with SQLITE_FULL. 31 pages.
 const MAX_WRITE: usize = 31 * 4096;
 
 /// The head of every file this VFS opens for a WAL; the default VFS's own
@@ -109,6 +109,31 @@ pub(crate) fn register() -> Result<(), c_int> {
         .as_ref()
         .map(drop)
         .map_err(|rc| *rc)
+}
+
+/// Whether gathering is safe on the writer connection `conn` opened through
+/// this VFS: only if every commit ends with an `xSync` of the WAL after its
+/// last write. That needs `synchronous = FULL` (below it, SQLite never syncs
+/// at commit) and power-safe overwrite on the database file (without it,
+/// SQLite pads a commit to a sector boundary and writes the padding's last
+/// piece after the sync, and that piece would stay here while the commit is
+/// published).
+pub(crate) fn safe_on(conn: &rusqlite::Connection) -> bool {
+    let full = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))
+        .is_ok_and(|s| s == 2);
+    let mut psow: c_int = -1;
+    // SAFETY: the handle is live for the call; the file control reads and
+    // writes one int through the pointer.
+    let rc = unsafe {
+        ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_POWERSAFE_OVERWRITE,
+            (&raw mut psow).cast(),
+        )
+    };
+    full && rc == ffi::SQLITE_OK && psow == 1
 }
 
 fn real_vfs() -> *mut ffi::sqlite3_vfs {
@@ -259,6 +284,9 @@ unsafe extern "C" fn write(
         if g.bytes.is_empty() {
             g.at = at;
         }
+        if g.bytes.try_reserve(len).is_err() {
+            return ffi::SQLITE_IOERR_NOMEM;
+        }
         g.bytes
             .extend_from_slice(std::slice::from_raw_parts(data.cast::<u8>(), len));
         ffi::SQLITE_OK
@@ -355,6 +383,7 @@ mod tests {
              CREATE TABLE t (x BLOB);",
         )
         .unwrap();
+        assert!(safe_on(&c));
         let before = writes_by_this_thread();
         // ~300 pages: SQLite alone writes them with ~600 pwrites.
         c.execute_batch(
@@ -382,5 +411,27 @@ mod tests {
             .unwrap();
         drop(c);
         assert_eq!(count(&path), (301, 900_001));
+    }
+
+    #[test]
+    fn unsafe_settings_are_detected() {
+        register().expect("registered");
+        let dir = tempfile::tempdir().unwrap();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI;
+        let path = dir.path().join("n.db");
+        let c = Connection::open_with_flags_and_vfs(&path, flags, NAME).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .unwrap();
+        assert!(!safe_on(&c), "NORMAL never syncs at commit");
+        let uri = format!("file:{}?psow=0", dir.path().join("p.db").display());
+        let c = Connection::open_with_flags_and_vfs(uri, flags, NAME).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .unwrap();
+        assert!(
+            !safe_on(&c),
+            "without power-safe overwrite SQLite pads after the sync"
+        );
     }
 }

@@ -7,6 +7,7 @@
 #   bench/quick.sh [BIN_DIR] [SECONDS]     # default target/release, 5 s
 #   QUICK="describe:16 create:16" bench/quick.sh
 #   SYSCALLS=1 bench/quick.sh   # also count fsyncs and pwrites (perf) for 2 s
+#   QUICK="order0:16" bench/quick.sh   # the order path at provisioning_delay = 0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release}
@@ -29,9 +30,10 @@ export PHYSCONN_ADMIN_TOKEN=bench-admin-token PHYSCONN_LOG=error RUST_BACKTRACE=
 "$bin/physconn" serve --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
     --data-dir "$dir/data" --config "$dir/config.toml" >"$dir/server.out" 2>&1 &
 server=$!
-ceiling=
+ceiling= zero=
 cleanup() {
     [[ -n "$ceiling" ]] && kill "$ceiling" 2>/dev/null || true
+    [[ -n "$zero" ]] && kill "$zero" 2>/dev/null || true
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
 }
@@ -51,6 +53,19 @@ for run in $runs; do
         fi
         caddr=$(grep -oE '127\.0\.0\.1:[0-9]+' "$dir/ceiling.out" | head -1)
         args=(--workload page --addr "$caddr" --server-pid "$ceiling" --run "${secs}s") ;;
+    order0)
+        # The order path to Enabled on a second server whose provider steps
+        # take no time (`provisioning_delay = 0`, what CI suites run).
+        if [[ -z "$zero" ]]; then
+            grep -v -e '^clock' -e '^provisioning' "$dir/config.toml" >"$dir/zero.toml"
+            echo 'provisioning_delay = 0' >>"$dir/zero.toml"
+            "$bin/physconn" serve --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+                --data-dir "$dir/data-zero" --config "$dir/zero.toml" >"$dir/zero.out" 2>&1 &
+            zero=$!
+            for _ in $(seq 100); do grep -q '^listening:' "$dir/zero.out" && break; sleep 0.1; done
+        fi
+        zaddr=$(sed -nE 's/.*api=http:\/\/([^ ]+).*/\1/p' "$dir/zero.out" | head -1)
+        args=(--workload order --addr "$zaddr" --server-pid "$zero" --run "${secs}s") ;;
     place-orders) args=(--workload place-orders --accounts "$c" --run 12000 --warmup 1000 \
         --addr "$api" --admin "$admin" --server-pid "$server") ;;
     describe | page) args=(--workload "$w" --accounts 1 --run "${secs}s" \

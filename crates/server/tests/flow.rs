@@ -343,3 +343,58 @@ async fn terraform_style_v1_form_body() {
     assert_eq!(c["LineOperator"], "CU");
     s.shutdown().await;
 }
+
+/// With `provisioning_delay = 0` every provider step happens before the
+/// answer. Circuits created together have their due steps fired side by
+/// side (`simulator::run_due`), each circuit's own still in order.
+#[tokio::test]
+async fn zero_delay_steps_of_concurrent_creates_all_happen_in_order() {
+    let s = TestServer::start_with(|c| {
+        c.clock = physconn_server::config::ClockMode::System;
+        c.clock_start = None;
+        c.provisioning_delay = 0.0;
+        c.max_pending_circuits = 100;
+    })
+    .await;
+    let creates = (0..12).map(|_| s.create_circuit(&[]));
+    let ids: Vec<String> = futures_join_all(creates).await;
+    for id in &ids {
+        assert_eq!(s.describe(id).await["Status"], "Allocated", "{id}");
+        let c = s.admin_circuit(id).await;
+        let steps: Vec<&str> = c["Timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .map(|e| e["To"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            steps,
+            ["Initial", "Approved", "Allocating", "Allocated"],
+            "{id}"
+        );
+    }
+}
+
+/// Polls every future to completion concurrently, in one task.
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = fs.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}

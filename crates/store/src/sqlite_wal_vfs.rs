@@ -44,6 +44,9 @@ const MAX_GATHERED: usize = 8 << 20;
 /// length that is a multiple of 128 KiB fails with SQLITE_FULL. 31 pages.
 const MAX_WRITE: usize = 31 * 4096;
 
+/// Buffer capacity kept between commits (a batch of 64 orders is ~1 MB).
+const KEEP_CAPACITY: usize = 4 << 20;
+
 /// The head of every file this VFS opens for a WAL; the default VFS's own
 /// file structure follows it in the same allocation.
 #[repr(C)]
@@ -240,6 +243,9 @@ unsafe fn flush(f: *mut ffi::sqlite3_file) -> c_int {
         // Written or not, these bytes are done with: on an error SQLite
         // fails the transaction and rewrites what it needs.
         g.bytes.clear();
+        // A batch's commit fits in what is kept; an import's does not, and
+        // its buffer is not kept for the life of the process.
+        g.bytes.shrink_to(KEEP_CAPACITY);
         rc
     }
 }

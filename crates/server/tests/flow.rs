@@ -240,14 +240,7 @@ async fn seed_errors() {
 async fn other_accounts_circuits_do_not_exist() {
     let s = TestServer::start().await;
     let id = s.confirmed_circuit().await;
-    let (st, v) = s
-        .admin(
-            "POST",
-            "/admin/accounts",
-            Some(json!({"name": "other", "balance": "100000.00"})),
-        )
-        .await;
-    assert_eq!(st, 201, "{v}");
+    let v = s.create_account("other", "100000.00").await;
     let key = v["AccessKeyId"].as_str().unwrap().to_string();
     let secret = v["AccessKeySecret"].as_str().unwrap().to_string();
     let creds = physconn_wire::ClientCredentials {

@@ -8,7 +8,6 @@ use common::*;
 use physconn_wire::ClientCredentials;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, TestRunner};
-use serde_json::json;
 
 const ACTIONS: &[&str] = &[
     "DescribePhysicalConnections",
@@ -73,11 +72,7 @@ fn an_account_cannot_touch_another_accounts_resources() {
         out
     }
     let before = rt.block_on(snapshot(&s, &victim_ids));
-    let (_, intruder) = rt.block_on(s.admin(
-        "POST",
-        "/admin/accounts",
-        Some(json!({"name": "intruder", "balance": "100000"})),
-    ));
+    let intruder = rt.block_on(s.create_account("intruder", "100000"));
     let key = intruder["AccessKeyId"].as_str().unwrap().to_string();
     let secret = intruder["AccessKeySecret"].as_str().unwrap().to_string();
     let creds = ClientCredentials {

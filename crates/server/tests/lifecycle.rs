@@ -638,13 +638,7 @@ async fn setup_order_creates_a_circuit_and_charges_the_installation() {
 async fn reset_keeps_only_the_default_account() {
     let s = TestServer::start().await;
     s.create_circuit(&[]).await;
-    let (_, other) = s
-        .admin(
-            "POST",
-            "/admin/accounts",
-            Some(json!({"name": "x", "balance": "1.00"})),
-        )
-        .await;
+    let other = s.create_account("x", "1.00").await;
     s.admin(
         "PUT",
         "/admin/accounts/default/balance",

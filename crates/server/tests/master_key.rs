@@ -8,7 +8,6 @@ use base64::Engine;
 use common::*;
 use physconn_server::{Running, StartOptions};
 use physconn_wire::ClientCredentials;
-use serde_json::json;
 
 fn key(byte: u8) -> String {
     B64.encode([byte; 32])
@@ -35,14 +34,7 @@ async fn stop(s: &mut TestServer) {
 #[tokio::test]
 async fn another_master_key_is_refused_at_start() {
     let mut s = TestServer::start_with(|c| c.master_key = Some(key(1))).await;
-    let (st, created) = s
-        .admin(
-            "POST",
-            "/admin/accounts",
-            Some(json!({"name": "moved", "balance": "1"})),
-        )
-        .await;
-    assert_eq!(st, 201, "{created}");
+    let created = s.create_account("moved", "1").await;
     let (id, secret) = (
         created["AccessKeyId"].as_str().unwrap().to_string(),
         created["AccessKeySecret"].as_str().unwrap().to_string(),

@@ -200,13 +200,7 @@ async fn state_changes_and_admin_actions_are_audited() {
 #[tokio::test]
 async fn secrets_are_encrypted_at_rest() {
     let s = TestServer::start().await;
-    let (_, created) = s
-        .admin(
-            "POST",
-            "/admin/accounts",
-            Some(json!({"name": "enc", "balance": "1"})),
-        )
-        .await;
+    let created = s.create_account("enc", "1").await;
     let (key, secret) = (
         created["AccessKeyId"].as_str().unwrap().to_string(),
         created["AccessKeySecret"].as_str().unwrap().to_string(),

@@ -35,7 +35,7 @@ use rusqlite::OpenFlags;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
@@ -211,24 +211,15 @@ impl SqliteStore {
 
         let rt = tokio::runtime::Handle::try_current().ok();
         // Committed batches wait for their WAL sync on their own thread.
-        let syncer = o.synchronous_full.then(|| {
-            let (tx, rx) = mpsc::channel::<Batch>();
-            // The WAL of the file SQLite opens: it resolves symbolic links.
-            let db = std::fs::canonicalize(&o.path).unwrap_or_else(|_| o.path.clone());
-            let wal = sync::wal_path(&db);
-            std::thread::Builder::new()
-                .name("sqlite-sync".into())
-                .spawn(move || sync::sync_loop(wal, rx))
-                .map_err(
-                    |e| tracing::error!(error = %e, "no sync thread: commits sync the WAL inline"),
-                )
-                .ok()
-                .map(|t| (tx, t))
-        });
-        let durability = match &syncer {
-            None => Durability::Normal,
-            Some(None) => Durability::Full,
-            Some(Some(_)) => match wal_vfs::register() {
+        let syncer = if o.synchronous_full {
+            spawn_syncer(&o.path)
+        } else {
+            None
+        };
+        let durability = match (&syncer, o.synchronous_full) {
+            (None, false) => Durability::Normal,
+            (None, true) => Durability::Full,
+            (Some(_), _) => match wal_vfs::register() {
                 Ok(()) => Durability::Gathered,
                 Err(rc) => {
                     tracing::warn!(rc, "gathering VFS unavailable: one WAL write per page");
@@ -236,7 +227,6 @@ impl SqliteStore {
                 }
             },
         };
-        let syncer = syncer.flatten();
         let writer = open_conn_with(&o, false, durability)?;
         let (tx, rx) = mpsc::channel();
         let checkpoints = Arc::new(Checkpoints::default());
@@ -293,6 +283,21 @@ impl SqliteStore {
         s.close().await;
         Ok(())
     }
+}
+
+/// The thread that syncs committed batches' WAL and answers them, if it
+/// can be started (without it, each COMMIT syncs).
+fn spawn_syncer(db: &Path) -> Option<(mpsc::Sender<Batch>, JoinHandle<()>)> {
+    let (tx, rx) = mpsc::channel::<Batch>();
+    // The WAL of the file SQLite opens: it resolves symbolic links.
+    let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let wal = sync::wal_path(&db);
+    std::thread::Builder::new()
+        .name("sqlite-sync".into())
+        .spawn(move || sync::sync_loop(wal, rx))
+        .map_err(|e| tracing::error!(error = %e, "no sync thread: commits sync the WAL inline"))
+        .ok()
+        .map(|t| (tx, t))
 }
 
 /// Polls a job on this thread to its end.

@@ -335,6 +335,20 @@ impl TestServer {
     }
 
     /// The circuit as the admin API shows it (also when deleted).
+    /// Creates an account through the admin API; its JSON (with the new
+    /// account's first AccessKeyId and AccessKeySecret).
+    pub async fn create_account(&self, name: &str, balance: &str) -> Value {
+        let (st, v) = self
+            .admin(
+                "POST",
+                "/admin/accounts",
+                Some(serde_json::json!({"name": name, "balance": balance})),
+            )
+            .await;
+        assert_eq!(st, 201, "{v}");
+        v
+    }
+
     pub async fn admin_circuit(&self, id: &str) -> Value {
         let (s, v) = self
             .admin("GET", &format!("/admin/physical-connections/{id}"), None)

@@ -5,6 +5,8 @@
 * ``make_server``: extra processes for tests that need other flags or a restart.
 * ``account``: a fresh account (admin API) with its own access key.
 * ``client_factory`` / ``client``: SDK clients of kind tea-v3, tea-v2, legacy, old.
+* ``physconn``, ``physconn_vpc``: the fixtures of physconn's pytest plugin (python/physconn/
+  pytest_plugin.py, loaded here from the source tree): a server of their own, reset before each test.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Server  # noqa: E402
 from sdkclients import make_client  # noqa: E402
+
+pytest_plugins = ["physconn.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -202,8 +202,8 @@ class OldTeaRpcClient(Client):
 
 
 def make_client(kind, server, ak=None, sk=None, security_token=None, region_id=REGION):
-    ak = ak or server.key_id
-    sk = sk or server.key_secret
+    ak = ak or server.access_key_id
+    sk = sk or server.access_key_secret
     if kind == "tea-v3":
         return TeaClient(server.endpoint, ak, sk, security_token, v2=False, region_id=region_id)
     if kind == "tea-v2":

@@ -49,6 +49,21 @@ def test_readme_example(readme_server, tmp_path):
     assert re.search(r"^pc-\w+ Enabled$", out, re.M), out
 
 
+def test_readme_pytest_example(tmp_path):
+    """The README's pytest test, run by pytest with physconn's plugin (from python/ of this
+    checkout, as the wheel installs it) and nothing else."""
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    blocks = re.findall(r"```py\n(.*?)```", text, re.S)
+    assert len(blocks) == 1, "the README has one pytest example"
+    (tmp_path / "test_readme.py").write_text(blocks[0], encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "physconn.pytest_plugin", "-p", "no:cacheprovider",
+                          "-q", "test_readme.py"], capture_output=True, text=True, timeout=120, env=env,
+                         cwd=str(tmp_path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed" in out.stdout, out.stdout
+
+
 def test_quickstart_example(readme_server, tmp_path):
     code = open(os.path.join(ROOT, "examples", "quickstart.py"), encoding="utf-8").read()
     out = run(code, readme_server.endpoint, tmp_path)

@@ -22,8 +22,8 @@ def statuses(client):
 
 
 # ---------------------------------------------------------------- modes
-def test_global_manual_mode_and_delay(make_server, client_factory):
-    s = make_server()
+def test_global_manual_mode_and_delay(physconn, client_factory):
+    s = physconn    # the plugin's server, reset for this test
     assert s.provisioning()["mode"] == "auto"
     p = s.set_provisioning(mode="manual")
     assert p["mode"] == "manual", p
@@ -214,8 +214,8 @@ def test_fault_bad_requests(server, client_factory, account):
     assert status == 404, (status, b)
 
 
-def test_fault_global_share(make_server, client_factory):
-    s = make_server()
+def test_fault_global_share(physconn, client_factory):
+    s = physconn    # the plugin's server, reset for this test
     f = s.add_fault("global", "Rejected", share=0.5)
     assert f["Scope"] == "global" and abs(float(f["Share"]) - 0.5) < 1e-9, f
     assert [x["FaultId"] for x in s.faults()] == [f["FaultId"]]
@@ -236,8 +236,8 @@ def test_fault_global_share(make_server, client_factory):
 
 
 # ---------------------------------------------------------------- reset, OpenAPI
-def test_reset_keeps_only_the_default_account(make_server, client_factory):
-    s = make_server()
+def test_reset_keeps_only_the_default_account(physconn, client_factory):
+    s = physconn    # the plugin's server, reset for this test
     acc = s.create_account(balance="5000.00")
     c = client_factory("tea-v3", acc, srv=s)
     pc = create_pc(c)

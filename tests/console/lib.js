@@ -1,6 +1,6 @@
 'use strict';
 // A physconn server for the console test: started on port 0 with a manual
-// clock, its admin API, and the signed API (V1 HMAC-SHA1, protocol.md §5).
+// clock, its admin API, and the signed API (V1 HMAC-SHA1, docs/design/protocol.md#signature-v1).
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');

@@ -1,4 +1,5 @@
-//! Accounts, access keys and the ledger (D4, D9).
+//! Accounts, access keys and the ledger (docs/design/decisions.md#accounts,
+//! docs/design/billing.md#money-rules).
 
 use crate::circuit::wire_enum;
 use crate::error::DomainError;
@@ -15,12 +16,14 @@ pub struct Account {
     pub balance: Fen,
     /// How far below zero the balance may go.
     pub credit_limit: Fen,
-    /// D1: may enable circuits directly without an order (`ByPassSp`).
+    /// May enable circuits directly without an order (`ByPassSp`) under the
+    /// `current` profile (docs/design/decisions.md#api-profiles).
     pub bypass_sp: bool,
     /// Number of ledger entries so far; the next entry gets `ledger_seq + 1`.
     pub ledger_seq: i64,
     pub created_at: Time,
-    /// Per-account override of the provisioning mode (D8).
+    /// Per-account override of the provisioning mode
+    /// (docs/design/decisions.md#provider-simulator).
     pub provisioning_mode: Option<crate::circuit::ProvisioningMode>,
     /// Since when the available money has been below zero (pay-as-you-go).
     pub overdue_since: Option<Time>,

@@ -1,4 +1,5 @@
-//! The physical connection (circuit) and its state machine (`api.md` §5).
+//! The physical connection (circuit) and its state machine
+//! (docs/design/circuits.md#transitions).
 
 use crate::error::DomainError;
 use crate::Time;
@@ -94,7 +95,8 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// Whether the simulated provider moves circuits by itself (D8).
+    /// Whether the simulated provider moves circuits by itself
+    /// (docs/design/decisions.md#provider-simulator).
     ProvisioningMode {
         Auto => "auto",
         Manual => "manual",
@@ -111,7 +113,7 @@ pub struct PmInfo {
     pub contact_info: String,
 }
 
-/// The letter of authorization (LOA) of a circuit (`api.md` §6.13–6.15).
+/// The letter of authorization (LOA) of a circuit (docs/design/circuits.md#loa).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Loa {
     pub company_name: String,
@@ -137,7 +139,7 @@ wire_enum!(
 );
 
 impl PortType {
-    /// The `Spec` shown for the port (`api.md` §3).
+    /// The `Spec` shown for the port (docs/design/circuits.md#describe).
     pub fn spec(self) -> &'static str {
         match self {
             PortType::Base100T | PortType::Base1000T | PortType::Base1000LX => "1G",
@@ -231,7 +233,8 @@ pub struct Circuit {
     pub end_at: Option<Time>,
     pub charge_type: Option<ChargeType>,
     /// The occupancy order that is unpaid, or paid and waiting for activation.
-    /// While set, no other occupancy order may be placed (D3).
+    /// While set, no other occupancy order may be placed
+    /// (docs/design/decisions.md#occupancy-precondition).
     pub pending_order_id: Option<String>,
     pub auto_renew: bool,
     pub auto_renew_duration: i64,
@@ -250,7 +253,8 @@ impl Circuit {
         self.port_type.spec()
     }
 
-    /// D3: the occupancy order needs `Confirmed` and no live occupancy order.
+    /// The occupancy order needs `Confirmed` and no live occupancy order
+    /// (docs/design/decisions.md#occupancy-precondition).
     pub fn check_occupancy_allowed(&self) -> Result<(), DomainError> {
         if self.status == Status::Confirmed && self.pending_order_id.is_none() {
             Ok(())
@@ -259,7 +263,7 @@ impl Circuit {
         }
     }
 
-    /// §6.6: only an `Allocated` circuit can be confirmed.
+    /// Only an `Allocated` circuit can be confirmed (docs/design/circuits.md#confirm).
     pub fn check_confirm_allowed(&self) -> Result<(), DomainError> {
         if self.status == Status::Allocated {
             Ok(())
@@ -279,7 +283,7 @@ impl Circuit {
     }
 
     /// `Confirmed → Enabled` once paid: sets `EnabledTime`, `ChargeType` and,
-    /// for subscriptions, `EndTime` (`api.md` §6.1.4).
+    /// for subscriptions, `EndTime` (docs/design/billing.md#subscription-end).
     pub fn activate(&mut self, now: Time, charge: ChargeType, months: Option<i64>) {
         self.status = Status::Enabled;
         self.business_status = BusinessStatus::Normal;

@@ -1,4 +1,5 @@
-//! ClientToken idempotency (D7): the key is (account, action, token), and a
+//! ClientToken idempotency (docs/design/decisions.md#idempotency): the key is
+//! (account, action, token), and a
 //! retry must carry the same business parameters, compared by fingerprint.
 
 use serde::Serialize;
@@ -67,7 +68,7 @@ const IGNORED: &[&str] = &[
 /// already removed): sorted by name, with boolean spellings normalised
 /// (`True` and `true` are one value; Python and Node differ) and empty values
 /// of absent optionals dropped. Computed before any validation, so the
-/// idempotency check can run first, as `api.md` §6.1.2 orders it.
+/// idempotency check can run first (docs/design/circuits.md#occupancy-check-order).
 pub fn fingerprint_params(action: &str, params: &[(String, String)]) -> String {
     let mut items: Vec<(&str, String)> = params
         .iter()

@@ -1,4 +1,4 @@
-//! Orders (D4, D5) and the terms of an occupancy order.
+//! Orders and the terms of an occupancy order (docs/design/billing.md#orders).
 
 use crate::circuit::{wire_enum, ChargeType, PortType};
 use crate::error::DomainError;
@@ -39,7 +39,8 @@ wire_enum!(
     }
 );
 
-/// Why an order is abnormal (D4): it can then only be voided.
+/// Why an order is abnormal (docs/design/billing.md#abnormal-orders): it can
+/// then only be voided.
 pub const ABNORMAL_INSUFFICIENT_BALANCE: &str = "InsufficientBalance";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,7 +135,8 @@ pub struct OccupancyTerms {
 }
 
 impl OccupancyTerms {
-    /// Step 5 of `api.md` §6.1.2: charge type, then pricing cycle, then period.
+    /// Step 5 of docs/design/circuits.md#occupancy-check-order: charge type,
+    /// then pricing cycle, then period.
     /// For pay-as-you-go the period fields buy nothing and are not checked.
     pub fn resolve(raw: &RawOccupancyTerms<'_>, profile: ApiProfile) -> Result<Self, DomainError> {
         let charge_type = match raw.instance_charge_type {
@@ -190,8 +192,8 @@ impl OccupancyTerms {
         })
     }
 
-    /// D4/D6: monthly price × months, or the yearly price × years; 0 for
-    /// pay-as-you-go (metered afterwards).
+    /// Monthly price × months, or the yearly price × years; 0 for
+    /// pay-as-you-go (metered afterwards); docs/design/billing.md#order-amounts.
     pub fn amount(&self, port: PortType, prices: &PriceTable) -> Result<Fen, DomainError> {
         let price = prices.get(port).ok_or(DomainError::PriceNotFound)?;
         Ok(match (self.charge_type, self.pricing_cycle) {

@@ -1,4 +1,5 @@
-//! The price table (D6): integer fen per port type, overridable in the
+//! The price table (docs/design/billing.md#price-table): integer fen per port
+//! type, overridable in the
 //! config file. Illustrative list prices, not the vendor's.
 
 use crate::circuit::PortType;

@@ -1,8 +1,10 @@
-//! Product decisions D1 and D2: which vintage of the API to serve.
+//! Which vintage of the API to serve (docs/design/decisions.md#api-profiles)
+//! and the shape of the occupancy order's answer
+//! (docs/design/decisions.md#response-styles).
 
 use serde::{Deserialize, Serialize};
 
-/// D1. `seed` follows the 2019 reference (AutoPay defaults to true,
+/// `seed` follows the 2019 reference (AutoPay defaults to true,
 /// InstanceChargeType to PostPaid); `current` follows today's cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,7 +30,7 @@ impl ApiProfile {
     }
 }
 
-/// D2. Shape of the CreatePhysicalConnectionOccupancyOrder response.
+/// Shape of the CreatePhysicalConnectionOccupancyOrder response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResponseStyle {

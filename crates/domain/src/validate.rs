@@ -1,5 +1,6 @@
 //! Field rules of CreatePhysicalConnection / ModifyPhysicalConnectionAttribute
-//! (`api.md` §6.3), tags, and ClientToken (D7).
+//! (docs/design/circuits.md#create), tags, and ClientToken
+//! (docs/design/decisions.md#idempotency).
 
 use crate::error::DomainError;
 
@@ -57,7 +58,7 @@ pub fn circuit_code(s: &str) -> Result<(), DomainError> {
     }
 }
 
-/// At most 64 printable ASCII characters (D7).
+/// At most 64 printable ASCII characters (docs/design/decisions.md#idempotency).
 pub fn client_token(s: &str) -> Result<(), DomainError> {
     if !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
         Ok(())
@@ -118,7 +119,7 @@ mod tests {
 
     #[test]
     fn tokens() {
-        assert!(client_token("CBCE910E-D396-4944-8764-B4047838B2D1").is_ok());
+        assert!(client_token("CBCE910E-A396-4944-8764-B4047838B2C1").is_ok());
         assert!(client_token(&"x".repeat(65)).is_err());
         assert!(client_token("中文").is_err());
         assert!(client_token("a\nb").is_err());

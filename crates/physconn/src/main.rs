@@ -112,10 +112,10 @@ struct ServeArgs {
     /// Admin listener address [default: 127.0.0.1:8081].
     #[arg(long)]
     admin_listen: Option<String>,
-    /// seed (default) or current: which vintage of the API to serve (D1).
+    /// seed (default) or current: which vintage of the API to serve.
     #[arg(long)]
     api_profile: Option<String>,
-    /// union (default), sdk or seed: shape of the occupancy-order response (D2).
+    /// union (default), sdk or seed: shape of the occupancy-order response.
     #[arg(long)]
     response_style: Option<String>,
     /// system (default) or manual: manual time moves only through the admin API.

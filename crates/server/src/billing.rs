@@ -1,4 +1,4 @@
-//! Money movements (D4). Each function runs inside the caller's transaction,
+//! Money movements (docs/design/billing.md). Each function runs inside the caller's transaction,
 //! so an order, its ledger entry, the balance and the circuit change together
 //! or not at all.
 
@@ -42,7 +42,7 @@ pub async fn schedule_activation(
     simulator::schedule_next(tx, state, circuit, KIND_ACTIVATE, now, now).await
 }
 
-/// D4 for a new order: with `auto_pay`, pay at once, or mark the order
+/// A new order (docs/design/decisions.md#payment): with `auto_pay`, pay at once, or mark the order
 /// abnormal when the money is short (it can then only be voided). Returns
 /// whether the order is paid.
 pub async fn settle_new_order(
@@ -85,7 +85,7 @@ pub async fn on_activated(
     }
 }
 
-/// A subscription reaches `EndTime` (D4, issue "Subscriptions"): with
+/// A subscription reaches `EndTime` (docs/design/billing.md#expiry-and-renewal): with
 /// `AutoRenew`, a renewal order for `AutoRenewDuration` months is paid from
 /// the balance and `EndTime` moves on from the old one; without renewal, or
 /// when it cannot be paid, the circuit becomes `FinancialLocked`.

@@ -1,4 +1,5 @@
-//! First-start set-up (D9): the `default` account with its opening balance
+//! First-start set-up (docs/design/decisions.md#accounts): the `default`
+//! account with its opening balance
 //! and one access key, and the admin token. Generated secrets are returned
 //! to the caller to print once; only the admin token's hash is stored.
 

@@ -48,17 +48,18 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` selects PostgreSQL instead of the embedded store.
     pub database_url: Option<String>,
-    /// D1: `seed` (default) or `current`.
+    /// `seed` (default) or `current` (docs/design/decisions.md#api-profiles).
     pub api_profile: ApiProfile,
-    /// D2: `union` (default), `sdk` or `seed`.
+    /// `union` (default), `sdk` or `seed` (docs/design/decisions.md#response-styles).
     pub response_style: ResponseStyle,
     /// `system` (default) or `manual`.
     pub clock: ClockMode,
     /// Start time of a manual clock on an empty store (RFC 3339); default: now.
     pub clock_start: Option<String>,
-    /// D8: `auto` (the provider moves circuits after `provisioning_delay`)
+    /// `auto` (the provider moves circuits after `provisioning_delay`)
     /// or `manual` (only the admin API moves them). Overridable at run time
-    /// through the admin API, per account and per circuit.
+    /// through the admin API, per account and per circuit
+    /// (docs/design/decisions.md#provider-simulator).
     #[serde(with = "lowercase_mode")]
     pub provisioning: ProvisioningMode,
     /// Seconds per provider step (Initial → Approved → Allocating → Allocated)
@@ -66,7 +67,8 @@ pub struct Config {
     pub provisioning_delay: f64,
     /// Opening balance of the `default` account, e.g. `"1000000.00"`.
     pub default_balance: String,
-    /// Accepted clock skew of signed requests, in seconds (D12: 15 minutes).
+    /// Accepted clock skew of signed requests, in seconds (the cloud's is 15
+    /// minutes; docs/design/decisions.md#signatures-and-time).
     pub timestamp_window_seconds: i64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
@@ -83,13 +85,13 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// Requests per second per (access key, action) before `Throttling.User`.
     pub throttle_per_action_rps: u32,
-    /// `api.md` §6.3: an account may hold at most this many circuits that are
-    /// not yet Enabled (the cloud's limit is 5).
+    /// An account may hold at most this many circuits that are
+    /// not yet Enabled (the cloud's limit is 5; docs/design/circuits.md#create).
     pub max_pending_circuits: i64,
     /// Hours an account may stay below zero (pay-as-you-go) before its
     /// pay-as-you-go circuits become `FinancialLocked`.
     pub overdue_grace_hours: i64,
-    /// ClientToken retention (D7), hours.
+    /// ClientToken retention (docs/design/decisions.md#idempotency), hours.
     pub idempotency_retention_hours: i64,
     /// Requests per second per access key before `Throttling.User`.
     pub throttle_per_key_rps: u32,
@@ -99,7 +101,7 @@ pub struct Config {
     /// rest; `PHYSCONN_MASTER_KEY` sets it too. Without one, the embedded
     /// store keeps a generated key in `<data_dir>/master.key`.
     pub master_key: Option<String>,
-    /// The price table (D6), keyed by port type.
+    /// The price table (docs/design/billing.md#price-table), keyed by port type.
     pub prices: PriceTable,
 }
 

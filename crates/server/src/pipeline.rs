@@ -1,4 +1,5 @@
-//! The fixed request pipeline of `protocol.md` §9: decode → authenticate →
+//! The fixed request pipeline (docs/design/protocol.md#processing-order):
+//! decode → authenticate →
 //! time → nonce → signature → version/action → authorize → throttle →
 //! (idempotency, inside the handler's transaction) → handler. Every failure
 //! at any step leaves as an Alibaba error body in the request's `Format`.
@@ -214,7 +215,8 @@ async fn process(
     let action = Action::resolve(&version, &action_name).map_err(|e| (e, None))?;
     origin.product = action.product();
 
-    // 7. authorize: keys act only inside their own account (D9), and a RAM
+    // 7. authorize: keys act only inside their own account
+    //    (docs/design/decisions.md#tenancy), and a RAM
     //    user's key only as its policy allows.
     if let Some(user) = &principal.user {
         let region = parsed
@@ -284,7 +286,7 @@ async fn load_key(state: &AppState, id: &str) -> Result<Arc<Principal>, ApiError
 }
 
 /// RAM: the user's policy must allow the action on the resource; a denial is
-/// 403 `Forbidden.RAM` with `AccessDeniedDetail` (`protocol.md` §8.1).
+/// 403 `Forbidden.RAM` with `AccessDeniedDetail` (docs/design/protocol.md#error-body).
 fn authorize(
     user: &RamUser,
     policy: Option<&ram::Policy>,
@@ -322,7 +324,7 @@ fn authorize(
     )
 }
 
-/// Key state and security token rules (`protocol.md` §8.4).
+/// Key state and security token rules (docs/design/protocol.md#gateway-errors).
 fn check_key(
     key: &AccessKey,
     token: Option<&str>,

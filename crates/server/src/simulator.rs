@@ -1,4 +1,5 @@
-//! The provider side (D8): what the vendor's staff and fibre do. Circuits
+//! The provider side (docs/design/decisions.md#provider-simulator): what the
+//! vendor's staff and fibre do. Circuits
 //! move `Initial → Approved → Allocating → Allocated` on their own, a paid (or
 //! directly enabled) circuit `Confirmed → Enabled`, `Terminating →
 //! Terminated`, and an LOA application `Applying → Available`.

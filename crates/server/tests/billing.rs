@@ -1,4 +1,4 @@
-//! Orders and money through the BSS subset (D11) and the admin API: paying
+//! Orders and money through the BSS subset (docs/design/billing.md#bss) and the admin API: paying
 //! and voiding orders, balances, statements, and the billing clock.
 
 mod common;
@@ -269,7 +269,8 @@ async fn expiry_renewal_and_lock() {
         .map(|o| o["Kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["Occupancy", "Occupancy", "Renewal"]);
-    // An account with a locked circuit cannot apply for another (api.md §6.3).
+    // An account with a locked circuit cannot apply for another
+    // (docs/design/circuits.md#create).
     let r = s
         .call(
             "CreatePhysicalConnection",

@@ -149,7 +149,8 @@ async fn abnormal_order_when_money_is_short_and_unpaid_without_autopay() {
     assert_eq!(s.describe(&id).await["Status"], "Confirmed");
     let (_, acct) = s.admin("GET", "/admin/accounts/default", None).await;
     assert_eq!(acct["Balance"], "10.00");
-    // The unpaid abnormal order blocks another one (D3).
+    // The unpaid abnormal order blocks another one
+    // (docs/design/decisions.md#occupancy-precondition).
     let again = order("false").await;
     assert_eq!(
         (again.status, again.code().as_str()),

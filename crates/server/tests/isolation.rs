@@ -1,4 +1,5 @@
-//! Tenancy (D9): no sequence of calls by one account can read or change
+//! Tenancy (docs/design/decisions.md#tenancy): no sequence of calls by one
+//! account can read or change
 //! another's circuits or orders. Two accounts; the intruder replays random
 //! calls against the victim's ids; the victim's state must not move and the
 //! intruder must never see the victim's ids.

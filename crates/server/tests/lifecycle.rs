@@ -1,5 +1,5 @@
 //! The whole physical-connection lifecycle: the (state × action) matrix of
-//! `api.md` §5.5 as DECISIONS.md settles it, the LOA sub-flow, the setup
+//! docs/design/circuits.md#state-action-table, the LOA sub-flow, the setup
 //! order, and the provider simulator's modes and faults.
 
 mod common;

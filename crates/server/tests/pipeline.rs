@@ -1,4 +1,4 @@
-//! The processing order of `protocol.md` §9 and the error shapes of every
+//! The processing order of docs/design/protocol.md#processing-order and the error shapes of every
 //! layer: each step's refusal, with its exact status, code and headers.
 
 mod common;

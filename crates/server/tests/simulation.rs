@@ -2,7 +2,8 @@
 //! money"): many accounts, random orders of both kinds and every parameter
 //! variant, payments, voids, top-ups, credit changes, clock jumps, duplicate
 //! ClientToken retries and server restarts. After every step the invariants
-//! of D4 are checked against the store. Reproduce a run with the seed it
+//! of docs/design/billing.md#money-rules are checked against the store.
+//! Reproduce a run with the seed it
 //! prints: `PHYSCONN_SIM_SEED=<seed> cargo test -p physconn-server --test simulation`.
 //! `PHYSCONN_SIM_STEPS` makes it longer.
 
@@ -255,7 +256,7 @@ impl Sim {
         }
     }
 
-    /// D4's invariants, read straight from the store.
+    /// The money invariants, read straight from the store.
     async fn check(&mut self) {
         let state = self.s.r().state.clone();
         let (accounts, orders, ledgers, circuits) = physconn_store::read(&*state.store, |tx| {

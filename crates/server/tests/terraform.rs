@@ -1,4 +1,5 @@
-//! The Terraform provider's own flow (`anchors.md` §4), replayed with its
+//! The Terraform provider's own flow (docs/design/circuits.md#terraform-provider),
+//! replayed with its
 //! wire form (V1, every parameter in a form body), its parameters, its
 //! polling rhythm (first poll after 1 s, then every 3 s; 5 s delay before
 //! status waits) and its `ClientToken` reuse on retries, against a server

@@ -2,7 +2,8 @@
 //!
 //! The SDKs disagree on how they encode (Python Tea sends space as `+`, Node leaves `*` raw,
 //! the legacy SDK uses `%20`), so the server must decode with the lenient form rules and
-//! re-encode canonically for signing (protocol.md §4.2). Signing the raw text would fail for
+//! re-encode canonically for signing (docs/design/protocol.md#decoding).
+//! Signing the raw text would fail for
 //! every SDK but one.
 
 /// Why a query string or form body could not be decoded.

@@ -1,4 +1,4 @@
-//! Canonical percent-encoding (protocol.md §4.3).
+//! Canonical percent-encoding (docs/design/protocol.md#canonical-encoding).
 //!
 //! Both signature versions re-encode the decoded parameters with one strict RFC 3986 rule,
 //! so that the signature does not depend on which encoder the client happened to use.

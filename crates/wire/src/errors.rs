@@ -1,6 +1,7 @@
 //! The error catalogue, kept as data: one row per error the server can return, with the
-//! exact code, HTTP status and message the real service uses (protocol.md §8.4, api.md §6
-//! and §8). Handlers name a row by key; nothing else in the server spells out a message.
+//! exact code, HTTP status and message the real service uses
+//! (docs/design/protocol.md#error-model, docs/design/circuits.md#action-errors). Handlers
+//! name a row by key; nothing else in the server spells out a message.
 
 /// One row of [`ERROR_TABLE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,7 @@ const fn variant(
 /// Every error the server returns.
 #[rustfmt::skip]
 pub static ERROR_TABLE: &[ErrorSpec] = &[
-    // Gateway level (protocol.md §8.4).
+    // Gateway level (docs/design/protocol.md#gateway-errors).
     row("MissingParameter", 400, "The input parameter \"%s\" that is mandatory for processing this request is not supplied."),
     row("InvalidParameter", 400, "The specified parameter \"%s\" is not valid."),
     row("IncompleteSignature", 400, "The request signature does not conform to Aliyun standards. server string to sign is:%s"),
@@ -74,7 +75,7 @@ pub static ERROR_TABLE: &[ErrorSpec] = &[
     row("InvalidSignatureVersion", 400, "Specified signature version is not supported."),
     row("RequestEntityTooLarge", 413, "The request body is too large."),
     row("RequestTimeout", 408, "The request has timed out."),
-    // CreatePhysicalConnectionOccupancyOrder (api.md §6.1.6).
+    // CreatePhysicalConnectionOccupancyOrder.
     row("IAbs.InvalidStatus.ValueNotSupported", 400, "status is not supported."),
     row("InvalidPrice.NotFound", 400, "Pricing plan result not found."),
     row("InvalidPhysicalConnectionChargeType.Malformed", 400, "Specified Physical Connection ChargeType is not valid."),
@@ -86,7 +87,7 @@ pub static ERROR_TABLE: &[ErrorSpec] = &[
     row("IncorrectStatus.PhysicalConnection", 400, "Invalid physical connection status."),
     row("InvalidRegionId.NotFound", 404, "The RegionId provided does not exist in our records."),
     row("InvalidPhysicalConnectionId.NotFound", 404, "The PhysicalConnectionId provided does not exist in our records."),
-    // CreatePhysicalConnection (api.md §6.3), typos verbatim.
+    // CreatePhysicalConnection, typos verbatim.
     row("Invalid.Status", 400, "The device or interface status invalid, or has been used.."),
     row("InvalidType.Malformd", 400, "The Type provided was invalid."),
     row("InvalidPeerLocation.Malformd", 400, "The PeerLocation provided was invalid."),
@@ -110,10 +111,10 @@ pub static ERROR_TABLE: &[ErrorSpec] = &[
     row("OperationFailed.PconnTrafficNotEnable", 400, "The operation is failed because of PconnTrafficNotEnable."),
     row("InvalidAccessPointId.NotEnabled", 400, "Invalid access point status."),
     row("ResourceNotFound.AccessPointId", 400, "The specified resource of access point id is not found."),
-    // DescribePhysicalConnections (api.md §6.4).
+    // DescribePhysicalConnections.
     row("InvalidFilterKey.ValueNotSupported", 404, "Specified filter key is not supported: %s"),
     row("OperationUnsupported.ResourceGroupId", 400, "ResourceGroupId in financial region is unsupported."),
-    // ConfirmPhysicalConnection (api.md §6.6).
+    // ConfirmPhysicalConnection.
     row("ResourceNotFound.PhysicalConnectionId", 400, "PhysicalConnection is not found."),
     row("MissingParam.RegionNo", 400, "RegionNo is missing."),
     row("MissingParam.AliUid", 400, "AliUid is missing."),
@@ -122,27 +123,27 @@ pub static ERROR_TABLE: &[ErrorSpec] = &[
     variant("InvalidRegionId.NotFound@Confirm", "InvalidRegionId.NotFound", 400, "The specified RegionId is not found."),
     variant("IncorrectStatus.PhysicalConnection@Confirm", "IncorrectStatus.PhysicalConnection", 400, "The specified PhysicalConnectionId is not in Allocated state."),
     row("OperationUnsupported.SkipConstruction", 400, "You can not skip construction."),
-    // EnablePhysicalConnection (api.md §6.7).
+    // EnablePhysicalConnection.
     row("ALIUID.NOT.ALLOW.WITHOUT.SP", 400, "AliUid not allow direct enable physical connection"),
     row("ACCESS.DEVICE.NOT.ALLOW.WITHOUT.SP", 400, "Access device not allow direct enable physical connection"),
-    // TerminatePhysicalConnection (api.md §6.9).
+    // TerminatePhysicalConnection.
     row("Forbidden.VbrAttached", 400, "Cannot terminate physical connection when virtual border routers are still attached."),
     row("OperationFailed.VpconnAttached", 400, "Cannot terminate physical connection when vpconn are still attached."),
     row("OperationDenied.MacsecAttached", 400, "The operation is not allowed because of MacsecAttached."),
     row("OperationFailed.ResourceLockedBySystem", 400, "The specified resource is locked by system."),
-    // DeletePhysicalConnection (api.md §6.10).
+    // DeletePhysicalConnection.
     row("InvalidPhysicalConnectionId.NotMatched", 400, "instance id not matched."),
     row("Forbidden.VBRExists", 400, "physical connection owner's vbr still exists."),
     row("Forbidden.AssociateToVBR", 400, "The physical connection still associate to VBR."),
     row("OperationDenied.NeedVpconnOwner", 400, "The operation is denied."),
-    // RecoverPhysicalConnection (api.md §6.11).
+    // RecoverPhysicalConnection.
     variant("IncorrectStatus.PhysicalConnection@Recover", "IncorrectStatus.PhysicalConnection", 400, "The status of %s is incorrect."),
     row("ResourceNotFound", 400, "The specified resource %s is not found."),
     row("OperationDenied.TerminateVirtualPhysicalConnection", 400, "The operation is not allowed because of TerminateVirtualPhysicalConnection."),
-    // DescribeAccessPoints (api.md §6.12).
+    // DescribeAccessPoints.
     row("InvalidAccessPointType.NotSupport", 400, "Invalid access point type."),
     row("InvalidRegionId.NotSupport", 404, "The RegionId provided does not support in our records."),
-    // LOA APIs (api.md §6.13-§6.15); the vendor documents most messages only as "%s".
+    // LOA APIs; the vendor documents most messages only as "%s".
     row("MissingParam.InstanceId", 400, "%s"),
     row("MissingParam.PMInfo", 400, "%s"),
     row("IllegalParam.LineOperator", 400, "%s"),
@@ -188,7 +189,7 @@ pub struct ApiError {
     /// RAM denial details (`AccessDeniedDetail` in the body), read by the Tea SDKs on 4xx.
     pub access_denied_detail: Option<Box<serde_json::Value>>,
     /// When set, the server sends `x-acs-retry-after: <ms>`; Python Tea then raises its
-    /// throttling exception (protocol.md §8.2).
+    /// throttling exception (docs/design/protocol.md#sdk-error-handling).
     pub retry_after_ms: Option<u64>,
 }
 

@@ -1,5 +1,6 @@
 //! Structured parameters: the SDKs flatten lists and objects into dotted names
-//! (`Filter.1.Key`, `Filter.1.Value.2`, `Tag.2.Value`, `PMInfo.1.PMName`, protocol.md §4.1).
+//! (`Filter.1.Key`, `Filter.1.Value.2`, `Tag.2.Value`, `PMInfo.1.PMName`,
+//! docs/design/protocol.md#flattening).
 //! This module rebuilds the tree so handlers do not have to parse names themselves.
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! Response bodies: JSON (what every SDK parses) and the POP-style XML of `Format=XML`, for
-//! success and for errors (protocol.md §7 and §8.1).
+//! success and for errors (docs/design/protocol.md#responses, #xml, #error-body).
 
 use serde_json::{Map, Value};
 

@@ -247,7 +247,8 @@ impl ParsedRequest {
     /// [`V3_REQUIRED_SIGNED_HEADERS`] → `IncompleteSignature`; after the signature matches,
     /// `x-acs-content-sha256` must equal the body's SHA-256 (else `InvalidParameter`).
     /// A mismatch gives `SignatureDoesNotMatch` echoing the server's string to sign after
-    /// `is:`, the exact form the legacy Python SDK splits on (protocol.md §8.3).
+    /// `is:`, the exact form the legacy Python SDK splits on
+    /// (docs/design/protocol.md#signature-error-message).
     pub fn verify(&self, raw: &RawRequest, secret: &str) -> Result<(), ApiError> {
         let sts = self.signing_strings(raw).string_to_sign;
         match &self.scheme {

@@ -1,4 +1,5 @@
-//! Signature algorithms, as pure functions (protocol.md §5 and §6), for both sides: the
+//! Signature algorithms, as pure functions (docs/design/protocol.md#signature-v1,
+//! #signature-v3), for both sides: the
 //! server recomputes and compares, the client helpers build complete signed requests for the
 //! load generator and the tests.
 
@@ -145,7 +146,7 @@ pub fn parse_v3_authorization(value: &str) -> Result<V3Authorization, AuthHeader
     })
 }
 
-/// V3 canonical request (protocol.md §6).
+/// V3 canonical request (docs/design/protocol.md#signature-v3).
 ///
 /// `query` is the decoded URL query only (form-body parameters are covered by the payload
 /// hash). `headers` is the request's header list as received, in any case. The canonical

@@ -1,4 +1,5 @@
-//! The worked examples of protocol.md §5 and §6, and the verification error paths.
+//! The worked examples of docs/design/protocol.md#signature-v1 and #signature-v3, and
+//! the verification error paths.
 
 use physconn_wire::sign::{
     sha256_hex, v1_signature, v1_string_to_sign, v3_canonical_request, v3_signature,

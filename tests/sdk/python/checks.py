@@ -1,4 +1,4 @@
-"""Assertions on what each SDK surfaces (protocol.md §8.2), and shared flows."""
+"""Assertions on what each SDK surfaces (docs/design/protocol.md#sdk-error-handling), and shared flows."""
 from __future__ import annotations
 
 import re

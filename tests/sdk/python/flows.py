@@ -1,4 +1,4 @@
-"""Shared flows for the lifecycle tests (api.md §5, §6.5-6.15): bring a circuit to any Status
+"""Shared flows for the lifecycle tests (docs/design/circuits.md): bring a circuit to any Status
 through the SDK (the user's actions) and the admin API (the provider's steps), and call the
 lifecycle/LOA actions with their wire parameter names."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Credentials: STS tokens from the admin API, wrong secrets, unknown keys (protocol.md §8.3, §8.4)."""
+"""Credentials: STS tokens from the admin API, wrong secrets, unknown keys (docs/design/protocol.md#gateway-errors)."""
 from __future__ import annotations
 
 import pytest
@@ -47,7 +47,7 @@ def test_wrong_secret_tea(server, kind, client_factory, account):
 
 def test_wrong_secret_legacy_reports_invalid_access_key_secret(server, client_factory, account):
     """The legacy core compares the server's string-to-sign (after "…is:") with its own and, when
-    they are equal, rewrites the error to InvalidAccessKeySecret (protocol.md §8.3)."""
+    they are equal, rewrites the error to InvalidAccessKeySecret (docs/design/protocol.md#signature-error-message)."""
     c = client_factory("legacy", ak=account["AccessKeyId"], sk=random_secret())
     with sdk_error(c, "InvalidAccessKeySecret", 400,
                    "The AccessKeySecret is incorrect. Please check your AccessKeyId and AccessKeySecret."):

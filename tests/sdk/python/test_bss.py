@@ -1,4 +1,4 @@
-"""The BSS subset (BssOpenApi 2017-12-14, D11) through the official
+"""The BSS subset (BssOpenApi 2017-12-14, docs/design/billing.md#bss) through the official
 `alibabacloud-bssopenapi20171214` SDK, on the same endpoint as VPC."""
 from __future__ import annotations
 

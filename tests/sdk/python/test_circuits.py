@@ -1,5 +1,5 @@
 """CreatePhysicalConnection, DescribePhysicalConnections (Filter, Tags, paging),
-ConfirmPhysicalConnection, DescribeRegions, DescribeAccessPoints (api.md §6.3, §6.4, §6.6, §6.12)."""
+ConfirmPhysicalConnection, DescribeRegions, DescribeAccessPoints (docs/design/circuits.md#action-errors)."""
 from __future__ import annotations
 
 import pytest
@@ -135,7 +135,7 @@ def test_describe_other_accounts_circuits_invisible(server, client_factory):
 
 
 def test_describe_page_size_over_50_rejected_or_capped(server, client_factory, account):
-    """PageSize is 1-50 (api.md §2); 51 must not return more than 50 items."""
+    """PageSize is 1-50 (docs/design/circuits.md#describe); 51 must not return more than 50 items."""
     c = client_factory("tea-v3", account)
     try:
         b = page(c, PageSize=51)

@@ -1,5 +1,5 @@
-"""Concurrent SDK calls: a duplicate can never produce a second order or circuit (D7), one circuit
-never gets two occupancy orders (D3), and the free-circuit quota holds under a burst."""
+"""Concurrent SDK calls: a duplicate can never produce a second order or circuit (docs/design/decisions.md#idempotency), one circuit
+never gets two occupancy orders (docs/design/decisions.md#occupancy-precondition), and the free-circuit quota holds under a burst."""
 from __future__ import annotations
 
 import threading

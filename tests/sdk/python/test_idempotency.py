@@ -1,4 +1,4 @@
-"""ClientToken idempotency of the occupancy order (DECISIONS D7, api.md §7)."""
+"""ClientToken idempotency of the occupancy order (docs/design/decisions.md#idempotency)."""
 from __future__ import annotations
 
 import uuid
@@ -71,7 +71,7 @@ def test_token_is_case_sensitive(server, client_factory):
 
 
 def test_replay_across_sdks_with_different_boolean_spelling(server, client_factory):
-    """Legacy/V2 send AutoPay=True, Tea V3 sends true: the fingerprint is canonical (D7), so the
+    """Legacy/V2 send AutoPay=True, Tea V3 sends true: the fingerprint is canonical, so the
     same token with the same business parameters replays the same order."""
     acc = server.create_account(balance="5000.00")
     legacy, v3 = client_factory("legacy", acc), client_factory("tea-v3", acc)

@@ -1,6 +1,6 @@
 """ModifyPhysicalConnectionAttribute, EnablePhysicalConnection, CancelPhysicalConnection,
 TerminatePhysicalConnection, DeletePhysicalConnection and RecoverPhysicalConnection through the SDKs
-(api.md §5.5, §6.5, §6.7-6.11; DECISIONS D1, D10).
+(docs/design/circuits.md#state-action-table).
 
 The state x action matrix uses accounts in manual provisioning mode: circuits move only when the
 admin API steps them (POST /admin/physical-connections/{id}/advance) or a fault makes a step fail."""
@@ -384,7 +384,7 @@ def test_recover(server, client_factory, kind):
     assert describe_one(c, pc)["Status"] == "Initial"
 
 
-# ---------------------------------------------------------------- Terraform-style end to end (§9 scenarios 1, 2)
+# ---------------------------------------------------------------- Terraform-style end to end
 @pytest.mark.parametrize("kind", ["tea-v3", "tea-v2", "legacy"])
 def test_scenario_full_life(server, client_factory, kind):
     acc = server.create_account(balance="5000.00")
@@ -413,7 +413,7 @@ def test_scenario_full_life(server, client_factory, kind):
     assert money(server.balance(acc["AccountId"])) == 4000_00
 
 
-# ---------------------------------------------------------------- --api-profile current (D1)
+# ---------------------------------------------------------------- --api-profile current
 @pytest.fixture(scope="module")
 def current_server(tmp_path_factory):
     from harness import Server
@@ -463,7 +463,7 @@ def test_current_profile_enable_needs_bypass_sp(current_server, client_factory, 
 @pytest.mark.parametrize("bad", [1, 0])
 @pytest.mark.parametrize("kind", ["tea-v3", "legacy"])
 def test_modify_bandwidth_range(server, client_factory, kind, bad):
-    """`bandwidth` on ModifyPhysicalConnectionAttribute is 2-10240 Mbit/s (api.md §6.5)."""
+    """`bandwidth` on ModifyPhysicalConnectionAttribute is 2-10240 Mbit/s (docs/design/circuits.md#modify)."""
     acc = server.create_account()
     c = client_factory(kind, acc)
     pc = create_pc(c, PortType="10GBase-LR")

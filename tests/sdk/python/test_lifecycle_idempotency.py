@@ -1,4 +1,4 @@
-"""ClientToken idempotency of the lifecycle and LOA actions (DECISIONS D7, api.md §7): same token and
+"""ClientToken idempotency of the lifecycle and LOA actions (docs/design/decisions.md#idempotency): same token and
 same parameters -> the original result again and nothing else happens, even after the state
 changed; same token, other parameters -> 400 IdempotentParameterMismatch. Tokens are scoped per
 account and action."""
@@ -187,7 +187,7 @@ def test_token_scoped_per_action_and_account(server, client_factory):
 
 
 def test_replay_across_sdks_with_different_boolean_spelling(server, client_factory):
-    """Legacy sends ByPassSp=True, Tea V3 sends true: one canonical fingerprint (D7)."""
+    """Legacy sends ByPassSp=True, Tea V3 sends true: one canonical fingerprint."""
     acc = manual_account(server)
     legacy, v3 = client_factory("legacy", acc), client_factory("tea-v3", acc)
     pc = pc_in(server, v3, "Confirmed")
@@ -211,7 +211,7 @@ def test_too_long_token_rejected_for_lifecycle_actions(server, client_factory, k
 
 @pytest.mark.parametrize("kind", ["tea-v3", "legacy"])
 def test_failed_call_is_not_remembered(server, client_factory, kind):
-    """Only successes are stored (api.md §7): a token whose first use failed works once the state allows it."""
+    """Only successes are stored (docs/design/decisions.md#idempotency): a token whose first use failed works once the state allows it."""
     acc = manual_account(server)
     c = client_factory(kind, acc)
     pc = pc_in(server, c, "Allocating")

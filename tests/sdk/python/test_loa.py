@@ -1,4 +1,4 @@
-"""The letter-of-authorization sub-flow through the SDKs (api.md §5.3, §6.13-6.15):
+"""The letter-of-authorization sub-flow through the SDKs (docs/design/circuits.md#loa):
 ApplyPhysicalConnectionLOA -> Applying -> (provider) Available -> CompletePhysicalConnectionLOA ->
 Completing -> ConfirmPhysicalConnection -> Complete; DescribePhysicalConnectionLOA;
 SecondApplyPhysicalConnectionLOA only for a Rejected LOA."""
@@ -196,7 +196,7 @@ def test_loa_other_region_not_found(server, client_factory, account):
 @pytest.mark.parametrize("bad", ["2030-01-15T02:00Z", "2030-01-15T10:00:00+08:00", "2030-02-30T02:00:00Z",
                                  "2030-01-15T02:00:00.000Z"])
 def test_construction_time_must_be_exactly_seconds_and_z(server, client_factory, account, bad):
-    """ConstructionTime is YYYY-MM-DDThh:mm:ssZ (api.md §6.13); other ISO 8601 spellings are malformed."""
+    """ConstructionTime is YYYY-MM-DDThh:mm:ssZ (docs/design/circuits.md#loa); other ISO 8601 spellings are malformed."""
     c = client_factory("tea-v3", account)
     pc = create_pc(c)
     with sdk_error(c, "InvalidConstructionTime.Malformed", 400):

@@ -71,7 +71,7 @@ def test_success_headers(server, client_factory, account):
 
 
 def test_tea_v3_reads_xml_error_body(server, client_factory, account):
-    """Tea V3 parses an XML error only when Content-Type is exactly text/xml;charset=utf-8 (§7.2)."""
+    """Tea V3 parses an XML error only when Content-Type is exactly text/xml;charset=utf-8 (docs/design/protocol.md#xml)."""
     from alibabacloud_tea_openapi.exceptions import ClientException
     from alibabacloud_vpc20160428 import models
     from darabonba.runtime import ExtendsParameters, RuntimeOptions

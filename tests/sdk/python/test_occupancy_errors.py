@@ -1,7 +1,7 @@
 """Every documented error of CreatePhysicalConnectionOccupancyOrder, as each SDK surfaces it
-(protocol.md §8.2: Tea ClientException code/status_code/message/data, legacy ServerException
+(docs/design/protocol.md#sdk-error-handling: Tea ClientException code/status_code/message/data, legacy ServerException
 get_error_code()/get_http_status()/get_request_id(), old tea-rpc TeaException code/message/data).
-Check order: api.md §6.1.2 (DECISIONS D3)."""
+Check order: docs/design/circuits.md#occupancy-check-order."""
 from __future__ import annotations
 
 import pytest
@@ -135,7 +135,7 @@ def test_unknown_region(client):
         occupancy(client, UNKNOWN_PC, RegionId="cn-atlantis-1")
 
 
-# ---- check order (api.md §6.1.2): missing -> region -> idempotency -> lookup -> enums -> state
+# ---- check order (docs/design/circuits.md#occupancy-check-order): missing -> region -> idempotency -> lookup -> enums -> state
 def test_not_found_is_checked_before_enumerations(client):
     with sdk_error(client, "InvalidPhysicalConnectionId.NotFound", 404, NOT_FOUND_MSG):
         occupancy(client, UNKNOWN_PC, Period=99, PricingCycle="Week", InstanceChargeType="Bogus")

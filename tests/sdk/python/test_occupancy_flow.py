@@ -1,7 +1,7 @@
 """CreatePhysicalConnectionOccupancyOrder (the seed) end to end, through every SDK generation.
 
 Create -> provider steps (manual clock) -> Allocated -> Confirm -> occupancy order -> Enabled,
-with the money checked through the admin API (DECISIONS D4, D6).
+with the money checked through the admin API (docs/design/billing.md).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def expected_end_time(activation: dt.datetime, months: int) -> dt.datetime:
-    """api.md §6.1.4: activation date in UTC+8, + N months, + 1 day, at 00:00 UTC+8, in UTC."""
+    """docs/design/billing.md#subscription-end: activation date in UTC+8, + N months, + 1 day, at 00:00 UTC+8, in UTC."""
     local = activation.astimezone(CST)
     y, m = divmod(local.month - 1 + months, 12)
     year, month = local.year + y, m + 1
@@ -86,7 +86,7 @@ def test_happy_path_prepaid_autopay(server, kind, client_factory):
 
 
 def test_end_time_follows_billing_cycle_rule(server, client_factory):
-    """EndTime = activation date (UTC+8) + Period months + 1 day, 00:00 UTC+8 (api.md §6.1.4, D4)."""
+    """EndTime = activation date (UTC+8) + Period months + 1 day, 00:00 UTC+8 (docs/design/billing.md#subscription-end)."""
     acc = server.create_account(balance="20000.00")
     c = client_factory("tea-v3", acc)
     pc = confirmed_pc(server, c)
@@ -160,7 +160,7 @@ def test_postpaid_order_is_free_and_enables(server, kind, client_factory):
 
 
 def test_seed_profile_defaults_postpaid_autopay(server, client_factory):
-    """Seed profile (default): absent InstanceChargeType = PostPaid, absent AutoPay = true (D1)."""
+    """Seed profile (default): absent InstanceChargeType = PostPaid, absent AutoPay = true (docs/design/decisions.md#api-profiles)."""
     acc = server.create_account(balance="10.00")
     c = client_factory("tea-v3", acc)
     pc = confirmed_pc(server, c)
@@ -223,7 +223,7 @@ def test_insufficient_balance_gives_abnormal_order(server, kind, client_factory)
 
 
 def test_credit_line_counts_as_available_money(server, client_factory):
-    """D4: enough available money = balance plus credit line."""
+    """docs/design/decisions.md#payment: enough available money = balance plus credit line."""
     acc = server.create_account(balance="200.00", credit_limit="1000.00")
     c = client_factory("tea-v3", acc)
     pc = confirmed_pc(server, c)

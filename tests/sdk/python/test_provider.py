@@ -1,4 +1,4 @@
-"""The provider simulator (DECISIONS D8) driven through the admin API and observed through the SDKs:
+"""The provider simulator (docs/design/decisions.md#provider-simulator) driven through the admin API and observed through the SDKs:
 provisioning modes (global, per account, per circuit), single steps, faults, reset, OpenAPI."""
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Tests that need their own server process: restart on the same data dir, --api-profile current
-(DECISIONS D1) and --response-style sdk|seed (D2)."""
+and --response-style sdk|seed
+(docs/design/decisions.md#api-profiles, #response-styles)."""
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ def test_restart_keeps_circuits_orders_keys_and_tokens(make_server, client_facto
     orders = s.orders(acc["AccountId"])
     assert len(orders) == 1 and orders[0]["OrderId"] == oid and orders[0]["Status"] == "Paid", orders
     assert money(s.balance(acc["AccountId"])) == 4000_00
-    # idempotency records survive too (D7)
+    # idempotency records survive too
     assert order_id_of(c, occupancy(c, pc, ClientToken="restart-token")) == oid
     assert len(s.orders(acc["AccountId"])) == 1
     # the legacy SDK with the same key works against the restarted server
@@ -40,7 +41,7 @@ def test_restart_keeps_circuits_orders_keys_and_tokens(make_server, client_facto
 
 
 def test_pending_transitions_survive_restart(make_server, client_factory):
-    """D8: async transitions are rows with a due time, not sleeping tasks."""
+    """docs/design/decisions.md#provider-simulator: async transitions are rows with a due time, not sleeping tasks."""
     s = make_server()
     acc = s.create_account(balance="5000.00")
     c = client_factory("tea-v3", acc, srv=s)

@@ -1,4 +1,4 @@
-"""CreatePhysicalConnectionSetupOrder (api.md §6.2, §5.6; DECISIONS D5, D6, D4): a new circuit in
+"""CreatePhysicalConnectionSetupOrder (docs/design/decisions.md#setup-order, docs/design/billing.md): a new circuit in
 Initial plus its one-time installation-fee order, paid per AutoPay, with a flat response."""
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def placed(result):
 def test_setup_order_creates_circuit_and_paid_installation_order(server, client_factory, kind):
     acc = server.create_account(balance="5000.00")
     c = client_factory(kind, acc)
-    r = setup_order(c, LineOperator="CU")        # AutoPay absent: true in the seed profile (D1, D5)
+    r = setup_order(c, LineOperator="CU")        # AutoPay absent: true in the seed profile
     oid, pc = placed(r)
     if r.raw is not None:                         # legacy: the raw body is flat
         body = json.loads(r.raw)
@@ -76,7 +76,7 @@ def test_setup_order_prices(server, client_factory, port, amount):
 
 
 def test_setup_order_default_port_type(server, client_factory):
-    """PortType absent: 1000Base-T (api.md §6.2), priced as a 1G port."""
+    """PortType absent: 1000Base-T (docs/design/circuits.md#create), priced as a 1G port."""
     acc = server.create_account()
     c = client_factory("tea-v3", acc)
     oid, pc = placed(setup_order(c, PortType=None))

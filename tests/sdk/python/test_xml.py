@@ -1,5 +1,5 @@
 """Format=XML: only the legacy SDK can read it, through get_response() / do_action(), which return
-the raw bytes (protocol.md §7.2, DECISIONS D2)."""
+the raw bytes (docs/design/protocol.md#xml, docs/design/decisions.md#response-styles)."""
 from __future__ import annotations
 
 import warnings

@@ -334,7 +334,8 @@ impl Client {
     }
 }
 
-/// The money invariants of D4, checked in SQL on `schema`: every account's
+/// The money invariants (docs/design/billing.md#money-rules), checked in SQL
+/// on `schema`: every account's
 /// balance is the sum of its ledger; every paid order has exactly one
 /// payment entry and no other order has any; every circuit has at most one
 /// occupancy order; no circuit transition is recorded twice; nothing is due

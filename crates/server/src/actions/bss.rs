@@ -1,4 +1,4 @@
-//! The BSS subset (D11, `billing.md` §1-2): BssOpenApi `2017-12-14` on the
+//! The BSS subset (docs/design/billing.md#bss): BssOpenApi `2017-12-14` on the
 //! same endpoint. Amounts are strings with two decimals; the envelope is
 //! `{Code, Message, RequestId, Success, Data}` with each action's own
 //! Code/Message texts (PayOrder has no envelope).
@@ -162,7 +162,7 @@ async fn orders_of(ctx: &CallCtx) -> Result<Vec<Order>, ApiError> {
     .await
 }
 
-/// `QueryOrders`: both times absent means the last hour (billing.md §2.4).
+/// `QueryOrders`: both times absent means the last hour.
 pub async fn query_orders(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let (start, end) = (
         time_param(p, "CreateTimeStart")?,
@@ -275,7 +275,7 @@ pub async fn cancel_order(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> 
     ))
 }
 
-/// `PayOrder` (billing.md §2.5): OrderId is an int64 in the SDK; the answer
+/// `PayOrder`: OrderId is an int64 in the SDK; the answer
 /// has no envelope.
 pub async fn pay_order(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let raw = p.required("OrderId")?;

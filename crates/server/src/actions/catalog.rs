@@ -1,5 +1,5 @@
 //! DescribeRegions and DescribeAccessPoints, served from the built-in
-//! catalogue (`catalog.md`).
+//! catalogue (docs/design/decisions.md#catalogue).
 
 use super::circuits::paging;
 use super::params::Params;

@@ -1,5 +1,6 @@
 //! CreatePhysicalConnection, DescribePhysicalConnections and
-//! ConfirmPhysicalConnection (`api.md` §6.3, §6.4, §6.6).
+//! ConfirmPhysicalConnection (docs/design/circuits.md#create, #describe,
+//! #confirm).
 
 use super::params::Params;
 use super::{
@@ -131,7 +132,8 @@ pub(super) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Cir
 }
 
 /// The checks that need stored state: the redundant circuit, the account's
-/// locks and its number of circuits not yet enabled (`api.md` §6.3 limits).
+/// locks and its number of circuits not yet enabled
+/// (docs/design/circuits.md#create).
 pub async fn check_new_circuit(
     tx: &mut dyn physconn_store::TxOps,
     c: &Circuit,
@@ -205,7 +207,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     ))
 }
 
-/// Filter keys and the column each one matches (`api.md` §6.4).
+/// Filter keys and the column each one matches (docs/design/circuits.md#describe).
 fn filter_column(key: &str) -> Option<&'static str> {
     Some(match key {
         "PhysicalConnectionId" => "id",

@@ -1,8 +1,8 @@
-//! The rest of a circuit's life (`api.md` §6.5, §6.7–6.11):
+//! The rest of a circuit's life:
 //! ModifyPhysicalConnectionAttribute, EnablePhysicalConnection,
 //! CancelPhysicalConnection, TerminatePhysicalConnection,
 //! DeletePhysicalConnection, RecoverPhysicalConnection. Allowed states follow
-//! the table of §5.5 as DECISIONS.md settles it (D1, D10).
+//! docs/design/circuits.md#state-action-table.
 
 use super::params::Params;
 use super::{client_token, idempotent_write, require_region, scoped_circuit, CallCtx, Reply};
@@ -158,8 +158,8 @@ fn parse_changes(p: &Params) -> Result<Changes, ApiError> {
     Ok(ch)
 }
 
-/// §6.5. The port type and the redundant circuit change only in `Initial`,
-/// `Enabled` and `Rejected`; nothing changes in `Canceled`, `Allocating`,
+/// docs/design/circuits.md#modify: the port type and the redundant circuit
+/// change only in `Initial`, `Enabled` and `Rejected`; nothing changes in `Canceled`, `Allocating`,
 /// `Allocation Failed`, `Terminating`, `Terminated`. A `Rejected` circuit
 /// returns to `Initial` and is reviewed again.
 pub async fn modify(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
@@ -205,7 +205,7 @@ pub async fn modify(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 c.port_type = v;
             }
             if let Some(b) = ch.bandwidth {
-                // §6.5: 2–10240 Mbit/s, and no more than the port carries.
+                // 2–10240 Mbit/s, and no more than the port carries.
                 if !(2..=c.port_type.capacity_mbps().min(10_240)).contains(&b) {
                     return Err(DomainError::BandwidthInvalid.into());
                 }
@@ -244,8 +244,9 @@ pub async fn modify(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
-/// §6.7 and D1: from `Confirmed` only, asynchronous. Under the `current`
-/// profile only accounts marked `bypass_sp` may enable without an order.
+/// From `Confirmed` only, asynchronous (docs/design/circuits.md#enable).
+/// Under the `current` profile only accounts marked `bypass_sp` may enable
+/// without an order.
 pub async fn enable(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     p.bool("ByPassSp")?;
     with_circuit(ctx, p, move |tx, c, st, now| {
@@ -271,7 +272,7 @@ pub async fn enable(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
-/// §6.8: `Initial`, `Approved`, `Allocated`, `Confirmed` → `Canceled`; an
+/// `Initial`, `Approved`, `Allocated`, `Confirmed` → `Canceled`; an
 /// unpaid occupancy order is voided.
 pub async fn cancel(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     with_circuit(ctx, p, move |tx, mut c, st, now| {
@@ -298,7 +299,7 @@ pub async fn cancel(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
-/// §6.9: `Enabled` → `Terminating`, then the provider finishes → `Terminated`.
+/// `Enabled` → `Terminating`, then the provider finishes → `Terminated`.
 pub async fn terminate(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     with_circuit(ctx, p, move |tx, mut c, st, now| {
         Box::pin(async move {
@@ -321,8 +322,9 @@ pub async fn terminate(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
-/// §6.10 and D10: allowed in `Rejected`, `Canceled`, `Allocation Failed`,
-/// `Terminated`, `Allocated`, `Confirmed`; the circuit disappears at once.
+/// docs/design/decisions.md#deletion: allowed in `Rejected`, `Canceled`,
+/// `Allocation Failed`, `Terminated`, `Allocated`, `Confirmed`; the circuit
+/// disappears at once.
 pub async fn delete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     with_circuit(ctx, p, move |tx, mut c, st, now| {
         Box::pin(async move {
@@ -352,7 +354,7 @@ pub async fn delete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
-/// §6.11: only terminated *shared* circuits can be recovered; physconn's
+/// Only terminated *shared* circuits can be recovered; physconn's
 /// circuits are dedicated, so a known circuit answers
 /// `IncorrectStatus.PhysicalConnection` ("The status of <id> is incorrect.").
 pub async fn recover(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {

@@ -1,4 +1,4 @@
-//! The letter-of-authorization sub-flow (`api.md` §5.3, §6.13–6.15):
+//! The letter-of-authorization sub-flow (docs/design/circuits.md#loa):
 //! ApplyPhysicalConnectionLOA / SecondApplyPhysicalConnectionLOA (`Applying`;
 //! the provider approves → `Available`), CompletePhysicalConnectionLOA
 //! (`Completing`), DescribePhysicalConnectionLOA; ConfirmPhysicalConnection

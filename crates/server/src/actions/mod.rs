@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub const VPC_VERSION: &str = "2016-04-28";
 pub const BSS_VERSION: &str = "2017-12-14";
 
-/// Products served on the one endpoint (D11).
+/// Products served on the one endpoint (docs/design/decisions.md#products-and-versions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Product {
     Vpc,
@@ -130,7 +130,7 @@ impl Action {
         }
     }
 
-    /// D11: the version picks the product (`InvalidVersion` otherwise), then
+    /// The version picks the product (`InvalidVersion` otherwise), then
     /// the action must exist in it (`InvalidAction.NotFound`, 404).
     pub fn resolve(version: &str, action: &str) -> Result<Action, ApiError> {
         let product = match version {
@@ -156,7 +156,7 @@ pub struct CallCtx {
 }
 
 /// A success body. `xml` overrides the XML rendering when its element order
-/// must differ from the JSON's (D2).
+/// must differ from the JSON's (docs/design/decisions.md#response-styles).
 pub struct Reply {
     pub json: Value,
     pub xml_root: String,
@@ -222,7 +222,7 @@ pub fn require_region(params: &Params, not_found: DomainError) -> Result<&str, A
     Ok(region)
 }
 
-/// The validated `ClientToken`, if any (D7).
+/// The validated `ClientToken`, if any (docs/design/decisions.md#idempotency).
 pub fn client_token(params: &Params) -> Result<Option<String>, ApiError> {
     match params.non_empty("ClientToken") {
         None => Ok(None),
@@ -234,7 +234,8 @@ pub fn client_token(params: &Params) -> Result<Option<String>, ApiError> {
 }
 
 /// Runs a state-changing workflow once per (account, action, ClientToken)
-/// (D7). In one transaction: a stored result for the token is replayed (same
+/// (docs/design/decisions.md#idempotency). In one transaction: a stored
+/// result for the token is replayed (same
 /// fingerprint) or refused (`IdempotentParameterMismatch`); otherwise `work`
 /// runs and its result is stored with it, so a concurrent twin can never do
 /// the work a second time.
@@ -303,7 +304,8 @@ where
 }
 
 /// Loads a circuit of the caller in the given region, or `not_found`. Another
-/// account's or region's circuit, or a deleted one, does not exist (D9).
+/// account's or region's circuit, or a deleted one, does not exist
+/// (docs/design/decisions.md#tenancy).
 pub async fn scoped_circuit(
     tx: &mut dyn TxOps,
     account_id: &str,

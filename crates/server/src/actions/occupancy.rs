@@ -1,4 +1,5 @@
-//! CreatePhysicalConnectionOccupancyOrder: the seed (`api.md` §6.1, D1–D4).
+//! CreatePhysicalConnectionOccupancyOrder: the seed
+//! (docs/design/decisions.md#occupancy-precondition, #payment).
 
 use super::params::Params;
 use super::{client_token, idempotent_write, require_region, scoped_circuit, CallCtx, Reply};
@@ -29,7 +30,8 @@ struct Input {
 }
 
 pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
-    // §6.1.2: required parameters, the region, then idempotency, the circuit,
+    // docs/design/circuits.md#occupancy-check-order: required parameters, the
+    // region, then idempotency, the circuit,
     // the enumerations and the state, in that order.
     p.required("RegionId")?;
     let circuit = p.required("PhysicalConnectionId")?.to_string();
@@ -114,7 +116,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     Ok(reply(ctx, &placed.order_id))
 }
 
-/// D2: the response in the configured style.
+/// The response in the configured style (docs/design/decisions.md#response-styles).
 fn reply(ctx: &CallCtx, order_id: &str) -> Reply {
     let rid = ctx.request_id.as_str();
     let numeric: Value = order_id

@@ -1,5 +1,6 @@
 //! JSON shapes of the API's objects, with exactly the SDK models' types
-//! (`api.md` §3): strings where the models say string, `Bandwidth` a number.
+//! (docs/design/protocol.md#json-types): strings where the models say string,
+//! `Bandwidth` a number.
 
 use physconn_domain::Circuit;
 use physconn_wire::timefmt::format_timestamp;

@@ -1,6 +1,6 @@
-//! CreatePhysicalConnectionSetupOrder (D5, `api.md` §6.2): a new circuit in
+//! CreatePhysicalConnectionSetupOrder (docs/design/decisions.md#setup-order): a new circuit in
 //! `Initial` together with its one-time installation-fee order, paid per
-//! `AutoPay` like the occupancy order (D4). The answer is flat.
+//! `AutoPay` like the occupancy order. The answer is flat.
 
 use super::circuits::{check_new_circuit, new_circuit};
 use super::params::Params;

@@ -281,8 +281,8 @@ pub(crate) fn parse_mode(v: &Option<String>) -> AResult<Option<ProvisioningMode>
     }
 }
 
-/// Credit line, direct-enable permission (D1 `bypass_sp`) and the account's
-/// provisioning mode (D8).
+/// Credit line, direct-enable permission (`bypass_sp`,
+/// docs/design/decisions.md#api-profiles) and the account's provisioning mode.
 pub(crate) async fn update_account(
     State(state): State<AppState>,
     Path(id): Path<String>,

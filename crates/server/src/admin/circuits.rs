@@ -336,7 +336,8 @@ fn fault_json(f: &physconn_store::Fault) -> Value {
            "Remaining": f.remaining, "Share": f.share_ppm as f64 / 1e6, "CreateTime": format_timestamp(f.created_at)})
 }
 
-/// Makes the next matching provider step fail (D8).
+/// Makes the next matching provider step fail
+/// (docs/design/decisions.md#provider-simulator).
 pub(crate) async fn add_fault(
     State(state): State<AppState>,
     Json(body): Json<FaultBody>,

@@ -121,7 +121,7 @@ class Server {
   async circuit(id) { return this.admin('GET', `/admin/physical-connections/${id}`); }
   advance(seconds) { return this.admin('POST', '/admin/clock/advance', { seconds }); }
 
-  // The provider simulator (D8): account settings, single steps, faults.
+  // The provider simulator (docs/design/decisions.md#provider-simulator): account settings, single steps, faults.
   setAccount(accountId, fields) { return this.admin('PUT', `/admin/accounts/${accountId}`, fields); }
   step(id) { return this.admin('POST', `/admin/physical-connections/${id}/advance`); }
   addFault(body) { return this.admin('POST', '/admin/faults', body, [201]); }
@@ -187,7 +187,8 @@ class SdkClient {
   }
 }
 
-// Asserts that `promise` rejects the way the Node Tea SDK reports a server error (protocol.md §8.2).
+// Asserts that `promise` rejects the way the Node Tea SDK reports a server error
+// (docs/design/protocol.md#sdk-error-handling).
 async function expectSdkError(assert, promise, { code, statusCode, message }) {
   let err;
   try {

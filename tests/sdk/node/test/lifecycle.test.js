@@ -1,7 +1,7 @@
 'use strict';
 // The rest of a circuit's life through the official Node SDK, V3 and V1 (signatureAlgorithm 'v2'):
 // Modify, Enable, Cancel, Terminate, Delete, Recover, the setup order, the LOA sub-flow, and a
-// provider fault seen through the SDK (api.md §6.2, §6.5-6.15; DECISIONS D5, D8, D10).
+// provider fault seen through the SDK (docs/design/circuits.md).
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Server, Vpc, REGION, ORDER_ID_RE, PC_ID_RE, REQUEST_ID_RE, expectSdkError, money } =

@@ -1,5 +1,6 @@
 'use strict';
-// --api-profile current (DECISIONS D1) and --response-style sdk (D2) through the Node SDK.
+// --api-profile current and --response-style sdk through the Node SDK
+// (docs/design/decisions.md#api-profiles, #response-styles).
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Server, REGION, ORDER_ID_RE, expectSdkError, money } = require('../lib/physconn');

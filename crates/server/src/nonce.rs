@@ -30,9 +30,9 @@ struct Shared {
 pub struct NonceCache {
     shards: Vec<Mutex<Shard>>,
     /// Two keyed hashers (random per process) make a pair's 128-bit
-    /// fingerprint: an entry is 32 bytes with no allocation (at 20,000
-    /// requests a second, the window holds tens of millions of pairs), and a
-    /// client cannot choose nonces that collide.
+    /// fingerprint: an entry is 32 bytes with no allocation (under heavy
+    /// load the window holds tens of millions of pairs), and a client cannot
+    /// choose nonces that collide.
     hashers: [std::collections::hash_map::RandomState; 2],
     /// How long a nonce is remembered: twice the timestamp window, since a
     /// request may be early or late by the window.

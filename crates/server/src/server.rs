@@ -19,8 +19,8 @@ use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-/// The process's allocator. glibc's malloc was a quarter of the server's CPU
-/// under load, partly waiting on its arena locks between the tokio workers
+/// The process's allocator. glibc's malloc was the largest item of the
+/// server's profile under load, partly waiting on its arena locks between the tokio workers
 /// and the store threads (BENCHMARKS.md, finding 1). It lives here, not in
 /// the binary, so the test servers run on the same allocator.
 #[cfg(feature = "mimalloc")]

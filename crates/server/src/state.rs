@@ -12,8 +12,7 @@ use tokio::sync::Notify;
 
 /// Cheap to clone: one `Arc`. Every request clones it several times (axum's
 /// `State`, the handler service, spawned work); with a dozen `Arc` fields
-/// that was two dozen contended atomic operations per clone and drop, about
-/// 2% of a describe's CPU.
+/// that was two dozen contended atomic operations per clone and drop.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 

@@ -12,8 +12,8 @@ use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order
 pub struct Timer {
     pub id: String,
     pub circuit_id: String,
-    /// `provider` (Initial → … → Allocated, Terminating → Terminated) or
-    /// `activate` (Confirmed → Enabled after payment).
+    /// `provider`, `activate`, `enable`, `loa`, `expire`, `meter` or
+    /// `overdue`: the steps of docs/design/circuits.md#timers.
     pub kind: String,
     pub expect_status: Status,
     pub due_at: Time,
@@ -32,7 +32,8 @@ pub struct Fault {
     pub outcome: Status,
     /// How many more times it applies; negative = until removed.
     pub remaining: i64,
-    /// For `global`: the share of steps it applies to, in parts per million.
+    /// For `global`: the share of circuits it applies to, in parts per
+    /// million (a circuit's review and allocation steps agree).
     pub share_ppm: i64,
     pub created_at: Time,
 }

@@ -162,7 +162,7 @@ impl Lite {
     /// A listing filtered by `PhysicalConnectionId` alone (what Terraform
     /// and most scripts send): the rows by primary key, then the listing's
     /// scope, order and page applied here, instead of a count and a page
-    /// statement built for the request (a third of a describe's CPU).
+    /// statement built for the request (BENCHMARKS.md, finding 1).
     fn circuits_by_id(&self, q: &CircuitQuery, ids: &[String]) -> OpResult<(Vec<Circuit>, i64)> {
         let mut found: Vec<Circuit> = Vec::with_capacity(ids.len());
         for id in ids {

@@ -2,7 +2,7 @@
 //!
 //! A read job normally runs *inline*, on the thread of the task that asked
 //! for it, on a read-only connection leased from a small pool: it is a few
-//! index lookups (tens of µs), and handing it to another thread cost more
+//! index lookups, and handing it to another thread cost more
 //! than running it (two futex wake-ups and two context switches per request,
 //! the largest item of a describe's profile on two cores; BENCHMARKS.md,
 //! finding 1). The job is polled as part of the caller's future, so a job

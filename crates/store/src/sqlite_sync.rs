@@ -3,7 +3,7 @@
 //!
 //! With `synchronous = FULL`, SQLite fsyncs the WAL inside `COMMIT`, while
 //! the writer holds the write lock: after every batch the writer sat idle
-//! for the fsync (2–7 ms here), so durable orders cost one batch's CPU
+//! for the fsync, so durable orders cost one batch's CPU
 //! *plus* one fsync, in turn (BENCHMARKS.md). Now `COMMIT` writes the WAL
 //! frames and does not sync them: the writer opens the database through the
 //! gathering VFS (`sqlite_wal_vfs.rs`), which writes a commit's frames in

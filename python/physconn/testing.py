@@ -176,9 +176,10 @@ class PhysconnServer:
       mode); ``provisioning_delay``: seconds per provider step.
     - ``api_profile`` (``"seed"``/``"current"``), ``response_style``
       (``"union"``/``"sdk"``/``"seed"``), ``fixtures`` (a fixtures TOML file).
-    - ``tls=True`` serves HTTPS with a CA generated in the data dir (see
-      :attr:`ca_file`); ``tls_san`` adds names to its certificate;
-      ``tls_cert``/``tls_key`` use your own (then ``tls_ca`` names its CA).
+    - ``tls=True`` serves HTTPS with a CA generated in the data dir
+      (:attr:`ca_file` once started); ``tls_san`` adds names to its
+      certificate; ``tls_cert``/``tls_key`` use your own (then ``tls_ca``
+      names its CA, else the system's trust store is used).
     - ``database_url``: PostgreSQL instead of the embedded SQLite store
       (``master_key`` for its secrets).
     - ``config``: any other configuration keys, e.g.
@@ -272,12 +273,8 @@ class PhysconnServer:
             if tls_key is not None:
                 args += ["--tls-key", os.fspath(tls_key)]
         self._args = args + list(extra_args)
-        if tls_ca is not None:
-            self.ca_file: Optional[str] = os.fspath(tls_ca)
-        elif self.tls and tls_cert is None:
-            self.ca_file = os.path.join(self.data_dir, "tls", "ca.pem")
-        else:
-            self.ca_file = None
+        self._own_cert = tls_cert is not None
+        self.ca_file: Optional[str] = os.fspath(tls_ca) if tls_ca is not None else None
 
         base = dict(os.environ)
         # Settings of the caller's own physconn must not leak into a test server.
@@ -376,8 +373,12 @@ class PhysconnServer:
         self.api_host, self.api_port = host.strip("[]"), int(port)
         self.api_url = f"{api_scheme}://{api}"
         self.admin_url = f"{admin_scheme}://{admin}"
+        # What the server says it serves decides (`--tls` may come in extra_args or a config file).
+        self.tls = api_scheme == "https"
         self._ssl = None
         if "https" in (api_scheme, admin_scheme):
+            if self.ca_file is None and not self._own_cert:
+                self.ca_file = os.path.join(self.data_dir, "tls", "ca.pem")
             self._ssl = ssl.create_default_context(cafile=self.ca_file)
         status, _ = self.http("GET", "/health", auth=False)
         if status != 200:
@@ -442,7 +443,8 @@ class PhysconnServer:
 
     def vpc_client(self, account: "Mapping[str, str] | tuple[str, str] | None" = None, **config: Any) -> Any:
         """An ``alibabacloud_vpc20160428`` ``Client`` for ``account`` (default: the default
-        account); ``config`` sets further ``Config`` fields (e.g. ``signature_algorithm="v2"``)."""
+        account); ``config`` sets further ``Config`` fields (e.g. ``signature_algorithm="v2"``).
+        With ``tls``, it speaks HTTPS and trusts :attr:`ca_file`."""
         try:
             from alibabacloud_tea_openapi.models import Config  # type: ignore[import-not-found,unused-ignore]
             from alibabacloud_vpc20160428.client import Client  # type: ignore[import-not-found,unused-ignore]
@@ -452,7 +454,24 @@ class PhysconnServer:
         fields: dict[str, Any] = dict(access_key_id=key_id, access_key_secret=secret, endpoint=self.endpoint,
                                       protocol=self.protocol, region_id=self.region_id)
         fields.update(config)
-        return Client(Config(**fields))
+        ca = self.ca_file if self.tls else None
+        if ca is None:
+            return Client(Config(**fields))
+
+        # The Tea SDK takes a CA only per call (RuntimeOptions.ca): every call that
+        # names none gets the server's.
+        class TrustingClient(Client):  # type: ignore[misc,valid-type,unused-ignore]
+            def call_api(self, params: Any, request: Any, runtime: Any) -> Any:
+                if runtime is not None and getattr(runtime, "ca", None) is None:
+                    runtime.ca = ca
+                return super().call_api(params, request, runtime)
+
+            async def call_api_async(self, params: Any, request: Any, runtime: Any) -> Any:
+                if runtime is not None and getattr(runtime, "ca", None) is None:
+                    runtime.ca = ca
+                return await super().call_api_async(params, request, runtime)
+
+        return TrustingClient(Config(**fields))
 
     # ------------------------------------------------------------------ admin API
     def http(self, method: str, path: str, body: Any = None, auth: bool = True) -> tuple[int, Any]:

@@ -57,6 +57,15 @@ class Server(PhysconnServer):
     def key_secret(self) -> str:
         return self.access_key_secret
 
+    @property
+    def scheme(self) -> str:
+        return self.protocol
+
+    @property
+    def ca(self):
+        """<data_dir>/tls/ca.pem when the server serves HTTPS with its own CA, else None."""
+        return self.ca_file if self.tls else None
+
     def ledger(self, account_id):
         return {"Entries": super().ledger(account_id)}
 

@@ -61,12 +61,25 @@ class StartError(PhysconnError):
     """The server did not start; the message ends with its last log lines."""
 
     def __init__(self, message: str, log_tail: str, returncode: Optional[int] = None) -> None:
-        reason = next((line for line in reversed(log_tail.splitlines()) if line.startswith("Error: ")), None)
-        if reason:
-            message = f"{message}: {reason[len('Error: '):]}"
+        message += _error_of(log_tail)
         super().__init__(f"{message}\n--- last lines of the physconn log ---\n{log_tail}")
         self.log_tail = log_tail
         self.returncode = returncode
+
+
+def _error_of(log: str) -> str:
+    """``": what; why"`` from the last ``Error: ...`` report (and its ``Caused by:`` lines) in
+    the log, else ``""``."""
+    lines = log.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Error: ")]
+    if not starts:
+        return ""
+    parts = [lines[starts[-1]][len("Error: "):]]
+    for line in lines[starts[-1] + 1:]:
+        text = re.sub(r"^\s*\d+:\s*", "", line).strip()
+        if text and text != "Caused by:":
+            parts.append(text)
+    return ": " + "; ".join(parts)
 
 
 class AdminError(PhysconnError):

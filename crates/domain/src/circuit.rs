@@ -97,11 +97,48 @@ wire_enum!(
 wire_enum!(
     /// Whether the simulated provider moves circuits by itself
     /// (docs/design/decisions.md#provider-simulator).
+    #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
     ProvisioningMode {
         Auto => "auto",
         Manual => "manual",
     }
 );
+
+wire_enum!(
+    /// What a pending step (a row of `timers`, stored as this text) does when
+    /// it falls due: `provider` moves Initial → … → Allocated and
+    /// Terminating → Terminated; `activate` enables a Confirmed circuit whose
+    /// occupancy order is paid; `enable` does so after
+    /// EnablePhysicalConnection; `loa` approves an LOA application (Applying →
+    /// Available); `expire` ends a subscription term (renewal or lock);
+    /// `meter` bills one pay-as-you-go hour; `overdue` ends an overdue
+    /// account's grace period.
+    TimerKind {
+        Provider => "provider",
+        Activate => "activate",
+        Enable => "enable",
+        Loa => "loa",
+        Expire => "expire",
+        Meter => "meter",
+        Overdue => "overdue",
+    }
+);
+
+impl TimerKind {
+    /// Billing steps follow the clock whatever the provisioning mode.
+    pub fn is_billing(self) -> bool {
+        matches!(
+            self,
+            TimerKind::Expire | TimerKind::Meter | TimerKind::Overdue
+        )
+    }
+
+    /// Steps that run beside the circuit's own progress rather than belong to
+    /// the status they were scheduled in.
+    pub fn independent_of_status(self) -> bool {
+        matches!(self, TimerKind::Loa | TimerKind::Overdue)
+    }
+}
 
 /// A project manager named in an LOA application (`PMInfo.N.*`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

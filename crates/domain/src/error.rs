@@ -1,9 +1,11 @@
-//! Why a request is refused, in business terms. Each variant names the key of
-//! its row in the wire crate's error table (code, HTTP status and message are
-//! data there, not here).
+//! Why a request is refused, in business terms. Each variant names its row of
+//! the wire crate's error table ([`ErrorCode`]: code, HTTP status and message
+//! are data there, not here).
+
+use physconn_wire::ErrorCode;
 
 /// A refusal. The server turns it into an Alibaba error body with
-/// [`DomainError::key`] and [`DomainError::args`].
+/// [`DomainError::code`] and [`DomainError::args`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("missing parameter {0}")]
@@ -97,53 +99,53 @@ pub enum DomainError {
 }
 
 impl DomainError {
-    /// The key of the error-table row (see `physconn_wire::errors`).
-    pub fn key(&self) -> &'static str {
+    /// The row of the error table this refusal is answered with.
+    pub fn code(&self) -> ErrorCode {
         use DomainError::*;
         match self {
-            MissingParameter(_) => "MissingParameter",
-            InvalidParameter(_) => "InvalidParameter",
-            RegionNotFound => "InvalidRegionId.NotFound",
-            RegionNotFoundConfirm => "InvalidRegionId.NotFound@Confirm",
-            CircuitNotFound => "InvalidPhysicalConnectionId.NotFound",
-            CircuitNotFoundConfirm => "InvalidPhysicalConnectionId.NotFound@Confirm",
-            NotAllowedInState => "Forbidden.NotAllowedInState",
-            ConfirmNotAllocated => "IncorrectStatus.PhysicalConnection@Confirm",
-            RecoverIncorrectStatus(_) => "IncorrectStatus.PhysicalConnection@Recover",
-            ChargeTypeMalformed => "InvalidPhysicalConnectionChargeType.Malformed",
-            PeriodMalformed => "InvalidPhysicalConnectionPeriod.Malformed",
-            PricingCycleMalformed => "InvalidPhysicalConnectionPricingCycle.Malformed",
-            PriceNotFound => "InvalidPrice.NotFound",
-            IdempotentParameterMismatch => "IdempotentParameterMismatch",
-            IllegalClientToken => "IllegalParam.ClientToken",
-            TypeMalformed => "InvalidType.Malformd",
-            PeerLocationMalformed => "InvalidPeerLocation.Malformd",
-            LineOperatorMalformed => "InvalidLineOperator.Malformd",
-            PortTypeMalformed => "InvalidPortType.Malformd",
-            DescriptionMalformed => "InvalidDescription.Malformed",
-            NameMalformed => "InvalidName.Malformed",
-            CircuitCodeMalformed => "InvalidCircuitCode.Malformed",
-            BandwidthInvalid => "InvalidBandwidth",
-            RedundantNotFound => "InvalidRedundantPhysicalConnectionId.NotFound",
-            RedundantNotOwned => "InvalidRedundantPhysicalConnection",
-            RedundantStatus => "InvalidRedundantPhysicalConnectionStatus",
-            AccessPointNotFound => "ResourceNotFound.AccessPointId",
-            AccessPointNotEnabled => "InvalidAccessPointId.NotEnabled",
-            AccessPointFull => "QuotaExceeded.pConnPerAP",
-            TooManyPendingCircuits => "QuotaExceeded.freePconnPerAP",
-            AccountFinancialLocked => "Forbidden.FinancialLocked",
-            FilterKeyNotSupported(_) => "InvalidFilterKey.ValueNotSupported",
-            EnableWithoutSp => "ALIUID.NOT.ALLOW.WITHOUT.SP",
-            AccountNotFound => "InternalError",
-            OrderNotFound => "InvalidOrderId.NotFound",
-            OrderNotPayable => "InvalidOrderStatus.NotPayable",
-            OrderNotCancellable => "InvalidOrderStatus.NotCancellable",
-            InsufficientBalance => "PAY.INSUFFICIENT_BALANCE",
-            MoneyOverflow => "InvalidParameter",
-            InstanceNotFound(_) => "InvalidInstanceId.NotFound",
-            LoaStatusNotAllowed(_) => "IncorrectStatus.PhysicalConnectionLOA",
-            LoaNotCompletable => "OperationDenied.LOAStatusNotAllowComplete",
-            IncorrectCircuitStatus => "IncorrectStatus.PhysicalConnection",
+            MissingParameter(_) => ErrorCode::MissingParameter,
+            InvalidParameter(_) => ErrorCode::InvalidParameter,
+            RegionNotFound => ErrorCode::InvalidRegionIdNotFound,
+            RegionNotFoundConfirm => ErrorCode::InvalidRegionIdNotFoundOnConfirm,
+            CircuitNotFound => ErrorCode::InvalidPhysicalConnectionIdNotFound,
+            CircuitNotFoundConfirm => ErrorCode::InvalidPhysicalConnectionIdNotFoundOnConfirm,
+            NotAllowedInState => ErrorCode::ForbiddenNotAllowedInState,
+            ConfirmNotAllocated => ErrorCode::IncorrectStatusPhysicalConnectionOnConfirm,
+            RecoverIncorrectStatus(_) => ErrorCode::IncorrectStatusPhysicalConnectionOnRecover,
+            ChargeTypeMalformed => ErrorCode::InvalidPhysicalConnectionChargeTypeMalformed,
+            PeriodMalformed => ErrorCode::InvalidPhysicalConnectionPeriodMalformed,
+            PricingCycleMalformed => ErrorCode::InvalidPhysicalConnectionPricingCycleMalformed,
+            PriceNotFound => ErrorCode::InvalidPriceNotFound,
+            IdempotentParameterMismatch => ErrorCode::IdempotentParameterMismatch,
+            IllegalClientToken => ErrorCode::IllegalParamClientToken,
+            TypeMalformed => ErrorCode::InvalidTypeMalformd,
+            PeerLocationMalformed => ErrorCode::InvalidPeerLocationMalformd,
+            LineOperatorMalformed => ErrorCode::InvalidLineOperatorMalformd,
+            PortTypeMalformed => ErrorCode::InvalidPortTypeMalformd,
+            DescriptionMalformed => ErrorCode::InvalidDescriptionMalformed,
+            NameMalformed => ErrorCode::InvalidNameMalformed,
+            CircuitCodeMalformed => ErrorCode::InvalidCircuitCodeMalformed,
+            BandwidthInvalid => ErrorCode::InvalidBandwidth,
+            RedundantNotFound => ErrorCode::InvalidRedundantPhysicalConnectionIdNotFound,
+            RedundantNotOwned => ErrorCode::InvalidRedundantPhysicalConnection,
+            RedundantStatus => ErrorCode::InvalidRedundantPhysicalConnectionStatus,
+            AccessPointNotFound => ErrorCode::ResourceNotFoundAccessPointId,
+            AccessPointNotEnabled => ErrorCode::InvalidAccessPointIdNotEnabled,
+            AccessPointFull => ErrorCode::QuotaExceededPConnPerAP,
+            TooManyPendingCircuits => ErrorCode::QuotaExceededFreePconnPerAP,
+            AccountFinancialLocked => ErrorCode::ForbiddenFinancialLocked,
+            FilterKeyNotSupported(_) => ErrorCode::InvalidFilterKeyValueNotSupported,
+            EnableWithoutSp => ErrorCode::AliuidNotAllowWithoutSp,
+            AccountNotFound => ErrorCode::InternalError,
+            OrderNotFound => ErrorCode::InvalidOrderIdNotFound,
+            OrderNotPayable => ErrorCode::InvalidOrderStatusNotPayable,
+            OrderNotCancellable => ErrorCode::InvalidOrderStatusNotCancellable,
+            InsufficientBalance => ErrorCode::PayInsufficientBalance,
+            MoneyOverflow => ErrorCode::InvalidParameter,
+            InstanceNotFound(_) => ErrorCode::InvalidInstanceIdNotFound,
+            LoaStatusNotAllowed(_) => ErrorCode::IncorrectStatusPhysicalConnectionLOA,
+            LoaNotCompletable => ErrorCode::OperationDeniedLOAStatusNotAllowComplete,
+            IncorrectCircuitStatus => ErrorCode::IncorrectStatusPhysicalConnection,
         }
     }
 

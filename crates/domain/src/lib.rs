@@ -21,7 +21,7 @@ pub mod validate;
 pub use account::{AccessKey, Account, KeyKind, KeyStatus, LedgerEntry, LedgerKind};
 pub use circuit::{
     BusinessStatus, ChargeType, Circuit, LineOperator, Loa, LoaStatus, PmInfo, PortType,
-    ProvisioningMode, Status,
+    ProvisioningMode, Status, TimerKind,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// `seed` follows the 2019 reference (AutoPay defaults to true,
 /// InstanceChargeType to PostPaid); `current` follows today's cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ApiProfile {
     #[default]
@@ -32,6 +33,7 @@ impl ApiProfile {
 
 /// Shape of the CreatePhysicalConnectionOccupancyOrder response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ResponseStyle {
     /// Both the SDK keys and the seed's lower-case envelope in one object.

@@ -2,9 +2,10 @@
 //! script: `physconn account create`, `physconn circuit advance`, ...
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+use physconn_domain::ProvisioningMode;
 use serde_json::{json, Value};
 
 #[derive(Args, Clone)]
@@ -55,9 +56,9 @@ pub enum AccountCmd {
         credit_limit: Option<String>,
         #[arg(long)]
         bypass_sp: Option<bool>,
-        /// auto, manual, or inherit (follow the global mode).
-        #[arg(long)]
-        provisioning: Option<String>,
+        /// Provisioning mode of the account's circuits.
+        #[arg(long, value_enum)]
+        provisioning: Option<ModeChoice>,
     },
     /// The account's ledger.
     Ledger {
@@ -96,23 +97,26 @@ pub enum CircuitCmd {
     Advance { id: String },
     /// Force a provider transition (e.g. Allocated, Rejected, "Allocation Failed").
     Status { id: String, status: String },
-    /// Per-circuit provisioning mode: auto, manual or inherit.
-    Mode { id: String, mode: String },
+    /// Per-circuit provisioning mode.
+    Mode {
+        id: String,
+        #[arg(value_enum)]
+        mode: ModeChoice,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum FaultCmd {
     /// Make the next matching provider step fail.
     Add {
-        /// circuit, account or global.
-        #[arg(long)]
-        scope: String,
+        #[arg(long, value_enum)]
+        scope: FaultScope,
         /// Circuit id or AccountId (not for global).
         #[arg(long, default_value = "")]
         target: String,
-        /// Rejected or "Allocation Failed".
-        #[arg(long)]
-        outcome: String,
+        /// The status the failed step leaves the circuit in.
+        #[arg(long, value_enum)]
+        outcome: FaultOutcome,
         #[arg(long)]
         count: Option<i64>,
         /// For global: share of circuits, 0-1.
@@ -142,9 +146,8 @@ pub enum ClockCmd {
 pub enum ProvisioningCmd {
     Show,
     Set {
-        /// auto or manual.
-        #[arg(long)]
-        mode: Option<String>,
+        #[arg(long, value_enum)]
+        mode: Option<ProvisioningMode>,
         /// Seconds per provider step.
         #[arg(long)]
         delay: Option<f64>,
@@ -159,11 +162,65 @@ pub enum OrderCmd {
     },
 }
 
-fn mode_value(m: &str) -> Value {
-    if m == "inherit" {
-        Value::Null
-    } else {
-        json!(m)
+/// A circuit's or account's provisioning mode as the admin API takes it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModeChoice {
+    /// The simulated provider moves circuits by itself.
+    Auto,
+    /// Only the admin API moves circuits.
+    Manual,
+    /// No override: follow the account's or the global mode.
+    Inherit,
+}
+
+impl ModeChoice {
+    fn json(self) -> Value {
+        match self {
+            ModeChoice::Auto => json!(ProvisioningMode::Auto.as_str()),
+            ModeChoice::Manual => json!(ProvisioningMode::Manual.as_str()),
+            ModeChoice::Inherit => Value::Null,
+        }
+    }
+}
+
+/// Which provider steps a fault applies to.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FaultScope {
+    /// One circuit (`--target` is its id).
+    Circuit,
+    /// The next `--count` circuits of an account (`--target` is its AccountId).
+    Account,
+    /// A share of all circuits (`--share`).
+    Global,
+}
+
+impl FaultScope {
+    fn as_str(self) -> &'static str {
+        match self {
+            FaultScope::Circuit => "circuit",
+            FaultScope::Account => "account",
+            FaultScope::Global => "global",
+        }
+    }
+}
+
+/// How a faulted provider step ends.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FaultOutcome {
+    /// The review step fails.
+    #[value(name = "Rejected")]
+    Rejected,
+    /// The allocation step fails.
+    #[value(name = "Allocation Failed")]
+    AllocationFailed,
+}
+
+impl FaultOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            FaultOutcome::Rejected => physconn_domain::Status::Rejected.as_str(),
+            FaultOutcome::AllocationFailed => physconn_domain::Status::AllocationFailed.as_str(),
+        }
     }
 }
 
@@ -257,7 +314,7 @@ pub async fn account(c: &Client, cmd: AccountCmd) -> Result<Value> {
                 body.insert("bypass_sp".into(), json!(v));
             }
             if let Some(m) = provisioning {
-                body.insert("provisioning_mode".into(), mode_value(&m));
+                body.insert("provisioning_mode".into(), m.json());
             }
             c.call(
                 "PUT",
@@ -330,7 +387,7 @@ pub async fn circuit(c: &Client, cmd: CircuitCmd) -> Result<Value> {
         }
         CircuitCmd::Mode { id, mode } => {
             let path = format!("/admin/physical-connections/{id}/provisioning");
-            c.call("PUT", &path, Some(json!({"mode": mode_value(&mode)})))
+            c.call("PUT", &path, Some(json!({"mode": mode.json()})))
                 .await
         }
     }
@@ -345,7 +402,8 @@ pub async fn fault(c: &Client, cmd: FaultCmd) -> Result<Value> {
             count,
             share,
         } => {
-            let body = json!({"scope": scope, "target": target, "outcome": outcome, "count": count, "share": share});
+            let body = json!({"scope": scope.as_str(), "target": target, "outcome": outcome.as_str(),
+                "count": count, "share": share});
             c.call("POST", "/admin/faults", Some(body)).await
         }
         FaultCmd::List => c.call("GET", "/admin/faults", None).await,
@@ -378,7 +436,7 @@ pub async fn provisioning(c: &Client, cmd: ProvisioningCmd) -> Result<Value> {
             c.call(
                 "PUT",
                 "/admin/provisioning",
-                Some(json!({"mode": mode, "delay": delay})),
+                Some(json!({"mode": mode.map(ProvisioningMode::as_str), "delay": delay})),
             )
             .await
         }

@@ -112,24 +112,24 @@ struct ServeArgs {
     /// Admin listener address [default: 127.0.0.1:8081].
     #[arg(long)]
     admin_listen: Option<String>,
-    /// seed (default) or current: which vintage of the API to serve.
-    #[arg(long)]
-    api_profile: Option<String>,
-    /// union (default), sdk or seed: shape of the occupancy-order response.
-    #[arg(long)]
-    response_style: Option<String>,
-    /// system (default) or manual: manual time moves only through the admin API.
-    #[arg(long)]
-    clock: Option<String>,
+    /// Which vintage of the API to serve [default: seed].
+    #[arg(long, value_enum)]
+    api_profile: Option<ApiProfile>,
+    /// Shape of the occupancy-order response [default: union].
+    #[arg(long, value_enum)]
+    response_style: Option<ResponseStyle>,
+    /// Which clock drives time [default: system].
+    #[arg(long, value_enum)]
+    clock: Option<ClockMode>,
     /// Start of a manual clock on an empty store (RFC 3339).
     #[arg(long)]
     clock_start: Option<String>,
     /// Seconds per provider step; fractions allowed, 0 = at once [default: 1].
     #[arg(long)]
     provisioning_delay: Option<f64>,
-    /// Log format: text (default) or json.
-    #[arg(long, default_value = "text")]
-    log_format: String,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 fn load_config(a: &StoreArgs) -> Result<Config> {
@@ -153,15 +153,14 @@ fn apply_serve_flags(c: &mut Config, a: &ServeArgs) -> Result<()> {
     if let Some(v) = &a.admin_listen {
         c.admin_listen = v.clone();
     }
-    if let Some(v) = &a.api_profile {
-        c.api_profile = ApiProfile::parse(v).context("--api-profile must be seed or current")?;
+    if let Some(v) = a.api_profile {
+        c.api_profile = v;
     }
-    if let Some(v) = &a.response_style {
-        c.response_style =
-            ResponseStyle::parse(v).context("--response-style must be union, sdk or seed")?;
+    if let Some(v) = a.response_style {
+        c.response_style = v;
     }
-    if let Some(v) = &a.clock {
-        c.clock = ClockMode::parse(v).context("--clock must be system or manual")?;
+    if let Some(v) = a.clock {
+        c.clock = v;
     }
     if let Some(v) = &a.clock_start {
         c.clock_start = Some(v.clone());
@@ -172,7 +171,16 @@ fn apply_serve_flags(c: &mut Config, a: &ServeArgs) -> Result<()> {
     Ok(())
 }
 
-fn init_logging(format: &str) -> Result<()> {
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
+}
+
+fn init_logging(format: LogFormat) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PHYSCONN_LOG")
         // PostgreSQL notices are not actionable: the one that comes up is
         // the pool's ROLLBACK after a commit that failed to serialize (the
@@ -186,9 +194,8 @@ fn init_logging(format: &str) -> Result<()> {
         .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match format {
-        "json" => builder.json().init(),
-        "text" => builder.init(),
-        other => anyhow::bail!("--log-format must be text or json, not {other}"),
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
     }
     Ok(())
 }
@@ -223,7 +230,7 @@ async fn wait_for_signal() {
 }
 
 async fn serve(a: ServeArgs) -> Result<()> {
-    init_logging(&a.log_format)?;
+    init_logging(a.log_format)?;
     let mut config = load_config(&a.store)?;
     apply_serve_flags(&mut config, &a)?;
     if let Some(k) = env_nonempty("PHYSCONN_MASTER_KEY") {
@@ -266,7 +273,7 @@ async fn serve(a: ServeArgs) -> Result<()> {
 }
 
 async fn migrate(a: StoreArgs) -> Result<()> {
-    init_logging("text")?;
+    init_logging(LogFormat::Text)?;
     let store = open_store(&a).await?;
     store.close().await;
     println!("migrations applied");
@@ -281,7 +288,7 @@ async fn open_store(a: &StoreArgs) -> Result<physconn_store::DynStore> {
 }
 
 async fn export(a: ExportArgs) -> Result<()> {
-    init_logging("text")?;
+    init_logging(LogFormat::Text)?;
     let store = open_store(&a.store).await?;
     // Written beside the target and renamed at the end, so an interrupted
     // export never leaves a file that looks like a finished one.
@@ -305,7 +312,7 @@ async fn export(a: ExportArgs) -> Result<()> {
 }
 
 async fn import(a: ImportArgs) -> Result<()> {
-    init_logging("text")?;
+    init_logging(LogFormat::Text)?;
     let file =
         std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
     let snapshot = physconn_store::export::read_snapshot(std::io::BufReader::new(file))

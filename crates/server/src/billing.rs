@@ -2,9 +2,10 @@
 //! so an order, its ledger entry, the balance and the circuit change together
 //! or not at all.
 
-use crate::simulator::{self, KIND_ACTIVATE, KIND_EXPIRE, KIND_METER, KIND_OVERDUE};
+use crate::simulator;
 use crate::state::AppState;
 use physconn_domain::order::ABNORMAL_INSUFFICIENT_BALANCE;
+use physconn_domain::TimerKind;
 use physconn_domain::{
     Account, BusinessStatus, ChargeType, Circuit, DomainError, Fen, InstanceChargeType, LedgerKind,
     Order, OrderKind, PaymentStatus, PricingCycle, Status, Time,
@@ -39,7 +40,7 @@ pub async fn schedule_activation(
     circuit: &Circuit,
     now: Time,
 ) -> OpResult<()> {
-    simulator::schedule_next(tx, state, circuit, KIND_ACTIVATE, now, now).await
+    simulator::schedule_next(tx, state, circuit, TimerKind::Activate, now, now).await
 }
 
 /// A new order (docs/design/decisions.md#payment): with `auto_pay`, pay at once, or mark the order
@@ -76,10 +77,18 @@ pub async fn on_activated(
 ) -> OpResult<()> {
     match (c.charge_type, c.end_at) {
         (Some(ChargeType::Prepaid), Some(end)) => {
-            simulator::schedule_at(tx, state, c, KIND_EXPIRE, end, now).await
+            simulator::schedule_at(tx, state, c, TimerKind::Expire, end, now).await
         }
         (Some(ChargeType::PostPaid), _) => {
-            simulator::schedule_at(tx, state, c, KIND_METER, now + time::Duration::HOUR, now).await
+            simulator::schedule_at(
+                tx,
+                state,
+                c,
+                TimerKind::Meter,
+                now + time::Duration::HOUR,
+                now,
+            )
+            .await
         }
         _ => Ok(()),
     }
@@ -137,7 +146,7 @@ pub async fn expire(
             if paid {
                 let new_end = physconn_domain::circuit::renewal_end(end, c.auto_renew_duration);
                 c.end_at = Some(new_end);
-                simulator::schedule_at(tx, state, c, KIND_EXPIRE, new_end, now).await?;
+                simulator::schedule_at(tx, state, c, TimerKind::Expire, new_end, now).await?;
                 return Ok(true);
             }
         }
@@ -183,7 +192,8 @@ pub async fn meter(
             if account.available() < Fen::ZERO && account.overdue_since.is_none() {
                 account.overdue_since = Some(hour_end);
                 let grace = time::Duration::hours(state.config.overdue_grace_hours);
-                simulator::schedule_at(tx, state, c, KIND_OVERDUE, hour_end + grace, now).await?;
+                simulator::schedule_at(tx, state, c, TimerKind::Overdue, hour_end + grace, now)
+                    .await?;
             }
             tx.update_account(&account).await?;
         }
@@ -193,7 +203,7 @@ pub async fn meter(
         tx,
         state,
         c,
-        KIND_METER,
+        TimerKind::Meter,
         hour_end + time::Duration::HOUR,
         now,
     )

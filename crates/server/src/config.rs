@@ -10,6 +10,7 @@ pub use reference::{reference_markdown, OptionDoc, OPTIONS};
 
 /// Which clock drives time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ClockMode {
     #[default]

@@ -63,7 +63,7 @@ async fn snapshot(state: &AppState) -> physconn_store::OpResult<Snapshot> {
             let mut timers = BTreeMap::new();
             let mut due = 0;
             for t in tx.all_timers().await? {
-                *timers.entry(t.kind.clone()).or_insert(0) += 1;
+                *timers.entry(t.kind.as_str().to_string()).or_insert(0) += 1;
                 if t.due_at <= now {
                     due += 1;
                 }

@@ -16,7 +16,7 @@ use physconn_domain::{AccessKey, KeyKind, KeyStatus};
 use physconn_store::security::RamUser;
 use physconn_wire::timefmt::parse_timestamp;
 use physconn_wire::{
-    parse_request, render_error, render_json, render_xml, ApiError, Format, RawRequest,
+    parse_request, render_error, render_json, render_xml, ApiError, ErrorCode, Format, RawRequest,
     SignatureScheme,
 };
 use std::sync::Arc;
@@ -106,12 +106,12 @@ async fn process(
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
     if method != "POST" && method != "GET" {
-        return Err((ApiError::new("UnsupportedHTTPMethod"), None));
+        return Err((ApiError::new(ErrorCode::UnsupportedHTTPMethod), None));
     }
     // 1. decode (Content-Length or chunked; hyper removes the chunking)
     let body = to_bytes(body, state.config.max_body_bytes)
         .await
-        .map_err(|_| (ApiError::new("RequestEntityTooLarge"), None))?;
+        .map_err(|_| (ApiError::new(ErrorCode::RequestEntityTooLarge), None))?;
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -179,10 +179,11 @@ async fn process(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| (ApiError::missing_parameter(ts_name), None))?;
-    let ts = parse_timestamp(ts).map_err(|_| (ApiError::new("InvalidTimeStamp.Format"), None))?;
+    let ts = parse_timestamp(ts)
+        .map_err(|_| (ApiError::new(ErrorCode::InvalidTimeStampFormat), None))?;
     let window = time::Duration::seconds(state.config.timestamp_window_seconds);
     if (now - ts).abs() > window {
-        return Err((ApiError::new("InvalidTimeStamp.Expired"), None));
+        return Err((ApiError::new(ErrorCode::InvalidTimeStampExpired), None));
     }
 
     // 4. nonce (checked here, recorded once the signature is good)
@@ -197,7 +198,7 @@ async fn process(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| (ApiError::missing_parameter(nonce_name), None))?;
     if state.nonces.seen(&key.id, &nonce, now) {
-        return Err((ApiError::new("SignatureNonceUsed"), None));
+        return Err((ApiError::new(ErrorCode::SignatureNonceUsed), None));
     }
 
     // 5. signature (and, for V3, the payload hash)
@@ -208,7 +209,7 @@ async fn process(
         .await
         .map_err(|e| (from_op(e), None))?
     {
-        return Err((ApiError::new("SignatureNonceUsed"), None));
+        return Err((ApiError::new(ErrorCode::SignatureNonceUsed), None));
     }
 
     // 6. version and action
@@ -231,7 +232,7 @@ async fn process(
     }
     // 8. throttle
     if let Err(wait_ms) = state.throttle.check(&key.id, action.name()) {
-        let mut e = ApiError::new("Throttling.User");
+        let mut e = ApiError::new(ErrorCode::ThrottlingUser);
         e.retry_after_ms = Some(wait_ms);
         return Err((e, Some(action)));
     }
@@ -272,7 +273,7 @@ async fn load_key(state: &AppState, id: &str) -> Result<Arc<Principal>, ApiError
     })
     .await
     .map_err(from_op)?;
-    let mut key = key.ok_or_else(|| ApiError::new("InvalidAccessKeyId.NotFound"))?;
+    let mut key = key.ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound))?;
     key.secret = state.secrets.open(&key.secret).map_err(|e| {
         tracing::error!(error = %e, "an access key secret cannot be decrypted");
         ApiError::internal()
@@ -312,7 +313,7 @@ fn authorize(
         diagnostic.to_string(),
     );
     Err(
-        ApiError::new("Forbidden.RAM").with_access_denied_detail(serde_json::json!({
+        ApiError::new(ErrorCode::ForbiddenRam).with_access_denied_detail(serde_json::json!({
             "PolicyType": "AccountLevelIdentityBasedPolicy",
             "NoPermissionType": kind,
             "AuthAction": auth_action,
@@ -331,15 +332,17 @@ fn check_key(
     now: time::OffsetDateTime,
 ) -> Result<(), ApiError> {
     if key.status != KeyStatus::Active {
-        return Err(ApiError::new("InvalidAccessKeyId.Inactive"));
+        return Err(ApiError::new(ErrorCode::InvalidAccessKeyIdInactive));
     }
     let token = token.filter(|t| !t.is_empty());
     match (&key.kind, token) {
         (KeyKind::Permanent, None) => Ok(()),
-        (KeyKind::Permanent, Some(_)) => {
-            Err(ApiError::new("InvalidSecurityToken.MismatchWithAccessKey"))
+        (KeyKind::Permanent, Some(_)) => Err(ApiError::new(
+            ErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+        )),
+        (KeyKind::Temporary { .. }, None) => {
+            Err(ApiError::new(ErrorCode::InvalidSecurityTokenMalformed))
         }
-        (KeyKind::Temporary { .. }, None) => Err(ApiError::new("InvalidSecurityToken.Malformed")),
         (
             KeyKind::Temporary {
                 security_token,
@@ -348,9 +351,11 @@ fn check_key(
             Some(t),
         ) => {
             if !physconn_wire::sign::signatures_equal(security_token, t) {
-                Err(ApiError::new("InvalidSecurityToken.MismatchWithAccessKey"))
+                Err(ApiError::new(
+                    ErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                ))
             } else if now >= *expires_at {
-                Err(ApiError::new("InvalidSecurityToken.Expired"))
+                Err(ApiError::new(ErrorCode::InvalidSecurityTokenExpired))
             } else {
                 Ok(())
             }

@@ -12,32 +12,11 @@
 
 use crate::state::AppState;
 use physconn_domain::{
-    Circuit, Clock, IdGen, LoaStatus, PaymentStatus, ProvisioningMode, Status, Time,
+    Circuit, Clock, IdGen, LoaStatus, PaymentStatus, ProvisioningMode, Status, Time, TimerKind,
 };
 use physconn_store::{CircuitEvent, OpResult, Timer, TxOps};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Initial → Approved → Allocating → Allocated, Terminating → Terminated.
-pub const KIND_PROVIDER: &str = "provider";
-/// Confirmed → Enabled once the occupancy order is paid.
-pub const KIND_ACTIVATE: &str = "activate";
-/// Confirmed → Enabled after EnablePhysicalConnection (no order).
-pub const KIND_ENABLE: &str = "enable";
-/// LOA Applying → Available (the provider approves the application).
-pub const KIND_LOA: &str = "loa";
-
-/// A subscription reaches its `EndTime` (renewal or lock).
-pub const KIND_EXPIRE: &str = "expire";
-/// One pay-as-you-go hour is metered.
-pub const KIND_METER: &str = "meter";
-/// An overdue account's grace period ends.
-pub const KIND_OVERDUE: &str = "overdue";
-
-/// Billing steps follow the clock whatever the provisioning mode.
-fn is_billing(kind: &str) -> bool {
-    matches!(kind, KIND_EXPIRE | KIND_METER | KIND_OVERDUE)
-}
 
 /// The due time of a parked step (manual mode).
 pub const PARKED: Time = time::macros::datetime!(9999-12-31 0:00 UTC);
@@ -92,7 +71,7 @@ pub async fn schedule_next(
     tx: &mut dyn TxOps,
     state: &AppState,
     circuit: &Circuit,
-    kind: &str,
+    kind: TimerKind,
     from: Time,
     now: Time,
 ) -> OpResult<()> {
@@ -104,7 +83,7 @@ pub async fn schedule_next(
     tx.insert_timer(&Timer {
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
-        kind: kind.to_string(),
+        kind,
         expect_status: circuit.status,
         due_at,
         created_at: now,
@@ -117,14 +96,14 @@ pub async fn schedule_at(
     tx: &mut dyn TxOps,
     state: &AppState,
     circuit: &Circuit,
-    kind: &str,
+    kind: TimerKind,
     due_at: Time,
     now: Time,
 ) -> OpResult<()> {
     tx.insert_timer(&Timer {
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
-        kind: kind.to_string(),
+        kind,
         expect_status: circuit.status,
         due_at,
         created_at: now,
@@ -139,7 +118,7 @@ pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time
         .list_timers(&c.id)
         .await?
         .into_iter()
-        .filter(|t| !is_billing(&t.kind))
+        .filter(|t| !t.kind.is_billing())
     {
         let due = match mode {
             ProvisioningMode::Auto if t.due_at == PARKED => now + delay,
@@ -281,14 +260,14 @@ pub async fn perform(
     };
     // An LOA review runs beside the circuit's own progress; every other step
     // belongs to the state it was scheduled in.
-    let independent = timer.kind == KIND_LOA || timer.kind == KIND_OVERDUE;
+    let independent = timer.kind.independent_of_status();
     if c.deleted_at.is_some() || (!independent && c.status != timer.expect_status) {
         return Ok(false);
     }
     let ids = state.ids.as_ref();
     let from = c.status;
-    match timer.kind.as_str() {
-        KIND_PROVIDER => {
+    match timer.kind {
+        TimerKind::Provider => {
             let to = match take_fault(tx, &c).await? {
                 Some(failure) => {
                     c.status = failure;
@@ -307,10 +286,10 @@ pub async fn perform(
                 } else {
                     timer.due_at
                 };
-                schedule_next(tx, state, &c, KIND_PROVIDER, base, now).await?;
+                schedule_next(tx, state, &c, TimerKind::Provider, base, now).await?;
             }
         }
-        KIND_ACTIVATE => {
+        TimerKind::Activate => {
             if !activate_if_paid(tx, &mut c, now).await? {
                 return Ok(false);
             }
@@ -318,13 +297,13 @@ pub async fn perform(
             record(tx, ids, &c.id, Some(from), Status::Enabled, cause, now).await?;
             crate::billing::on_activated(tx, state, &c, now).await?;
         }
-        KIND_EXPIRE => {
+        TimerKind::Expire => {
             if !crate::billing::expire(tx, state, &mut c, now).await? {
                 return Ok(false);
             }
             tx.update_circuit(&c).await?;
         }
-        KIND_METER => {
+        TimerKind::Meter => {
             let hour_end = if timer.due_at > now {
                 now
             } else {
@@ -335,8 +314,8 @@ pub async fn perform(
             }
             tx.update_circuit(&c).await?;
         }
-        KIND_OVERDUE => crate::billing::overdue(tx, state, &c.account_id, now).await?,
-        KIND_ENABLE => {
+        TimerKind::Overdue => crate::billing::overdue(tx, state, &c.account_id, now).await?,
+        TimerKind::Enable => {
             if c.status != Status::Confirmed {
                 return Ok(false);
             }
@@ -346,7 +325,7 @@ pub async fn perform(
             tx.update_circuit(&c).await?;
             record(tx, ids, &c.id, Some(from), Status::Enabled, cause, now).await?;
         }
-        KIND_LOA => {
+        TimerKind::Loa => {
             let Some(loa) = c.loa_status else {
                 return Ok(false);
             };
@@ -358,10 +337,6 @@ pub async fn perform(
                 l.loa_url = format!("https://physconn.invalid/loa/{}.pdf", c.id);
             }
             tx.update_circuit(&c).await?;
-        }
-        other => {
-            tracing::warn!(kind = other, "unknown timer kind dropped");
-            return Ok(false);
         }
     }
     Ok(true)

@@ -545,6 +545,40 @@ async fn loa_sub_flow() {
         s.call("ApplyPhysicalConnectionLOA", &bad).await.code(),
         "InvalidConstructionTime.Malformed"
     );
+    // Each refused field answers its own code and names itself in the message.
+    let long = "x".repeat(129);
+    for (field, value, code) in [
+        ("CompanyName", long.as_str(), "IllegalParam.CompanyName"),
+        ("Si", long.as_str(), "IllegalParam.Si"),
+        ("PeerLocation", "a\u{1}b", "IllegalParam.PeerLocation"),
+    ] {
+        let mut bad: Vec<_> = apply.iter().filter(|(k, _)| *k != field).copied().collect();
+        bad.push((field, value));
+        let e = s.call("ApplyPhysicalConnectionLOA", &bad).await.json();
+        assert_eq!(
+            (e["Code"].as_str(), e["Message"].as_str()),
+            (
+                Some(code),
+                Some(format!("The param of {field} is illegal.").as_str())
+            ),
+        );
+    }
+    for (field, code) in [
+        ("LineLabel", "IllegalParam.LineLabel"),
+        ("LineSPContactInfo", "IllegalParam.LineSPContactInfo"),
+    ] {
+        let e = s
+            .call(
+                "CompletePhysicalConnectionLOA",
+                &[loa[0], loa[1], (field, &long)],
+            )
+            .await
+            .json();
+        assert_eq!(
+            (e["Code"].as_str(), e["Message"].as_str()),
+            (Some(code), Some(format!("{field} is illegal.").as_str())),
+        );
+    }
     assert_eq!(
         s.call("ApplyPhysicalConnectionLOA", &apply).await.status,
         200

@@ -3,7 +3,9 @@
 use crate::export::Table;
 use crate::{BoxFut, OpResult};
 use physconn_domain::idempotency::IdempotencyRecord;
-use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
+use physconn_domain::{
+    AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time, TimerKind,
+};
 
 /// A durable provider-side timer: at `due_at`, if the circuit is still in
 /// `expect_status`, the simulator moves it on. Rows, not sleeping tasks, so
@@ -12,9 +14,9 @@ use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order
 pub struct Timer {
     pub id: String,
     pub circuit_id: String,
-    /// `provider`, `activate`, `enable`, `loa`, `expire`, `meter` or
-    /// `overdue`: the steps of docs/design/circuits.md#timers.
-    pub kind: String,
+    /// What the step does (stored as its text): the steps of
+    /// docs/design/circuits.md#timers.
+    pub kind: TimerKind,
     pub expect_status: Status,
     pub due_at: Time,
     pub created_at: Time,

@@ -8,7 +8,7 @@ use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{
     AccessKey, Account, BusinessStatus, ChargeType, Circuit, Fen, InstanceChargeType, KeyKind,
     KeyStatus, LedgerEntry, LedgerKind, LineOperator, LoaStatus, Order, OrderKind, PaymentStatus,
-    PortType, PricingCycle, ProvisioningMode, Status, Time,
+    PortType, PricingCycle, ProvisioningMode, Status, Time, TimerKind,
 };
 
 fn corrupt(what: &str, v: &str) -> StoreError {
@@ -327,7 +327,7 @@ impl TryFrom<TimerRow> for Timer {
             expect_status: enum_col("status", &r.expect_status, Status::parse)?,
             id: r.id,
             circuit_id: r.circuit_id,
-            kind: r.kind,
+            kind: enum_col("timer kind", &r.kind, TimerKind::parse)?,
             due_at: t(r.due_at),
             created_at: t(r.created_at),
         })

@@ -429,7 +429,7 @@ macro_rules! impl_txops {
                         sqlx::query(&statements().insert_timer)
                             .bind(&t.id)
                             .bind(&t.circuit_id)
-                            .bind(&t.kind)
+                            .bind(t.kind.as_str())
                             .bind(t.expect_status.as_str())
                             .bind(us(t.due_at))
                             .bind(us(t.created_at))

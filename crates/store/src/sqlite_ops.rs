@@ -397,7 +397,7 @@ impl TxOps for Lite {
         let args: [&dyn ToSql; 6] = [
             &t.id,
             &t.circuit_id,
-            &t.kind,
+            &t.kind.as_str(),
             &t.expect_status.as_str(),
             &us(t.due_at),
             &us(t.created_at),

@@ -531,7 +531,7 @@ async fn timers_fire_once(s: DynStore) {
                 tx.insert_timer(&Timer {
                     id: id.into(),
                     circuit_id: "pc-a".into(),
-                    kind: "provider".into(),
+                    kind: physconn_domain::TimerKind::Provider,
                     expect_status: Status::Initial,
                     due_at: T0 + time::Duration::seconds(secs),
                     created_at: T0,

@@ -1,14 +1,34 @@
 //! The error catalogue, kept as data: one row per error the server can return, with the
 //! exact code, HTTP status and message the real service uses
-//! (docs/design/protocol.md#error-model, docs/design/circuits.md#action-errors). Handlers
-//! name a row by key; nothing else in the server spells out a message.
+//! (docs/design/protocol.md#error-model, docs/design/circuits.md#action-errors). Each row
+//! is a variant of [`ErrorCode`], so naming an error that has no row does not compile;
+//! nothing else in the server spells out a code or a message.
+//!
+//! # Adding an error
+//!
+//! Add one line to the `error_codes!` invocation below, in the section of the action that
+//! returns it:
+//!
+//! ```text
+//!     InvalidFooBarMalformed = "InvalidFooBar.Malformed", 400, "The specified FooBar is not valid.";
+//! ```
+//!
+//! - The variant is the code in UpperCamelCase without its dots and underscores
+//!   (`Forbidden.RAM` → `ForbiddenRam`); when one code has a second status or message for
+//!   some action, the second row adds `On<Action>` (`…NotFoundOnConfirm`) or
+//!   `Status<NNN>`.
+//! - The message is the vendor's, verbatim (typos included); `%s` placeholders are filled in
+//!   order by [`ApiError::with_args`].
+//! - A row the vendor documents but physconn never returns starts with `[unused]`. The test
+//!   `every_error_row_is_produced_or_marked_unused` (server crate) fails when a row is
+//!   marked wrongly either way, so the mark stays true.
+//!
+//! Then return it with `ApiError::new(ErrorCode::InvalidFooBarMalformed)`, or give a
+//! `DomainError` variant whose `code()` is that row.
 
-/// One row of [`ERROR_TABLE`].
+/// One row of the table: what is sent for an [`ErrorCode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ErrorSpec {
-    /// The lookup key: the code itself, or `Code@Variant` when one code has per-action
-    /// statuses or messages (e.g. `InvalidPhysicalConnectionId.NotFound@Confirm`).
-    pub key: &'static str,
     /// The `Code` sent to the client.
     pub code: &'static str,
     /// The HTTP status.
@@ -16,167 +36,207 @@ pub struct ErrorSpec {
     /// The message, verbatim from the vendor (typos included); `%s` placeholders are filled
     /// in order by [`ApiError::with_args`].
     pub message: &'static str,
+    /// Whether physconn returns this row or only documents it.
+    pub reach: Reach,
 }
 
-const fn row(key: &'static str, status: u16, message: &'static str) -> ErrorSpec {
-    ErrorSpec {
-        key,
-        code: key,
-        status,
-        message,
+/// Whether a row of the table is ever returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Some code path returns it.
+    Produced,
+    /// Documented by the vendor for these actions, kept for reference, never returned by
+    /// physconn on purpose (the condition cannot arise in the simulation).
+    Unused,
+}
+
+/// Builds [`ErrorCode`] from the table: `[unused]? Variant = "Code", status, "message";`.
+macro_rules! error_codes {
+    (@reach) => { Reach::Produced };
+    (@reach unused) => { Reach::Unused };
+    ($( $([$mark:ident])? $name:ident = $code:literal, $status:literal, $message:literal; )*) => {
+        /// Every error the server returns, one variant per row of the table.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorCode {
+            $(
+                #[doc = concat!("`", $code, "` (", stringify!($status), "): ", $message)]
+                $name,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every row, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),*];
+
+            /// The row: code, status, message.
+            pub const fn spec(self) -> ErrorSpec {
+                match self {
+                    $(ErrorCode::$name => ErrorSpec {
+                        code: $code,
+                        status: $status,
+                        message: $message,
+                        reach: error_codes!(@reach $($mark)?),
+                    },)*
+                }
+            }
+
+            /// The variant's name as written in the source (`ForbiddenRam`).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+impl ErrorCode {
+    /// The `Code` sent to the client.
+    pub const fn code(self) -> &'static str {
+        self.spec().code
+    }
+
+    /// The HTTP status.
+    pub const fn status(self) -> u16 {
+        self.spec().status
     }
 }
 
-const fn variant(
-    key: &'static str,
-    code: &'static str,
-    status: u16,
-    message: &'static str,
-) -> ErrorSpec {
-    ErrorSpec {
-        key,
-        code,
-        status,
-        message,
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
     }
 }
 
-/// Every error the server returns.
-#[rustfmt::skip]
-pub static ERROR_TABLE: &[ErrorSpec] = &[
+error_codes! {
     // Gateway level (docs/design/protocol.md#gateway-errors).
-    row("MissingParameter", 400, "The input parameter \"%s\" that is mandatory for processing this request is not supplied."),
-    row("InvalidParameter", 400, "The specified parameter \"%s\" is not valid."),
-    row("IncompleteSignature", 400, "The request signature does not conform to Aliyun standards. server string to sign is:%s"),
-    row("SignatureDoesNotMatch", 400, "Specified signature does not match our calculation. server string to sign is:%s"),
-    row("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found."),
-    row("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled."),
-    row("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired."),
-    row("InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed."),
-    row("InvalidSecurityToken.MismatchWithAccessKey", 400, "Specified SecurityToken mismatch with the AccessKey."),
-    row("SignatureNonceUsed", 400, "Specified signature nonce was used already."),
-    row("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."),
-    row("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted."),
-    row("Throttling.User", 400, "Request was denied due to user flow control."),
-    row("Throttling.Api", 400, "Request was denied due to api flow control."),
-    row("Throttling", 400, "Request was denied due to flow control."),
-    row("InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method."),
-    row("InvalidApi.NotFound", 404, "Specified api is not found, please check your url and method."),
-    row("InvalidVersion", 400, "Specified parameter Version is not valid."),
-    row("Forbidden.RAM", 403, "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
-    row("NoPermission", 403, "You are not authorized to do this action."),
-    row("UnsupportedHTTPMethod", 403, "This http method not supported."),
-    row("InvalidProduct.NotFound", 404, "Cannot find product according to your specified domain."),
-    row("RequestParameterMalformed", 400, "Request parameters has malformed encoded characters."),
-    row("InternalError", 500, "The request processing has failed due to some unknown error, exception or failure."),
-    row("ServiceUnavailable", 503, "The request has failed due to a temporary failure of the server."),
-    row("IdempotentParameterMismatch", 400, "Request uses a client token in a previous request but is not identical to that request."),
-    row("InvalidSignatureMethod", 400, "Specified signature method is not supported."),
-    row("InvalidSignatureVersion", 400, "Specified signature version is not supported."),
-    row("RequestEntityTooLarge", 413, "The request body is too large."),
-    row("RequestTimeout", 408, "The request has timed out."),
+    MissingParameter = "MissingParameter", 400, "The input parameter \"%s\" that is mandatory for processing this request is not supplied.";
+    InvalidParameter = "InvalidParameter", 400, "The specified parameter \"%s\" is not valid.";
+    IncompleteSignature = "IncompleteSignature", 400, "The request signature does not conform to Aliyun standards. server string to sign is:%s";
+    SignatureDoesNotMatch = "SignatureDoesNotMatch", 400, "Specified signature does not match our calculation. server string to sign is:%s";
+    InvalidAccessKeyIdNotFound = "InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.";
+    InvalidAccessKeyIdInactive = "InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled.";
+    InvalidSecurityTokenExpired = "InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired.";
+    InvalidSecurityTokenMalformed = "InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed.";
+    InvalidSecurityTokenMismatchWithAccessKey = "InvalidSecurityToken.MismatchWithAccessKey", 400, "Specified SecurityToken mismatch with the AccessKey.";
+    SignatureNonceUsed = "SignatureNonceUsed", 400, "Specified signature nonce was used already.";
+    InvalidTimeStampExpired = "InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired.";
+    InvalidTimeStampFormat = "InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.";
+    ThrottlingUser = "Throttling.User", 400, "Request was denied due to user flow control.";
+    [unused] ThrottlingApi = "Throttling.Api", 400, "Request was denied due to api flow control.";
+    [unused] Throttling = "Throttling", 400, "Request was denied due to flow control.";
+    InvalidActionNotFound = "InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method.";
+    [unused] InvalidApiNotFound = "InvalidApi.NotFound", 404, "Specified api is not found, please check your url and method.";
+    InvalidVersion = "InvalidVersion", 400, "Specified parameter Version is not valid.";
+    ForbiddenRam = "Forbidden.RAM", 403, "User not authorized to operate on the specified resource, or this API doesn't support RAM.";
+    [unused] NoPermission = "NoPermission", 403, "You are not authorized to do this action.";
+    UnsupportedHTTPMethod = "UnsupportedHTTPMethod", 403, "This http method not supported.";
+    [unused] InvalidProductNotFound = "InvalidProduct.NotFound", 404, "Cannot find product according to your specified domain.";
+    RequestParameterMalformed = "RequestParameterMalformed", 400, "Request parameters has malformed encoded characters.";
+    InternalError = "InternalError", 500, "The request processing has failed due to some unknown error, exception or failure.";
+    ServiceUnavailable = "ServiceUnavailable", 503, "The request has failed due to a temporary failure of the server.";
+    IdempotentParameterMismatch = "IdempotentParameterMismatch", 400, "Request uses a client token in a previous request but is not identical to that request.";
+    InvalidSignatureMethod = "InvalidSignatureMethod", 400, "Specified signature method is not supported.";
+    InvalidSignatureVersion = "InvalidSignatureVersion", 400, "Specified signature version is not supported.";
+    RequestEntityTooLarge = "RequestEntityTooLarge", 413, "The request body is too large.";
+    [unused] RequestTimeout = "RequestTimeout", 408, "The request has timed out.";
     // CreatePhysicalConnectionOccupancyOrder.
-    row("IAbs.InvalidStatus.ValueNotSupported", 400, "status is not supported."),
-    row("InvalidPrice.NotFound", 400, "Pricing plan result not found."),
-    row("InvalidPhysicalConnectionChargeType.Malformed", 400, "Specified Physical Connection ChargeType is not valid."),
-    row("InvalidPhysicalConnectionPeriod.Malformed", 400, "Specified Physical Connection Period is not valid."),
-    row("InvalidPhysicalConnectionPricingCycle.Malformed", 400, "Specified Physical Connection PricingCycle is not valid."),
-    row("Forbidden.NotAllowedInState", 400, "The request does not allow in this state."),
-    row("INSTANCE.STATUS.NOT.ALLOW", 400, "Instance status not allow"),
-    row("Abs.InstanceNotExist", 400, "The specified instance does not exist."),
-    row("IncorrectStatus.PhysicalConnection", 400, "Invalid physical connection status."),
-    row("InvalidRegionId.NotFound", 404, "The RegionId provided does not exist in our records."),
-    row("InvalidPhysicalConnectionId.NotFound", 404, "The PhysicalConnectionId provided does not exist in our records."),
-    // CreatePhysicalConnection, typos verbatim.
-    row("Invalid.Status", 400, "The device or interface status invalid, or has been used.."),
-    row("InvalidType.Malformd", 400, "The Type provided was invalid."),
-    row("InvalidPeerLocation.Malformd", 400, "The PeerLocation provided was invalid."),
-    row("InvalidLineOperator.Malformd", 400, "The LineOperator provided was invalid."),
-    row("InvalidPortType.Malformd", 400, "The PortType provided was invalid."),
-    row("InvalidDescription.Malformed", 400, "The specifid ?Description? is not valid."),
-    row("InvalidRedundantPhysicalConnectionId.NotFound", 400, "The RedundantPhysicalConnectionId does not found."),
-    row("InvalidName.Malformed", 400, "The specified ?Name? is not valid."),
-    row("QuotaExceeded.pConnPerAP", 400, "Physical connection count per ap quota exceed."),
-    row("InvalidBandwidth", 400, "invalid physical connection banwidth."),
-    row("InvalidRedundantPhysicalConnection", 400, "redundant physical connection doesn't belong to current user."),
-    row("InvalidRedundantPhysicalConnectionStatus", 400, "invalid redundant physical connection status."),
-    row("InvalidCircuitCode.Malformed", 400, "circuitCode is illegal."),
-    row("QuotaExceeded.freePconnPerAP", 400, "free physical connections count excceeded."),
-    row("InvalidPhysicalConnectionOperator.Malformed", 400, "Specified PhysicalConnection Operator is not valid."),
-    row("InvalidPhysicalConnectionPortType.Malformed", 400, "Specified PhysicalConnection PortType is not valid."),
-    row("InvalidPhysicalConnectionBandwidth.Malformed", 400, "Specified PhysicalConnection Bandwidth is not valid."),
-    row("IllegalParam.ClientToken", 400, "Token verify failed because client token length too long."),
-    row("InvalidPortType.NotFound", 400, "Specified port type is not found."),
-    variant("InvalidPortType.NotFound@404", "InvalidPortType.NotFound", 404, "There are no resources with the portType."),
-    row("OperationFailed.PconnTrafficNotEnable", 400, "The operation is failed because of PconnTrafficNotEnable."),
-    row("InvalidAccessPointId.NotEnabled", 400, "Invalid access point status."),
-    row("ResourceNotFound.AccessPointId", 400, "The specified resource of access point id is not found."),
+    [unused] IAbsInvalidStatusValueNotSupported = "IAbs.InvalidStatus.ValueNotSupported", 400, "status is not supported.";
+    InvalidPriceNotFound = "InvalidPrice.NotFound", 400, "Pricing plan result not found.";
+    InvalidPhysicalConnectionChargeTypeMalformed = "InvalidPhysicalConnectionChargeType.Malformed", 400, "Specified Physical Connection ChargeType is not valid.";
+    InvalidPhysicalConnectionPeriodMalformed = "InvalidPhysicalConnectionPeriod.Malformed", 400, "Specified Physical Connection Period is not valid.";
+    InvalidPhysicalConnectionPricingCycleMalformed = "InvalidPhysicalConnectionPricingCycle.Malformed", 400, "Specified Physical Connection PricingCycle is not valid.";
+    ForbiddenNotAllowedInState = "Forbidden.NotAllowedInState", 400, "The request does not allow in this state.";
+    [unused] InstanceStatusNotAllow = "INSTANCE.STATUS.NOT.ALLOW", 400, "Instance status not allow";
+    [unused] AbsInstanceNotExist = "Abs.InstanceNotExist", 400, "The specified instance does not exist.";
+    IncorrectStatusPhysicalConnection = "IncorrectStatus.PhysicalConnection", 400, "Invalid physical connection status.";
+    InvalidRegionIdNotFound = "InvalidRegionId.NotFound", 404, "The RegionId provided does not exist in our records.";
+    InvalidPhysicalConnectionIdNotFound = "InvalidPhysicalConnectionId.NotFound", 404, "The PhysicalConnectionId provided does not exist in our records.";
+    // CreatePhysicalConnection; the vendor's typos are kept verbatim.
+    [unused] InvalidStatus = "Invalid.Status", 400, "The device or interface status invalid, or has been used..";
+    InvalidTypeMalformd = "InvalidType.Malformd", 400, "The Type provided was invalid.";
+    InvalidPeerLocationMalformd = "InvalidPeerLocation.Malformd", 400, "The PeerLocation provided was invalid.";
+    InvalidLineOperatorMalformd = "InvalidLineOperator.Malformd", 400, "The LineOperator provided was invalid.";
+    InvalidPortTypeMalformd = "InvalidPortType.Malformd", 400, "The PortType provided was invalid.";
+    InvalidDescriptionMalformed = "InvalidDescription.Malformed", 400, "The specifid ?Description? is not valid.";
+    InvalidRedundantPhysicalConnectionIdNotFound = "InvalidRedundantPhysicalConnectionId.NotFound", 400, "The RedundantPhysicalConnectionId does not found.";
+    InvalidNameMalformed = "InvalidName.Malformed", 400, "The specified ?Name? is not valid.";
+    QuotaExceededPConnPerAP = "QuotaExceeded.pConnPerAP", 400, "Physical connection count per ap quota exceed.";
+    InvalidBandwidth = "InvalidBandwidth", 400, "invalid physical connection banwidth.";
+    InvalidRedundantPhysicalConnection = "InvalidRedundantPhysicalConnection", 400, "redundant physical connection doesn't belong to current user.";
+    InvalidRedundantPhysicalConnectionStatus = "InvalidRedundantPhysicalConnectionStatus", 400, "invalid redundant physical connection status.";
+    InvalidCircuitCodeMalformed = "InvalidCircuitCode.Malformed", 400, "circuitCode is illegal.";
+    QuotaExceededFreePconnPerAP = "QuotaExceeded.freePconnPerAP", 400, "free physical connections count excceeded.";
+    [unused] InvalidPhysicalConnectionOperatorMalformed = "InvalidPhysicalConnectionOperator.Malformed", 400, "Specified PhysicalConnection Operator is not valid.";
+    [unused] InvalidPhysicalConnectionPortTypeMalformed = "InvalidPhysicalConnectionPortType.Malformed", 400, "Specified PhysicalConnection PortType is not valid.";
+    [unused] InvalidPhysicalConnectionBandwidthMalformed = "InvalidPhysicalConnectionBandwidth.Malformed", 400, "Specified PhysicalConnection Bandwidth is not valid.";
+    IllegalParamClientToken = "IllegalParam.ClientToken", 400, "Token verify failed because client token length too long.";
+    [unused] InvalidPortTypeNotFound = "InvalidPortType.NotFound", 400, "Specified port type is not found.";
+    [unused] InvalidPortTypeNotFoundStatus404 = "InvalidPortType.NotFound", 404, "There are no resources with the portType.";
+    [unused] OperationFailedPconnTrafficNotEnable = "OperationFailed.PconnTrafficNotEnable", 400, "The operation is failed because of PconnTrafficNotEnable.";
+    InvalidAccessPointIdNotEnabled = "InvalidAccessPointId.NotEnabled", 400, "Invalid access point status.";
+    ResourceNotFoundAccessPointId = "ResourceNotFound.AccessPointId", 400, "The specified resource of access point id is not found.";
     // DescribePhysicalConnections.
-    row("InvalidFilterKey.ValueNotSupported", 404, "Specified filter key is not supported: %s"),
-    row("OperationUnsupported.ResourceGroupId", 400, "ResourceGroupId in financial region is unsupported."),
+    InvalidFilterKeyValueNotSupported = "InvalidFilterKey.ValueNotSupported", 404, "Specified filter key is not supported: %s";
+    [unused] OperationUnsupportedResourceGroupId = "OperationUnsupported.ResourceGroupId", 400, "ResourceGroupId in financial region is unsupported.";
     // ConfirmPhysicalConnection.
-    row("ResourceNotFound.PhysicalConnectionId", 400, "PhysicalConnection is not found."),
-    row("MissingParam.RegionNo", 400, "RegionNo is missing."),
-    row("MissingParam.AliUid", 400, "AliUid is missing."),
-    row("MissingParam.PhysicalConnectionId", 400, "PhysicalConnectionId is missing."),
-    variant("InvalidPhysicalConnectionId.NotFound@Confirm", "InvalidPhysicalConnectionId.NotFound", 400, "The specified physicalConnection is not found"),
-    variant("InvalidRegionId.NotFound@Confirm", "InvalidRegionId.NotFound", 400, "The specified RegionId is not found."),
-    variant("IncorrectStatus.PhysicalConnection@Confirm", "IncorrectStatus.PhysicalConnection", 400, "The specified PhysicalConnectionId is not in Allocated state."),
-    row("OperationUnsupported.SkipConstruction", 400, "You can not skip construction."),
+    [unused] ResourceNotFoundPhysicalConnectionId = "ResourceNotFound.PhysicalConnectionId", 400, "PhysicalConnection is not found.";
+    [unused] MissingParamRegionNo = "MissingParam.RegionNo", 400, "RegionNo is missing.";
+    [unused] MissingParamAliUid = "MissingParam.AliUid", 400, "AliUid is missing.";
+    [unused] MissingParamPhysicalConnectionId = "MissingParam.PhysicalConnectionId", 400, "PhysicalConnectionId is missing.";
+    InvalidPhysicalConnectionIdNotFoundOnConfirm = "InvalidPhysicalConnectionId.NotFound", 400, "The specified physicalConnection is not found";
+    InvalidRegionIdNotFoundOnConfirm = "InvalidRegionId.NotFound", 400, "The specified RegionId is not found.";
+    IncorrectStatusPhysicalConnectionOnConfirm = "IncorrectStatus.PhysicalConnection", 400, "The specified PhysicalConnectionId is not in Allocated state.";
+    [unused] OperationUnsupportedSkipConstruction = "OperationUnsupported.SkipConstruction", 400, "You can not skip construction.";
     // EnablePhysicalConnection.
-    row("ALIUID.NOT.ALLOW.WITHOUT.SP", 400, "AliUid not allow direct enable physical connection"),
-    row("ACCESS.DEVICE.NOT.ALLOW.WITHOUT.SP", 400, "Access device not allow direct enable physical connection"),
+    AliuidNotAllowWithoutSp = "ALIUID.NOT.ALLOW.WITHOUT.SP", 400, "AliUid not allow direct enable physical connection";
+    [unused] AccessDeviceNotAllowWithoutSp = "ACCESS.DEVICE.NOT.ALLOW.WITHOUT.SP", 400, "Access device not allow direct enable physical connection";
     // TerminatePhysicalConnection.
-    row("Forbidden.VbrAttached", 400, "Cannot terminate physical connection when virtual border routers are still attached."),
-    row("OperationFailed.VpconnAttached", 400, "Cannot terminate physical connection when vpconn are still attached."),
-    row("OperationDenied.MacsecAttached", 400, "The operation is not allowed because of MacsecAttached."),
-    row("OperationFailed.ResourceLockedBySystem", 400, "The specified resource is locked by system."),
+    [unused] ForbiddenVbrAttached = "Forbidden.VbrAttached", 400, "Cannot terminate physical connection when virtual border routers are still attached.";
+    [unused] OperationFailedVpconnAttached = "OperationFailed.VpconnAttached", 400, "Cannot terminate physical connection when vpconn are still attached.";
+    [unused] OperationDeniedMacsecAttached = "OperationDenied.MacsecAttached", 400, "The operation is not allowed because of MacsecAttached.";
+    [unused] OperationFailedResourceLockedBySystem = "OperationFailed.ResourceLockedBySystem", 400, "The specified resource is locked by system.";
     // DeletePhysicalConnection.
-    row("InvalidPhysicalConnectionId.NotMatched", 400, "instance id not matched."),
-    row("Forbidden.VBRExists", 400, "physical connection owner's vbr still exists."),
-    row("Forbidden.AssociateToVBR", 400, "The physical connection still associate to VBR."),
-    row("OperationDenied.NeedVpconnOwner", 400, "The operation is denied."),
+    [unused] InvalidPhysicalConnectionIdNotMatched = "InvalidPhysicalConnectionId.NotMatched", 400, "instance id not matched.";
+    [unused] ForbiddenVBRExists = "Forbidden.VBRExists", 400, "physical connection owner's vbr still exists.";
+    [unused] ForbiddenAssociateToVBR = "Forbidden.AssociateToVBR", 400, "The physical connection still associate to VBR.";
+    [unused] OperationDeniedNeedVpconnOwner = "OperationDenied.NeedVpconnOwner", 400, "The operation is denied.";
     // RecoverPhysicalConnection.
-    variant("IncorrectStatus.PhysicalConnection@Recover", "IncorrectStatus.PhysicalConnection", 400, "The status of %s is incorrect."),
-    row("ResourceNotFound", 400, "The specified resource %s is not found."),
-    row("OperationDenied.TerminateVirtualPhysicalConnection", 400, "The operation is not allowed because of TerminateVirtualPhysicalConnection."),
+    IncorrectStatusPhysicalConnectionOnRecover = "IncorrectStatus.PhysicalConnection", 400, "The status of %s is incorrect.";
+    ResourceNotFound = "ResourceNotFound", 400, "The specified resource %s is not found.";
+    [unused] OperationDeniedTerminateVirtualPhysicalConnection = "OperationDenied.TerminateVirtualPhysicalConnection", 400, "The operation is not allowed because of TerminateVirtualPhysicalConnection.";
     // DescribeAccessPoints.
-    row("InvalidAccessPointType.NotSupport", 400, "Invalid access point type."),
-    row("InvalidRegionId.NotSupport", 404, "The RegionId provided does not support in our records."),
+    InvalidAccessPointTypeNotSupport = "InvalidAccessPointType.NotSupport", 400, "Invalid access point type.";
+    [unused] InvalidRegionIdNotSupport = "InvalidRegionId.NotSupport", 404, "The RegionId provided does not support in our records.";
     // LOA APIs; the vendor documents most messages only as "%s".
-    row("MissingParam.InstanceId", 400, "%s"),
-    row("MissingParam.PMInfo", 400, "%s"),
-    row("IllegalParam.LineOperator", 400, "%s"),
-    row("IllegalParam.LineType", 400, "%s"),
-    row("IllegalParam.PeerLocation", 400, "%s"),
-    row("IllegalParam.PmCertificateType", 400, "%s"),
-    row("IllegalParam.PmCertificateNo", 400, "%s"),
-    row("IllegalParam.PmContactInfo", 400, "%s"),
-    row("IllegalParam.PmGender", 400, "%s"),
-    row("IllegalParam.PmName", 400, "%s"),
-    row("IllegalParam.Si", 400, "%s"),
-    row("IllegalParam.CompanyName", 400, "%s"),
-    row("IllegalParam.Bandwidth", 400, "The param of bandwidth is illegal."),
-    row("InvalidConstructionTime.Malformed", 400, "%s"),
-    row("InvalidInstanceId.NotFound", 400, "%s"),
-    row("IncorrectStatus.PhysicalConnectionLOA", 400, "%s"),
-    row("IllegalParam.LineCode", 400, "%s"),
-    row("IllegalParam.LineLabel", 400, "%s"),
-    row("IllegalParam.LineSPContactInfo", 400, "LineSPContactInfo is illegal."),
-    row("OperationDenied.LOAStatusNotAllowComplete", 400, "The operation is not allowed because of LOAStatusNotAllowComplete."),
+    [unused] MissingParamInstanceId = "MissingParam.InstanceId", 400, "%s";
+    [unused] MissingParamPMInfo = "MissingParam.PMInfo", 400, "%s";
+    [unused] IllegalParamLineOperator = "IllegalParam.LineOperator", 400, "%s";
+    IllegalParamLineType = "IllegalParam.LineType", 400, "%s";
+    IllegalParamPeerLocation = "IllegalParam.PeerLocation", 400, "%s";
+    IllegalParamPmCertificateType = "IllegalParam.PmCertificateType", 400, "%s";
+    [unused] IllegalParamPmCertificateNo = "IllegalParam.PmCertificateNo", 400, "%s";
+    [unused] IllegalParamPmContactInfo = "IllegalParam.PmContactInfo", 400, "%s";
+    IllegalParamPmGender = "IllegalParam.PmGender", 400, "%s";
+    [unused] IllegalParamPmName = "IllegalParam.PmName", 400, "%s";
+    IllegalParamSi = "IllegalParam.Si", 400, "%s";
+    IllegalParamCompanyName = "IllegalParam.CompanyName", 400, "%s";
+    IllegalParamBandwidth = "IllegalParam.Bandwidth", 400, "The param of bandwidth is illegal.";
+    InvalidConstructionTimeMalformed = "InvalidConstructionTime.Malformed", 400, "%s";
+    InvalidInstanceIdNotFound = "InvalidInstanceId.NotFound", 400, "%s";
+    IncorrectStatusPhysicalConnectionLOA = "IncorrectStatus.PhysicalConnectionLOA", 400, "%s";
+    IllegalParamLineCode = "IllegalParam.LineCode", 400, "%s";
+    IllegalParamLineLabel = "IllegalParam.LineLabel", 400, "%s";
+    IllegalParamLineSPContactInfo = "IllegalParam.LineSPContactInfo", 400, "LineSPContactInfo is illegal.";
+    OperationDeniedLOAStatusNotAllowComplete = "OperationDenied.LOAStatusNotAllowComplete", 400, "The operation is not allowed because of LOAStatusNotAllowComplete.";
     // Not in any stored error table; chosen by physconn (docs/api-coverage.md).
-    row("Forbidden.FinancialLocked", 400, "The account has an overdue physical connection; new physical connections cannot be applied for."),
+    ForbiddenFinancialLocked = "Forbidden.FinancialLocked", 400, "The account has an overdue physical connection; new physical connections cannot be applied for.";
     // BSS (BssOpenApi 2017-12-14) order and balance errors. `PAY.INSUFFICIENT_BALANCE`
     // is the text other Alibaba products document; the rest are physconn's choice.
-    row("InvalidOrderId.NotFound", 404, "The specified order does not exist."),
-    row("InvalidOrderStatus.NotPayable", 400, "The order cannot be paid in its current status."),
-    row("InvalidOrderStatus.NotCancellable", 400, "Only unpaid orders can be cancelled."),
-    row("PAY.INSUFFICIENT_BALANCE", 400, "The Account Balance is insufficient."),
-];
-
-/// Looks up a row by key.
-pub fn lookup(key: &str) -> Option<&'static ErrorSpec> {
-    ERROR_TABLE.iter().find(|spec| spec.key == key)
+    InvalidOrderIdNotFound = "InvalidOrderId.NotFound", 404, "The specified order does not exist.";
+    InvalidOrderStatusNotPayable = "InvalidOrderStatus.NotPayable", 400, "The order cannot be paid in its current status.";
+    InvalidOrderStatusNotCancellable = "InvalidOrderStatus.NotCancellable", 400, "Only unpaid orders can be cancelled.";
+    PayInsufficientBalance = "PAY.INSUFFICIENT_BALANCE", 400, "The Account Balance is insufficient.";
 }
 
 /// An error response, ready to render.
@@ -194,22 +254,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// The error of row `key`, placeholders left empty. An unknown key is a programming
-    /// error: it asserts in debug builds and becomes `InternalError` in release builds.
-    pub fn new(key: &str) -> ApiError {
-        ApiError::with_args(key, &[])
+    /// The error of row `code`, placeholders left empty.
+    pub fn new(code: ErrorCode) -> ApiError {
+        ApiError::with_args(code, &[])
     }
 
-    /// The error of row `key` with `%s` placeholders filled in order by `args` (missing
+    /// The error of row `code` with `%s` placeholders filled in order by `args` (missing
     /// arguments become empty, extra ones are ignored; argument text is never re-scanned).
-    pub fn with_args(key: &str, args: &[&str]) -> ApiError {
-        let spec = match lookup(key) {
-            Some(spec) => spec,
-            None => {
-                debug_assert!(false, "unknown error key {key:?}");
-                return ApiError::internal();
-            }
-        };
+    pub fn with_args(code: ErrorCode, args: &[&str]) -> ApiError {
+        let spec = code.spec();
         ApiError {
             status: spec.status,
             code: spec.code.to_owned(),
@@ -221,26 +274,22 @@ impl ApiError {
 
     /// `MissingParameter` naming `name`.
     pub fn missing_parameter(name: &str) -> ApiError {
-        ApiError::with_args("MissingParameter", &[name])
+        ApiError::with_args(ErrorCode::MissingParameter, &[name])
     }
 
     /// `InvalidParameter` naming `name`.
     pub fn invalid_parameter(name: &str) -> ApiError {
-        ApiError::with_args("InvalidParameter", &[name])
+        ApiError::with_args(ErrorCode::InvalidParameter, &[name])
     }
 
     /// `InternalError` (500).
     pub fn internal() -> ApiError {
-        ApiError::from_spec_unchecked(
-            "InternalError",
-            500,
-            "The request processing has failed due to some unknown error, exception or failure.",
-        )
+        ApiError::new(ErrorCode::InternalError)
     }
 
     /// `ServiceUnavailable` (503).
     pub fn service_unavailable() -> ApiError {
-        ApiError::new("ServiceUnavailable")
+        ApiError::new(ErrorCode::ServiceUnavailable)
     }
 
     /// Adds an `AccessDeniedDetail` object (RAM denials).
@@ -253,16 +302,6 @@ impl ApiError {
     pub fn with_retry_after_ms(mut self, ms: u64) -> ApiError {
         self.retry_after_ms = Some(ms);
         self
-    }
-
-    fn from_spec_unchecked(code: &str, status: u16, message: &str) -> ApiError {
-        ApiError {
-            status,
-            code: code.to_owned(),
-            message: message.to_owned(),
-            access_denied_detail: None,
-            retry_after_ms: None,
-        }
     }
 }
 
@@ -286,18 +325,31 @@ mod tests {
 
     #[test]
     fn table_is_well_formed() {
-        let mut keys = HashSet::new();
-        for spec in ERROR_TABLE {
-            assert!(keys.insert(spec.key), "duplicate key {}", spec.key);
+        let mut seen = HashSet::new();
+        for &code in ErrorCode::ALL {
+            let spec = code.spec();
+            assert!(
+                seen.insert((spec.code, spec.status, spec.message)),
+                "{code:?} repeats another row"
+            );
             assert!(
                 [400, 403, 404, 408, 413, 500, 503].contains(&spec.status),
-                "{}",
-                spec.key
+                "{code:?}"
             );
-            assert!(!spec.message.is_empty(), "{}", spec.key);
-            assert!(!spec.code.is_empty(), "{}", spec.key);
-            let base = spec.key.split('@').next().unwrap_or_default();
-            assert_eq!(base, spec.code, "key {} must start with its code", spec.key);
+            assert!(!spec.message.is_empty(), "{code:?}");
+            // The variant is named for its code, so a reader finds one from the other.
+            let plain: String = spec
+                .code
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect();
+            assert!(
+                code.name()
+                    .to_ascii_lowercase()
+                    .starts_with(&plain.to_ascii_lowercase()),
+                "{code:?} is not named for {}",
+                spec.code
+            );
         }
     }
 
@@ -314,9 +366,12 @@ mod tests {
             "The specified parameter \"PageSize\" is not valid."
         );
         assert_eq!(ApiError::internal().status, 500);
-        assert_eq!(ApiError::internal(), ApiError::new("InternalError"));
+        assert_eq!(
+            ApiError::internal(),
+            ApiError::new(ErrorCode::InternalError)
+        );
         assert_eq!(ApiError::service_unavailable().status, 503);
-        let e = ApiError::new("InvalidPhysicalConnectionId.NotFound@Confirm");
+        let e = ApiError::new(ErrorCode::InvalidPhysicalConnectionIdNotFoundOnConfirm);
         assert_eq!(
             (e.status, e.code.as_str(), e.message.as_str()),
             (
@@ -325,25 +380,31 @@ mod tests {
                 "The specified physicalConnection is not found"
             )
         );
-        let e = ApiError::new("InvalidPortType.NotFound@404");
+        let e = ApiError::new(ErrorCode::InvalidPortTypeNotFoundStatus404);
         assert_eq!(
             (e.status, e.code.as_str()),
             (404, "InvalidPortType.NotFound")
         );
-        assert_eq!(ApiError::new("InvalidAccessKeyId.NotFound").status, 404);
+        assert_eq!(
+            ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound).status,
+            404
+        );
     }
 
     #[test]
     fn placeholders() {
-        let e = ApiError::with_args("IncorrectStatus.PhysicalConnection@Recover", &["pc-1"]);
+        let e = ApiError::with_args(
+            ErrorCode::IncorrectStatusPhysicalConnectionOnRecover,
+            &["pc-1"],
+        );
         assert_eq!(e.message, "The status of pc-1 is incorrect.");
-        let e = ApiError::with_args("ResourceNotFound", &["%s"]);
+        let e = ApiError::with_args(ErrorCode::ResourceNotFound, &["%s"]);
         assert_eq!(e.message, "The specified resource %s is not found.");
         assert_eq!(
-            ApiError::new("ResourceNotFound").message,
+            ApiError::new(ErrorCode::ResourceNotFound).message,
             "The specified resource  is not found."
         );
-        let e = ApiError::with_args("SignatureDoesNotMatch", &["POST&%2F&A%3D1"]);
+        let e = ApiError::with_args(ErrorCode::SignatureDoesNotMatch, &["POST&%2F&A%3D1"]);
         assert_eq!(
             e.message,
             "Specified signature does not match our calculation. server string to sign is:POST&%2F&A%3D1"

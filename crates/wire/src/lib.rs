@@ -17,7 +17,7 @@ pub mod timefmt;
 
 pub use decode::{decode_form, DecodeError};
 pub use encode::{encode_pairs, pct};
-pub use errors::{ApiError, ErrorSpec, ERROR_TABLE};
+pub use errors::{ApiError, ErrorCode, ErrorSpec, Reach};
 pub use flatten::{unflatten, FlattenError, Node};
 pub use render::{render_error, render_json, render_xml, Format};
 pub use request::{

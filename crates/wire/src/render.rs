@@ -179,6 +179,7 @@ pub fn render_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::ErrorCode;
     use serde_json::json;
 
     fn text(b: Vec<u8>) -> String {
@@ -237,7 +238,7 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        let err = ApiError::new("InvalidAccessKeyId.NotFound");
+        let err = ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound);
         assert_eq!(
             text(render_error(&err, "RID-1", "vpc.aliyuncs.com", "Vpc", Format::Json)),
             "{\"RequestId\":\"RID-1\",\"HostId\":\"vpc.aliyuncs.com\",\"Code\":\"InvalidAccessKeyId.NotFound\",\
@@ -252,7 +253,7 @@ mod tests {
              https://api.aliyun.com/troubleshoot?q=InvalidAccessKeyId.NotFound&product=Vpc&requestId=RID-1\
              ]]></Recommend></Error>"
         );
-        let denied = ApiError::new("NoPermission")
+        let denied = ApiError::new(ErrorCode::NoPermission)
             .with_access_denied_detail(json!({"AuthAction": "vpc:DescribePhysicalConnections"}));
         let v: Value =
             serde_json::from_slice(&render_error(&denied, "R", "h", "Vpc", Format::Json)).unwrap();

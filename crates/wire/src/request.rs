@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::decode::decode_form;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorCode};
 use crate::flatten::{unflatten, FlattenError, Node};
 use crate::render::Format;
 use crate::sign::{
@@ -123,7 +123,7 @@ fn find<'p>(pairs: &'p [(String, String)], name: &str) -> Option<&'p str> {
 /// `InvalidParameter` for that name: the signature would cover both values while a handler
 /// could only use one, so the request is ambiguous.
 pub fn parse_request(raw: &RawRequest) -> Result<ParsedRequest, ApiError> {
-    let malformed = |_| ApiError::new("RequestParameterMalformed");
+    let malformed = |_| ApiError::new(ErrorCode::RequestParameterMalformed);
     let query = decode_form(raw.raw_query.as_bytes()).map_err(malformed)?;
     let body_form = match header(raw.headers, "content-type") {
         Some(ct) if is_form_content_type(ct) => decode_form(raw.body).map_err(malformed)?,
@@ -143,7 +143,7 @@ pub fn parse_request(raw: &RawRequest) -> Result<ParsedRequest, ApiError> {
     let (scheme, action, version, access_key_id, security_token, timestamp, nonce) = match auth {
         Some(value) => {
             let auth = parse_v3_authorization(value)
-                .map_err(|_| ApiError::with_args("IncompleteSignature", &[""]))?;
+                .map_err(|_| ApiError::with_args(ErrorCode::IncompleteSignature, &[""]))?;
             let key = Some(auth.access_key_id.clone());
             (
                 SignatureScheme::V3(auth),
@@ -258,22 +258,25 @@ impl ParsedRequest {
                 version,
             } => {
                 let Some(signature) = signature.as_deref().filter(|s| !s.is_empty()) else {
-                    return Err(ApiError::with_args("IncompleteSignature", &[&sts]));
+                    return Err(ApiError::with_args(ErrorCode::IncompleteSignature, &[&sts]));
                 };
                 if method.as_deref() != Some("HMAC-SHA1") {
-                    return Err(ApiError::new("InvalidSignatureMethod"));
+                    return Err(ApiError::new(ErrorCode::InvalidSignatureMethod));
                 }
                 if version.as_deref() != Some("1.0") {
-                    return Err(ApiError::new("InvalidSignatureVersion"));
+                    return Err(ApiError::new(ErrorCode::InvalidSignatureVersion));
                 }
                 if !signatures_equal(&v1_signature(secret, &sts), signature) {
-                    return Err(ApiError::with_args("SignatureDoesNotMatch", &[&sts]));
+                    return Err(ApiError::with_args(
+                        ErrorCode::SignatureDoesNotMatch,
+                        &[&sts],
+                    ));
                 }
                 Ok(())
             }
             SignatureScheme::V3(auth) => {
                 if auth.algorithm != ACS3_HMAC_SHA256 {
-                    return Err(ApiError::new("InvalidSignatureMethod"));
+                    return Err(ApiError::new(ErrorCode::InvalidSignatureMethod));
                 }
                 let all_signed = V3_REQUIRED_SIGNED_HEADERS.iter().all(|required| {
                     auth.signed_headers
@@ -281,10 +284,13 @@ impl ParsedRequest {
                         .any(|h| h.eq_ignore_ascii_case(required))
                 });
                 if !all_signed {
-                    return Err(ApiError::with_args("IncompleteSignature", &[&sts]));
+                    return Err(ApiError::with_args(ErrorCode::IncompleteSignature, &[&sts]));
                 }
                 if !signatures_equal(&v3_signature(secret, &sts), &auth.signature) {
-                    return Err(ApiError::with_args("SignatureDoesNotMatch", &[&sts]));
+                    return Err(ApiError::with_args(
+                        ErrorCode::SignatureDoesNotMatch,
+                        &[&sts],
+                    ));
                 }
                 let body_hash = sha256_hex(raw.body);
                 let sent = header(raw.headers, "x-acs-content-sha256").map(str::trim);

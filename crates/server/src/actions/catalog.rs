@@ -6,7 +6,7 @@ use super::params::Params;
 use super::{CallCtx, Reply};
 use physconn_domain::catalog::catalog;
 use physconn_domain::DomainError;
-use physconn_wire::ApiError;
+use physconn_wire::{ApiError, ErrorCode};
 use serde_json::{json, Value};
 
 fn english(p: &Params, default_english: bool) -> Result<bool, ApiError> {
@@ -46,7 +46,7 @@ pub async fn describe_access_points(ctx: &CallCtx, p: &Params) -> Result<Reply, 
     let (page, size) = paging(p)?;
     if let Some(t) = p.non_empty("Type") {
         if t != "VPC" {
-            return Err(ApiError::new("InvalidAccessPointType.NotSupport"));
+            return Err(ApiError::new(ErrorCode::InvalidAccessPointTypeNotSupport));
         }
     }
     // The current SDK's default language here is en-US.

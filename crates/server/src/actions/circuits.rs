@@ -7,8 +7,9 @@ use super::{
     client_token, idempotent_write, read, render, require_region, scoped_circuit, CallCtx, Reply,
 };
 use crate::errors::from_domain;
-use crate::simulator::{self, KIND_PROVIDER};
+use crate::simulator;
 use physconn_domain::catalog::catalog;
+use physconn_domain::TimerKind;
 use physconn_domain::{
     validate, BusinessStatus, Circuit, DomainError, LineOperator, PortType, Status,
 };
@@ -195,7 +196,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 now,
             )
             .await?;
-            simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
+            simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
             Ok(Created { id: c.id.clone() })
         })
     })

@@ -7,13 +7,14 @@
 use super::params::Params;
 use super::{client_token, idempotent_write, require_region, scoped_circuit, CallCtx, Reply};
 use crate::errors::from_domain;
-use crate::simulator::{self, KIND_ENABLE, KIND_PROVIDER};
+use crate::simulator;
 use crate::state::AppState;
+use physconn_domain::TimerKind;
 use physconn_domain::{
     validate, ApiProfile, Circuit, DomainError, LineOperator, PaymentStatus, PortType, Status, Time,
 };
 use physconn_store::{OpResult, TxOps};
-use physconn_wire::ApiError;
+use physconn_wire::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -234,7 +235,7 @@ pub async fn modify(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 )
                 .await?;
                 tx.delete_timers_for(&c.id).await?;
-                simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
+                simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
             } else {
                 tx.update_circuit(&c).await?;
             }
@@ -266,7 +267,7 @@ pub async fn enable(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                     return Err(DomainError::EnableWithoutSp.into());
                 }
             }
-            simulator::schedule_next(tx, &st, &c, KIND_ENABLE, now, now).await
+            simulator::schedule_next(tx, &st, &c, TimerKind::Enable, now, now).await
         })
     })
     .await
@@ -316,7 +317,7 @@ pub async fn terminate(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 now,
             )
             .await?;
-            simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await
+            simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await
         })
     })
     .await
@@ -379,7 +380,7 @@ pub async fn recover(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     })
     .await?;
     if !found {
-        return Err(ApiError::with_args("ResourceNotFound", &[&id]));
+        return Err(ApiError::with_args(ErrorCode::ResourceNotFound, &[&id]));
     }
     Err(from_domain(&DomainError::RecoverIncorrectStatus(id)))
 }

@@ -6,10 +6,11 @@
 
 use super::params::Params;
 use super::{client_token, idempotent_write, read, require_region, scoped_circuit, CallCtx, Reply};
-use crate::simulator::{self, KIND_LOA};
+use crate::simulator;
+use physconn_domain::TimerKind;
 use physconn_domain::{Circuit, DomainError, Loa, LoaStatus, PmInfo, Status};
 use physconn_store::{OpResult, TxOps};
-use physconn_wire::ApiError;
+use physconn_wire::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -25,7 +26,7 @@ fn target(p: &Params) -> Result<(String, String), ApiError> {
     Ok((region, id))
 }
 
-fn illegal(code: &str, what: &str) -> ApiError {
+fn illegal(code: ErrorCode, what: &str) -> ApiError {
     ApiError::with_args(code, &[&format!("The param of {what} is illegal.")])
 }
 
@@ -47,18 +48,18 @@ fn parse_loa(p: &Params) -> Result<Loa, ApiError> {
     let si = p.required("Si")?;
     let construction = p.required("ConstructionTime")?;
     if company.chars().count() > 128 {
-        return Err(illegal("IllegalParam.CompanyName", "CompanyName"));
+        return Err(illegal(ErrorCode::IllegalParamCompanyName, "CompanyName"));
     }
     if !matches!(line_type, "MSTP" | "MPLSVPN" | "FIBRE" | "Other" | "SDH") {
-        return Err(illegal("IllegalParam.LineType", "LineType"));
+        return Err(illegal(ErrorCode::IllegalParamLineType, "LineType"));
     }
     if si.chars().count() > 128 {
-        return Err(illegal("IllegalParam.Si", "Si"));
+        return Err(illegal(ErrorCode::IllegalParamSi, "Si"));
     }
     // Exactly `YYYY-MM-DDThh:mm:ssZ`: no fraction, no offset.
     if construction.len() != 20 || physconn_wire::parse_timestamp(construction).is_err() {
         return Err(ApiError::with_args(
-            "InvalidConstructionTime.Malformed",
+            ErrorCode::InvalidConstructionTimeMalformed,
             &["The ConstructionTime must be YYYY-MM-DDThh:mm:ssZ."],
         ));
     }
@@ -68,12 +69,12 @@ fn parse_loa(p: &Params) -> Result<Loa, ApiError> {
             b.parse::<i64>()
                 .ok()
                 .filter(|b| (2..=10240).contains(b))
-                .ok_or_else(|| ApiError::new("IllegalParam.Bandwidth"))?,
+                .ok_or_else(|| ApiError::new(ErrorCode::IllegalParamBandwidth))?,
         ),
     };
     let peer_location = p.str("PeerLocation").unwrap_or("").to_string();
     if !physconn_domain::validate::free_text(&peer_location, 256) {
-        return Err(illegal("IllegalParam.PeerLocation", "PeerLocation"));
+        return Err(illegal(ErrorCode::IllegalParamPeerLocation, "PeerLocation"));
     }
     let mut pm_info = Vec::new();
     let entries = p.list("PMInfo")?;
@@ -93,12 +94,12 @@ fn parse_loa(p: &Params) -> Result<Loa, ApiError> {
             && !matches!(pm.certificate_type.as_str(), "IDCard" | "Passport")
         {
             return Err(illegal(
-                "IllegalParam.PmCertificateType",
+                ErrorCode::IllegalParamPmCertificateType,
                 "PMCertificateType",
             ));
         }
         if !pm.gender.is_empty() && !matches!(pm.gender.as_str(), "Male" | "Female") {
-            return Err(illegal("IllegalParam.PmGender", "PMGender"));
+            return Err(illegal(ErrorCode::IllegalParamPmGender, "PMGender"));
         }
         pm_info.push(pm);
     }
@@ -149,7 +150,7 @@ async fn apply_common(ctx: &CallCtx, p: &Params, second: bool) -> Result<Reply, 
             c.loa = Some((*loa).clone());
             c.loa_status = Some(LoaStatus::Applying);
             tx.update_circuit(&c).await?;
-            simulator::schedule_next(tx, &st, &c, KIND_LOA, now, now).await?;
+            simulator::schedule_next(tx, &st, &c, TimerKind::Loa, now, now).await?;
             Ok(Done {})
         })
     })
@@ -169,16 +170,20 @@ pub async fn second_apply(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> 
 pub async fn complete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let (region, id) = target(p)?;
     let token = client_token(p)?;
-    let field = |k: &str, max: usize, code: &str| -> Result<Option<String>, ApiError> {
+    let field = |k: &str, max: usize, code: ErrorCode| -> Result<Option<String>, ApiError> {
         match p.str(k) {
             None => Ok(None),
             Some(v) if v.chars().count() <= max => Ok(Some(v.to_string())),
             Some(_) => Err(ApiError::with_args(code, &[&format!("{k} is illegal.")])),
         }
     };
-    let line_code = field("LineCode", 128, "IllegalParam.LineCode")?;
-    let line_label = field("LineLabel", 128, "IllegalParam.LineLabel")?;
-    let contact = field("LineSPContactInfo", 128, "IllegalParam.LineSPContactInfo")?;
+    let line_code = field("LineCode", 128, ErrorCode::IllegalParamLineCode)?;
+    let line_label = field("LineLabel", 128, ErrorCode::IllegalParamLineLabel)?;
+    let contact = field(
+        "LineSPContactInfo",
+        128,
+        ErrorCode::IllegalParamLineSPContactInfo,
+    )?;
     let provider = p.non_empty("LineServiceProvider").map(str::to_string);
     if let Some(sp) = &provider {
         if !matches!(

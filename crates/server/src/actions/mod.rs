@@ -17,7 +17,7 @@ use params::Params;
 use physconn_domain::idempotency::{fingerprint_params, IdempotencyRecord};
 use physconn_domain::{validate, DomainError, Time};
 use physconn_store::{BoxFut, OpError, OpResult, TxOps};
-use physconn_wire::{ApiError, Format};
+use physconn_wire::{ApiError, ErrorCode, Format};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -136,9 +136,10 @@ impl Action {
         let product = match version {
             VPC_VERSION => Product::Vpc,
             BSS_VERSION => Product::Bss,
-            _ => return Err(ApiError::new("InvalidVersion")),
+            _ => return Err(ApiError::new(ErrorCode::InvalidVersion)),
         };
-        Action::lookup(product, action).ok_or_else(|| ApiError::new("InvalidAction.NotFound"))
+        Action::lookup(product, action)
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidActionNotFound))
     }
 }
 

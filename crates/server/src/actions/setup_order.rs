@@ -6,7 +6,8 @@ use super::circuits::{check_new_circuit, new_circuit};
 use super::params::Params;
 use super::{client_token, idempotent_write, require_region, CallCtx, Reply};
 use crate::billing;
-use crate::simulator::{self, KIND_PROVIDER};
+use crate::simulator;
+use physconn_domain::TimerKind;
 use physconn_domain::{
     ApiProfile, DomainError, InstanceChargeType, Order, OrderKind, PaymentStatus, PricingCycle,
     Status,
@@ -86,7 +87,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 now,
             )
             .await?;
-            simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
+            simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
             Ok(Placed {
                 order_id: order.id,
                 circuit_id: c.id.clone(),

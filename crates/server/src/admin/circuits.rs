@@ -3,12 +3,13 @@
 use super::accounts::load_account;
 use super::{read, write, AResult, AdminError};
 use crate::actions::render;
-use crate::simulator::{self, KIND_PROVIDER};
+use crate::simulator;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use physconn_domain::TimerKind;
 use physconn_domain::*;
 use physconn_wire::timefmt::format_timestamp;
 use serde::Deserialize;
@@ -49,7 +50,7 @@ pub(crate) async fn get_circuit(
             "Timers".into(),
             json!(timers
                 .iter()
-                .map(|t| json!({"Kind": t.kind, "Due": format_timestamp(t.due_at), "Expect": t.expect_status.as_str()}))
+                .map(|t| json!({"Kind": t.kind.as_str(), "Due": format_timestamp(t.due_at), "Expect": t.expect_status.as_str()}))
                 .collect::<Vec<_>>()),
         );
     }
@@ -123,7 +124,7 @@ pub(crate) async fn force_status(
                 crate::billing::on_activated(tx, &st, &c, now).await?;
             }
             if c.status.provider_next().is_some() {
-                simulator::schedule_next(tx, &st, &c, KIND_PROVIDER, now, now).await?;
+                simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
             }
             Ok(Ok(c))
         })
@@ -511,7 +512,7 @@ pub(crate) async fn review_loa(
                 }
             }
             for t in tx.list_timers(&c.id).await? {
-                if t.kind == simulator::KIND_LOA {
+                if t.kind == TimerKind::Loa {
                     tx.delete_timer(&t.id).await?;
                 }
             }

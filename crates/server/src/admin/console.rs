@@ -5,14 +5,13 @@
 
 use super::{find_account, read, AResult, AdminError};
 use crate::actions::render;
-use crate::simulator;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use physconn_domain::{Circuit, Status};
+use physconn_domain::{Circuit, Status, TimerKind};
 use physconn_store::Timer;
 use physconn_wire::timefmt::format_timestamp;
 use serde::Deserialize;
@@ -84,14 +83,14 @@ pub(crate) struct CircuitsQuery {
 /// A pending step: `Expect` is the status the circuit must still have when it
 /// fires, `To` the status it then moves to (null for LOA and billing steps).
 fn timer_json(t: &Timer) -> Value {
-    let to = match t.kind.as_str() {
-        simulator::KIND_PROVIDER => t.expect_status.provider_next(),
-        simulator::KIND_ACTIVATE | simulator::KIND_ENABLE => Some(Status::Enabled),
+    let to = match t.kind {
+        TimerKind::Provider => t.expect_status.provider_next(),
+        TimerKind::Activate | TimerKind::Enable => Some(Status::Enabled),
         _ => None,
     };
     json!({
         "PhysicalConnectionId": t.circuit_id,
-        "Kind": t.kind,
+        "Kind": t.kind.as_str(),
         "Expect": t.expect_status.as_str(),
         "To": to.map(|s| s.as_str()),
         "Due": format_timestamp(t.due_at),

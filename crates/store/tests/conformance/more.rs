@@ -98,7 +98,7 @@ pub async fn populate(s: &DynStore) {
                 tx.insert_timer(&Timer {
                     id: format!("t-{i}"),
                     circuit_id: c.id.clone(),
-                    kind: "provider".into(),
+                    kind: physconn_domain::TimerKind::Provider,
                     expect_status: Status::Initial,
                     due_at: T0 + Duration::seconds(3),
                     created_at: T0,

@@ -1,6 +1,6 @@
 //! Orders and the terms of an occupancy order (docs/design/billing.md#orders).
 
-use crate::circuit::{wire_enum, ChargeType, PortType};
+use crate::circuit::{wire_enum, ChargeType, Circuit, PortType};
 use crate::error::DomainError;
 use crate::money::Fen;
 use crate::price::PriceTable;
@@ -69,6 +69,45 @@ pub struct Order {
 }
 
 impl Order {
+    /// A new unpaid order of `kind` for `circuit` (in its account and
+    /// region), costing `amount` CNY: one month, prepaid, not renewed, unless
+    /// the caller sets other terms (e.g. [`Order::with_terms`]).
+    pub fn unpaid(id: String, circuit: &Circuit, kind: OrderKind, amount: Fen, now: Time) -> Order {
+        Order {
+            id,
+            account_id: circuit.account_id.clone(),
+            circuit_id: circuit.id.clone(),
+            region_id: circuit.region_id.clone(),
+            kind,
+            status: PaymentStatus::Unpaid,
+            abnormal_reason: None,
+            charge_type: InstanceChargeType::PrePaid,
+            period: 1,
+            pricing_cycle: PricingCycle::Month,
+            auto_renew: false,
+            auto_renew_duration: 0,
+            port_type: circuit.port_type,
+            amount,
+            currency: "CNY".into(),
+            created_at: now,
+            paid_at: None,
+            cancelled_at: None,
+            related_order_id: None,
+        }
+    }
+
+    /// The order with the charge and renewal terms of an occupancy request.
+    pub fn with_terms(self, terms: &OccupancyTerms) -> Order {
+        Order {
+            charge_type: terms.charge_type,
+            period: terms.period,
+            pricing_cycle: terms.pricing_cycle,
+            auto_renew: terms.auto_renew,
+            auto_renew_duration: terms.auto_renew_duration,
+            ..self
+        }
+    }
+
     pub fn is_abnormal(&self) -> bool {
         self.abnormal_reason.is_some()
     }

@@ -14,6 +14,14 @@ use physconn_server::{ClockMode, Config, StartOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
+/// The process's allocator. glibc's malloc was the largest item of the
+/// server's profile under load, partly waiting on its arena locks between the tokio workers
+/// and the store threads (BENCHMARKS.md, finding 1). The binary owns it; the
+/// library crates leave the choice to whoever links them.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "physconn",

@@ -3,91 +3,35 @@
 //! gracefully, state survives a restart, and the admin subcommands drive a
 //! scenario from the shell.
 
+mod support;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
+use support::{spawn, Proc, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_physconn");
-
-struct Server {
-    child: Child,
-    lines: Vec<String>,
-    admin: String,
-}
-
-fn start(dir: &Path, env: &[(&str, &str)], extra: &[&str]) -> Server {
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--admin-listen",
-        "127.0.0.1:0",
-        "--clock",
-        "manual",
-    ])
-    .arg("--data-dir")
-    .arg(dir)
-    .args(extra)
-    .env_remove("PHYSCONN_ACCESS_KEY_ID")
-    .env_remove("PHYSCONN_ACCESS_KEY_SECRET")
-    .env_remove("PHYSCONN_ADMIN_TOKEN")
-    .envs(env.iter().copied())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("spawn physconn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("a listening line within 20 s");
-        let done = line.starts_with("listening: ");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    let last = lines.last().cloned().unwrap_or_default();
-    let admin = last
-        .split("admin=")
-        .nth(1)
-        .expect("admin url")
-        .trim()
-        .to_string();
+/// `physconn serve` on `dir` with a manual clock; no credentials from this
+/// process's environment, only `env`.
+fn start(dir: &Path, env: &[(&str, &str)], extra: &[&str]) -> Proc {
+    let dir = dir.to_str().expect("utf-8 path");
+    let mut flags = vec!["--clock", "manual", "--data-dir", dir];
+    flags.extend_from_slice(extra);
+    let mut vars = vec![
+        ("PHYSCONN_ACCESS_KEY_ID", None),
+        ("PHYSCONN_ACCESS_KEY_SECRET", None),
+        ("PHYSCONN_ADMIN_TOKEN", None),
+    ];
+    vars.extend(env.iter().map(|(k, v)| (*k, Some(*v))));
+    let s = spawn(&flags, &vars).listening();
+    let last = s.lines.last().cloned().unwrap_or_default();
     assert!(
         last.starts_with("listening: api=http://127.0.0.1:"),
         "{last}"
     );
-    Server {
-        child,
-        lines,
-        admin,
-    }
+    s
 }
 
-fn stop(mut s: Server) {
-    let status = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = s.child.wait().expect("wait");
-    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
-}
-
-fn cli(s: &Server, token: &str, args: &[&str]) -> Value {
+fn cli(s: &Proc, token: &str, args: &[&str]) -> Value {
     let out = Command::new(BIN)
         .args(args)
         .env("PHYSCONN_ADMIN_URL", &s.admin)
@@ -125,7 +69,7 @@ fn generated_credentials_are_printed_once_and_state_survives_restart() {
         &["account", "create", "--name", "ci", "--balance", "12.50"],
     );
     let account = created["AccountId"].as_str().unwrap().to_string();
-    stop(first);
+    first.stop();
 
     let second = start(dir.path(), &[], &[]);
     assert_eq!(
@@ -136,7 +80,7 @@ fn generated_credentials_are_printed_once_and_state_survives_restart() {
     );
     let shown = cli(&second, &token, &["account", "show", &account]);
     assert_eq!(shown["Balance"], "12.50");
-    stop(second);
+    second.stop();
 }
 
 #[test]
@@ -243,7 +187,7 @@ fn a_scenario_from_the_shell() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "the account is gone after reset");
-    stop(s);
+    s.stop();
 }
 
 /// Packaging installs `physconn completions <shell>` output; it must offer

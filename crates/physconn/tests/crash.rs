@@ -6,6 +6,8 @@
 //! cleanly every time and no circuit is stuck behind a due step.
 //! `PHYSCONN_CRASH_ROUNDS` makes it longer.
 
+mod support;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -13,11 +15,9 @@ use hyper_util::rt::TokioExecutor;
 use physconn_wire::{sign_v3, ClientCredentials};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::{spawn, Proc};
 
-const BIN: &str = env!("CARGO_BIN_EXE_physconn");
 const KEY: &str = "LTAIcrashTest00000000000";
 const SECRET: &str = "crashSecret0000000000000000000";
 const TOKEN: &str = "crash-admin";
@@ -31,55 +31,32 @@ struct Target {
     admin: String,
 }
 
-struct Proc {
-    child: Child,
+/// A server and where it answers.
+struct Server {
+    proc: Proc,
     at: Target,
 }
 
-fn start(dir: &std::path::Path, config: &std::path::Path) -> Proc {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--clock",
-            "manual",
-        ])
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--config")
-        .arg(config)
-        .env("PHYSCONN_ACCESS_KEY_ID", KEY)
-        .env("PHYSCONN_ACCESS_KEY_SECRET", SECRET)
-        .env("PHYSCONN_ADMIN_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let out = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(out)
-        .read_line(&mut line)
-        .expect("listening line");
-    assert!(
-        line.starts_with("listening: "),
-        "the store opens cleanly: {line:?}"
+fn start(dir: &std::path::Path, config: &std::path::Path) -> Server {
+    let (dir, config) = (
+        dir.to_str().expect("utf-8 path"),
+        config.to_str().expect("utf-8 path"),
     );
-    let api = line
-        .split("api=http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    let admin = line.split("admin=").nth(1).unwrap().trim().to_string();
-    Proc {
-        child,
-        at: Target { api, admin },
-    }
+    // It must open the store cleanly every time: `listening` fails otherwise.
+    let proc = spawn(
+        &["--clock", "manual", "--data-dir", dir, "--config", config],
+        &[
+            ("PHYSCONN_ACCESS_KEY_ID", Some(KEY)),
+            ("PHYSCONN_ACCESS_KEY_SECRET", Some(SECRET)),
+            ("PHYSCONN_ADMIN_TOKEN", Some(TOKEN)),
+        ],
+    )
+    .listening();
+    let at = Target {
+        api: proc.api.clone(),
+        admin: proc.admin.clone(),
+    };
+    Server { proc, at }
 }
 
 async fn call(
@@ -167,11 +144,8 @@ async fn admin(
     Some((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
-fn kill9(p: &mut Proc) {
-    let _ = Command::new("kill")
-        .args(["-KILL", &p.child.id().to_string()])
-        .status();
-    let _ = p.child.wait();
+fn kill9(p: &mut Server) {
+    p.proc.signal("KILL");
 }
 
 async fn confirmed_circuits(http: &Http, p: &Target, n: usize) -> Vec<String> {
@@ -395,8 +369,5 @@ async fn acknowledged_orders_survive_sigkill() {
         assert_eq!(v["Status"], "Enabled", "{c} reached Enabled: {v}");
     }
     assert_eq!(acked.len(), rounds * per_round);
-    let _ = Command::new("kill")
-        .args(["-TERM", &p.child.id().to_string()])
-        .status();
-    let _ = p.child.wait();
+    p.proc.stop();
 }

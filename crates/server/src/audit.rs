@@ -1,42 +1,75 @@
 //! The audit log: every admin action and every state-changing API call (also
 //! refused ones) is recorded with who, what, when, RequestId and outcome.
-//! Entries go through a queue to one writer task that stores them in
-//! batches, so recording costs a request nothing; reading the log first
-//! flushes the queue, so what was answered is always listed.
+//! Entries go through a bounded queue to one writer task that stores them
+//! in batches, so recording costs a request only a place in the queue (a
+//! request waits for one only when the writer is that far behind); reading
+//! the log first flushes the queue, so what was answered is always listed.
+//! An entry is queued before its request is answered, and shutdown stores
+//! everything queued before the store closes ([`AuditSink::close`]), so an
+//! answered request's entry survives a graceful stop.
 
 use physconn_store::security::AuditEntry;
 use physconn_store::DynStore;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Entries waiting for the writer before recording waits.
+const QUEUE: usize = 4096;
+/// Entries stored in one transaction at most.
+const BATCH: usize = 512;
 
 enum Msg {
     Entry(Box<AuditEntry>),
     Flush(oneshot::Sender<()>),
+    /// Store what is queued, accept nothing more, stop.
+    Close,
 }
 
 #[derive(Clone)]
 pub struct AuditSink {
-    tx: mpsc::UnboundedSender<Msg>,
+    tx: mpsc::Sender<Msg>,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl AuditSink {
-    /// Starts the writer task; it ends when every sink is dropped.
+    /// Starts the writer task; [`AuditSink::close`] stops it.
     pub fn start(store: DynStore) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(store, rx));
-        Self { tx }
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let writer = tokio::spawn(run(store, rx));
+        Self {
+            tx,
+            writer: Arc::new(Mutex::new(Some(writer))),
+        }
     }
 
-    pub fn record(&self, e: AuditEntry) {
-        // A closed queue means the server is stopping; nothing to keep.
-        let _ = self.tx.send(Msg::Entry(Box::new(e)));
+    /// Queues an entry (waiting for room while the writer is a full queue
+    /// behind).
+    pub async fn record(&self, e: AuditEntry) {
+        if self.tx.send(Msg::Entry(Box::new(e))).await.is_err() {
+            // Only after `close`, which runs once no request is in flight.
+            tracing::error!("audit entry recorded after shutdown was lost");
+        }
     }
 
     /// Waits until everything recorded so far is stored.
     pub async fn flush(&self) {
         let (ack, done) = oneshot::channel();
-        if self.tx.send(Msg::Flush(ack)).is_ok() {
+        if self.tx.send(Msg::Flush(ack)).await.is_ok() {
             let _ = done.await;
+        }
+    }
+
+    /// Stores everything queued and stops the writer; returns when it has.
+    /// Shutdown calls it after the listeners have drained and before the
+    /// store closes.
+    pub async fn close(&self) {
+        let _ = self.tx.send(Msg::Close).await;
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(w) = writer {
+            if let Err(e) = w.await {
+                tracing::error!(error = %e, "the audit writer failed");
+            }
         }
     }
 }
@@ -49,7 +82,9 @@ pub fn entry_id(at: time::OffsetDateTime, ids: &dyn physconn_domain::IdGen) -> S
     format!("{micros:016x}{n:012x}{}", ids.token(8))
 }
 
-async fn run(store: DynStore, mut rx: mpsc::UnboundedReceiver<Msg>) {
+/// Stores batches until `Close`; then stores whatever was queued before it
+/// and ends.
+async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>) {
     while let Some(first) = rx.recv().await {
         let mut batch = Vec::new();
         let mut acks = Vec::new();
@@ -58,8 +93,10 @@ async fn run(store: DynStore, mut rx: mpsc::UnboundedReceiver<Msg>) {
             match m {
                 Msg::Entry(e) => batch.push(*e),
                 Msg::Flush(a) => acks.push(a),
+                // Later sends fail; what is already queued is still received.
+                Msg::Close => rx.close(),
             }
-            if batch.len() < 512 {
+            if batch.len() < BATCH {
                 next = rx.try_recv().ok();
             }
         }

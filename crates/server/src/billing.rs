@@ -7,8 +7,8 @@ use crate::state::AppState;
 use physconn_domain::order::ABNORMAL_INSUFFICIENT_BALANCE;
 use physconn_domain::TimerKind;
 use physconn_domain::{
-    Account, BusinessStatus, ChargeType, Circuit, DomainError, Fen, InstanceChargeType, LedgerKind,
-    Order, OrderKind, PaymentStatus, PricingCycle, Status, Time,
+    Account, BusinessStatus, ChargeType, Circuit, DomainError, Fen, LedgerKind, Order, OrderKind,
+    PaymentStatus, Status, Time,
 };
 use physconn_store::{OpResult, TxOps};
 
@@ -121,25 +121,10 @@ pub async fn expire(
                 .await?
                 .ok_or(DomainError::AccountNotFound)?;
             let mut order = Order {
-                id: state.ids.order_id(),
-                account_id: c.account_id.clone(),
-                circuit_id: c.id.clone(),
-                region_id: c.region_id.clone(),
-                kind: OrderKind::Renewal,
-                status: PaymentStatus::Unpaid,
-                abnormal_reason: None,
-                charge_type: InstanceChargeType::PrePaid,
                 period: c.auto_renew_duration,
-                pricing_cycle: PricingCycle::Month,
                 auto_renew: true,
                 auto_renew_duration: c.auto_renew_duration,
-                port_type: c.port_type,
-                amount,
-                currency: "CNY".into(),
-                created_at: now,
-                paid_at: None,
-                cancelled_at: None,
-                related_order_id: None,
+                ..Order::unpaid(state.ids.order_id(), c, OrderKind::Renewal, amount, now)
             };
             let paid = settle_new_order(tx, state, &mut account, &mut order, true, now).await?;
             tx.insert_order(&order).await?;

@@ -44,7 +44,10 @@ pub async fn serve(
         let _ = shutdown.wait_for(|v| *v).await;
     };
     tokio::pin!(stop);
+    // Every connection's task, so none outlives `serve`.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        while connections.try_join_next().is_some() {}
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = &mut stop => break,
@@ -66,7 +69,7 @@ pub async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             // Errors here are the client's (a reset, a timeout); nothing to do.
             let _ = conn.await;
             drop(permit);
@@ -79,4 +82,5 @@ pub async fn serve(
     {
         tracing::warn!("connections still open after the drain period; closing them");
     }
+    connections.shutdown().await;
 }

@@ -25,6 +25,8 @@ const PURGE_EVERY: time::Duration = time::Duration::seconds(60);
 struct Shared {
     store: DynStore,
     last_purge: Mutex<Option<OffsetDateTime>>,
+    /// The purge running in the background, if any: shutdown waits for it.
+    purging: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 pub struct NonceCache {
@@ -83,6 +85,7 @@ impl NonceCache {
             shared: Some(Shared {
                 store,
                 last_purge: Mutex::new(None),
+                purging: Mutex::new(None),
             }),
             ..Self::new(window_seconds)
         }
@@ -124,12 +127,32 @@ impl NonceCache {
             }
             *last = Some(now);
         }
+        let mut purging = shared.purging.lock().unwrap_or_else(|e| e.into_inner());
+        if purging.as_ref().is_some_and(|p| !p.is_finished()) {
+            return;
+        }
         let store = shared.store.clone();
-        tokio::spawn(async move {
+        *purging = Some(tokio::spawn(async move {
             if let Err(e) = physconn_store::write(&*store, move |tx| tx.purge_nonces(now)).await {
                 tracing::debug!(error = %e, "purging expired nonces failed");
             }
-        });
+        }));
+    }
+
+    /// Waits for a background purge to end (shutdown, before the store
+    /// closes).
+    pub async fn shutdown(&self) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let purging = shared
+            .purging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(p) = purging {
+            let _ = p.await;
+        }
     }
 
     fn fingerprint(&self, key: &str, nonce: &str) -> u128 {

@@ -72,17 +72,20 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
     };
     if let Some(a) = origin.audited {
         let now = state.now();
-        state.audit.record(physconn_store::security::AuditEntry {
-            id: crate::audit::entry_id(now, state.ids.as_ref()),
-            at: now,
-            actor: origin.key_id.clone().unwrap_or_else(|| "-".into()),
-            channel: "api".into(),
-            action: a.name().to_string(),
-            account_id: origin.account.clone(),
-            request_id: request_id.clone(),
-            outcome: code.clone(),
-            detail: origin.target.clone(),
-        });
+        state
+            .audit
+            .record(physconn_store::security::AuditEntry {
+                id: crate::audit::entry_id(now, state.ids.as_ref()),
+                at: now,
+                actor: origin.key_id.clone().unwrap_or_else(|| "-".into()),
+                channel: "api".into(),
+                action: a.name().to_string(),
+                account_id: origin.account.clone(),
+                request_id: request_id.clone(),
+                outcome: code.clone(),
+                detail: origin.target.clone(),
+            })
+            .await;
     }
     crate::observe::request_done(
         action,

@@ -19,14 +19,6 @@ use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-/// The process's allocator. glibc's malloc was the largest item of the
-/// server's profile under load, partly waiting on its arena locks between the tokio workers
-/// and the store threads (BENCHMARKS.md, finding 1). It lives here, not in
-/// the binary, so the test servers run on the same allocator.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// How to start: the configuration plus what comes from the environment.
 pub struct StartOptions {
     pub config: Config,
@@ -104,13 +96,20 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets in-flight requests finish, stops the simulator
-    /// and closes the store (flushing the writer).
+    /// Stops accepting, lets in-flight requests finish (the listeners end
+    /// only when their connections have), stops the simulator, stores the
+    /// queued audit entries, waits for a background nonce purge, then closes
+    /// the store (its writer and sync threads finish what they were given).
+    /// Every task the server started has ended when this returns.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
-            let _ = t.await;
+            if let Err(e) = t.await {
+                tracing::error!(error = %e, "a server task failed");
+            }
         }
+        self.state.audit.close().await;
+        self.state.nonces.shutdown().await;
         self.state.store.close().await;
     }
 

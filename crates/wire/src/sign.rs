@@ -32,16 +32,7 @@ pub const V3_REQUIRED_SIGNED_HEADERS: [&str; 6] = [
 fn canonical_query(params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    let mut out = String::new();
-    for (i, (name, value)) in sorted.into_iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(&pct(name));
-        out.push('=');
-        out.push_str(&pct(value));
-    }
-    out
+    encode_pairs(sorted)
 }
 
 /// V1 string to sign: `METHOD&%2F&pct(canonical query)` over every parameter except

@@ -1,7 +1,8 @@
-//! Shared by the PostgreSQL process tests: `physconn serve` processes on one
-//! PostgreSQL schema, a V3-signing HTTP client, and direct SQL for checking
-//! invariants. Without a reachable PostgreSQL the tests skip, unless `CI` is
-//! set (then they fail), like the store's conformance suite.
+//! Shared by the process tests: starting and stopping `physconn serve`
+//! processes (on a data directory or one PostgreSQL schema), a V3-signing
+//! HTTP client, and direct SQL for checking invariants. Without a reachable
+//! PostgreSQL the PostgreSQL tests skip, unless `CI` is set (then they fail),
+//! like the store's conformance suite.
 #![allow(dead_code)]
 
 use http_body_util::{BodyExt, Full};
@@ -69,12 +70,113 @@ pub struct Proc {
     pub api: String,
     /// `http://127.0.0.1:port` of the admin listener.
     pub admin: String,
+    /// What it printed up to and including its `listening:` line.
+    pub lines: Vec<String>,
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Sends a signal (`TERM`, `KILL`) and waits for the process to end.
+    pub fn signal(&mut self, signal: &str) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{signal}");
+        self.child.wait().expect("wait")
+    }
+
+    /// SIGTERM: a graceful shutdown, which must exit 0.
+    pub fn stop(mut self) {
+        let exit = self.signal("TERM");
+        assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+    }
+}
+
+/// A server process that has not yet said it is listening.
+pub struct Starting {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+/// Spawns `physconn serve` with both listeners on port 0, then `flags`;
+/// `env` sets variables (a `None` value removes one). Its log goes to this
+/// process's stderr at `PHYSCONN_TEST_SERVER_LOG` (default `error`).
+pub fn spawn(flags: &[&str], env: &[(&str, Option<&str>)]) -> Starting {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ])
+    .args(flags)
+    .env(
+        "PHYSCONN_LOG",
+        std::env::var("PHYSCONN_TEST_SERVER_LOG").unwrap_or_else(|_| "error".into()),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut child = cmd.spawn().expect("spawn physconn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Starting { child, lines: rx }
+}
+
+impl Starting {
+    /// Waits (at most 30 s) for the `listening:` line.
+    pub fn listening(mut self) -> Proc {
+        let mut lines = Vec::new();
+        let line = loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(l) if l.starts_with("listening: ") => break l,
+                Ok(l) => lines.push(l),
+                Err(_) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    let _ = self.child.kill();
+                    panic!("a server did not start listening (exit: {status:?}): {lines:?}");
+                }
+            }
+        };
+        let api = line
+            .split("api=http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("api address")
+            .to_string();
+        let admin = line
+            .split("admin=")
+            .nth(1)
+            .expect("admin address")
+            .trim()
+            .to_string();
+        lines.push(line);
+        Proc {
+            child: self.child,
+            api,
+            admin,
+            lines,
+        }
     }
 }
 
@@ -92,75 +194,23 @@ pub fn start_servers_with(n: usize, store: &[&str]) -> Vec<Proc> {
 
 /// [`start_servers_with`] with extra environment variables.
 pub fn start_servers_env(n: usize, store: &[&str], env: &[(&str, &str)]) -> Vec<Proc> {
-    let mut pending = Vec::new();
-    for _ in 0..n {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-                "--clock",
-                "manual",
-                "--clock-start",
-                START,
-                "--provisioning-delay",
-                "0",
-            ])
-            .args(store)
-            .env("PHYSCONN_ACCESS_KEY_ID", KEY_ID)
-            .env("PHYSCONN_ACCESS_KEY_SECRET", KEY_SECRET)
-            .env("PHYSCONN_ADMIN_TOKEN", ADMIN_TOKEN)
-            .envs(env.iter().copied())
-            // PHYSCONN_TEST_SERVER_LOG=warn shows the servers' warnings.
-            .env(
-                "PHYSCONN_LOG",
-                std::env::var("PHYSCONN_TEST_SERVER_LOG").unwrap_or_else(|_| "error".into()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn physconn");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        pending.push((child, rx));
-    }
-    let mut procs = Vec::new();
-    for (mut child, rx) in pending {
-        let line = loop {
-            match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(l) if l.starts_with("listening: ") => break l,
-                Ok(_) => continue,
-                Err(_) => {
-                    let status = child.try_wait().ok().flatten();
-                    let _ = child.kill();
-                    panic!("a server did not start listening (exit: {status:?})");
-                }
-            }
-        };
-        let api = line
-            .split("api=http://")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .expect("api address")
-            .to_string();
-        let admin = line
-            .split("admin=")
-            .nth(1)
-            .expect("admin address")
-            .trim()
-            .to_string();
-        procs.push(Proc { child, api, admin });
-    }
-    procs
+    let mut flags = vec![
+        "--clock",
+        "manual",
+        "--clock-start",
+        START,
+        "--provisioning-delay",
+        "0",
+    ];
+    flags.extend_from_slice(store);
+    let mut vars = vec![
+        ("PHYSCONN_ACCESS_KEY_ID", Some(KEY_ID)),
+        ("PHYSCONN_ACCESS_KEY_SECRET", Some(KEY_SECRET)),
+        ("PHYSCONN_ADMIN_TOKEN", Some(ADMIN_TOKEN)),
+    ];
+    vars.extend(env.iter().map(|(k, v)| (*k, Some(*v))));
+    let pending: Vec<Starting> = (0..n).map(|_| spawn(&flags, &vars)).collect();
+    pending.into_iter().map(Starting::listening).collect()
 }
 
 #[derive(Debug, Clone)]
@@ -241,6 +291,12 @@ impl Client {
     /// Sends a signed request to the server at `api`, with its signed `Host`
     /// (as a load balancer forwards it).
     pub async fn send(&self, api: &str, req: &ClientRequest) -> Resp {
+        self.try_send(api, req).await.expect("an answer")
+    }
+
+    /// [`Client::send`] to a server that may be stopping: `None` when no
+    /// complete JSON answer came back.
+    pub async fn try_send(&self, api: &str, req: &ClientRequest) -> Option<Resp> {
         let uri = if req.query.is_empty() {
             format!("http://{api}{}", req.path)
         } else {
@@ -257,12 +313,11 @@ impl Client {
             .http
             .request(b.body(body).expect("request"))
             .await
-            .expect("http");
+            .ok()?;
         let status = r.status().as_u16();
-        let bytes = r.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
-        Resp { status, body }
+        let bytes = r.into_body().collect().await.ok()?.to_bytes();
+        let body = serde_json::from_slice(&bytes).ok()?;
+        Some(Resp { status, body })
     }
 
     pub async fn call(

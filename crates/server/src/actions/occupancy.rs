@@ -5,7 +5,7 @@ use super::params::Params;
 use super::{client_token, idempotent_write, require_region, scoped_circuit, CallCtx, Reply};
 use crate::billing;
 use physconn_domain::order::{OccupancyTerms, RawOccupancyTerms};
-use physconn_domain::{DomainError, Order, OrderKind, PaymentStatus, ResponseStyle};
+use physconn_domain::{DomainError, Order, OrderKind, ResponseStyle};
 use physconn_wire::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -78,27 +78,8 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 .get_account(&i.account)
                 .await?
                 .ok_or(DomainError::AccountNotFound)?;
-            let mut order = Order {
-                id: st.ids.order_id(),
-                account_id: i.account.clone(),
-                circuit_id: c.id.clone(),
-                region_id: c.region_id.clone(),
-                kind: OrderKind::Occupancy,
-                status: PaymentStatus::Unpaid,
-                abnormal_reason: None,
-                charge_type: terms.charge_type,
-                period: terms.period,
-                pricing_cycle: terms.pricing_cycle,
-                auto_renew: terms.auto_renew,
-                auto_renew_duration: terms.auto_renew_duration,
-                port_type: c.port_type,
-                amount,
-                currency: "CNY".into(),
-                created_at: now,
-                paid_at: None,
-                cancelled_at: None,
-                related_order_id: None,
-            };
+            let mut order = Order::unpaid(st.ids.order_id(), &c, OrderKind::Occupancy, amount, now)
+                .with_terms(&terms);
             let paid =
                 billing::settle_new_order(tx, &st, &mut account, &mut order, terms.auto_pay, now)
                     .await?;

@@ -8,10 +8,7 @@ use super::{client_token, idempotent_write, require_region, CallCtx, Reply};
 use crate::billing;
 use crate::simulator;
 use physconn_domain::TimerKind;
-use physconn_domain::{
-    ApiProfile, DomainError, InstanceChargeType, Order, OrderKind, PaymentStatus, PricingCycle,
-    Status,
-};
+use physconn_domain::{ApiProfile, DomainError, Order, OrderKind, Status};
 use physconn_wire::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -52,27 +49,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 .get_account(&c.account_id)
                 .await?
                 .ok_or(DomainError::AccountNotFound)?;
-            let mut order = Order {
-                id: st.ids.order_id(),
-                account_id: c.account_id.clone(),
-                circuit_id: c.id.clone(),
-                region_id: c.region_id.clone(),
-                kind: OrderKind::Setup,
-                status: PaymentStatus::Unpaid,
-                abnormal_reason: None,
-                charge_type: InstanceChargeType::PrePaid,
-                period: 1,
-                pricing_cycle: PricingCycle::Month,
-                auto_renew: false,
-                auto_renew_duration: 0,
-                port_type: c.port_type,
-                amount: price,
-                currency: "CNY".into(),
-                created_at: now,
-                paid_at: None,
-                cancelled_at: None,
-                related_order_id: None,
-            };
+            let mut order = Order::unpaid(st.ids.order_id(), &c, OrderKind::Setup, price, now);
             billing::settle_new_order(tx, &st, &mut account, &mut order, auto_pay, now).await?;
             tx.insert_circuit(&c).await?;
             tx.insert_order(&order).await?;

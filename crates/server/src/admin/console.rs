@@ -9,8 +9,8 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{get, MethodRouter};
+use axum::Json;
 use physconn_domain::{Circuit, Status, TimerKind};
 use physconn_store::Timer;
 use physconn_wire::timefmt::format_timestamp;
@@ -31,11 +31,12 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
 /// `GET /console` and `GET /console/{file}`: no token (the page logs in).
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(index))
-        .route("/console/", get(index))
-        .route("/console/{file}", get(asset))
+pub(crate) fn pages() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/console", get(index)),
+        ("/console/", get(index)),
+        ("/console/{file}", get(asset)),
+    ]
 }
 
 fn respond(content_type: &'static str, body: &'static str) -> Response {

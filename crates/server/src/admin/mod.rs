@@ -19,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::{Json, Router};
 use physconn_domain::{Account, Fen};
 use physconn_store::{OpError, OpResult, TxOps};
@@ -81,7 +81,7 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
             let changes = req.method() != axum::http::Method::GET;
             let resp = next.run(req).await;
             if changes {
-                audit_admin(&state, action, resp.status());
+                audit_admin(&state, action, resp.status()).await;
             }
             resp
         }
@@ -96,103 +96,134 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
 
 /// Every admin call that changes something is audited (no bodies: they may
 /// carry balances' context but never secrets, and the path says what).
-fn audit_admin(state: &AppState, action: String, status: StatusCode) {
+async fn audit_admin(state: &AppState, action: String, status: StatusCode) {
     let now = state.now();
     let account = action
         .split('/')
         .nth(3)
         .filter(|_| action.contains("/admin/accounts/"))
         .map(str::to_string);
-    state.audit.record(physconn_store::security::AuditEntry {
-        id: crate::audit::entry_id(now, state.ids.as_ref()),
-        at: now,
-        actor: "admin".into(),
-        channel: "admin".into(),
-        action,
-        account_id: account,
-        request_id: state.ids.request_id(),
-        outcome: status.as_u16().to_string(),
-        detail: String::new(),
-    });
+    state
+        .audit
+        .record(physconn_store::security::AuditEntry {
+            id: crate::audit::entry_id(now, state.ids.as_ref()),
+            at: now,
+            actor: "admin".into(),
+            channel: "admin".into(),
+            action,
+            account_id: account,
+            request_id: state.ids.request_id(),
+            outcome: status.as_u16().to_string(),
+            detail: String::new(),
+        })
+        .await;
+}
+
+/// The routes behind the admin token, as data: the router is built from this
+/// list, and a test compares what it routes, method by method, with
+/// `openapi.json`.
+fn protected_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (
+            "/admin/accounts",
+            post(accounts::create_account).get(accounts::list_accounts),
+        ),
+        (
+            "/admin/accounts/{id}",
+            get(accounts::get_account).put(accounts::update_account),
+        ),
+        ("/admin/accounts/{id}/balance", put(accounts::set_balance)),
+        ("/admin/accounts/{id}/topup", post(accounts::top_up)),
+        ("/admin/accounts/{id}/sts", post(accounts::issue_sts)),
+        (
+            "/admin/accounts/{id}/keys",
+            post(accounts::create_key).get(accounts::list_keys),
+        ),
+        ("/admin/accounts/{id}/ledger", get(accounts::get_ledger)),
+        ("/admin/keys/{id}", put(accounts::set_key_status)),
+        ("/admin/physical-connections", get(console::list_circuits)),
+        ("/admin/timers", get(console::list_timers)),
+        (
+            "/admin/physical-connections/{id}",
+            get(circuits::get_circuit),
+        ),
+        (
+            "/admin/physical-connections/{id}/status",
+            post(circuits::force_status),
+        ),
+        (
+            "/admin/physical-connections/{id}/advance",
+            post(circuits::advance_circuit),
+        ),
+        (
+            "/admin/physical-connections/{id}/loa",
+            post(circuits::review_loa),
+        ),
+        (
+            "/admin/physical-connections/{id}/provisioning",
+            put(circuits::set_circuit_mode),
+        ),
+        (
+            "/admin/provisioning",
+            get(circuits::get_provisioning).put(circuits::set_provisioning),
+        ),
+        (
+            "/admin/faults",
+            post(circuits::add_fault).get(circuits::list_faults),
+        ),
+        ("/admin/faults/{id}", delete(circuits::delete_fault)),
+        ("/admin/orders", get(circuits::list_orders)),
+        ("/admin/orders/{id}/pay", post(circuits::pay_order)),
+        ("/admin/orders/{id}/cancel", post(circuits::cancel_order)),
+        ("/admin/clock", get(clock::get_clock)),
+        ("/admin/clock/advance", post(clock::advance_clock)),
+        ("/admin/clock/set", post(clock::set_clock)),
+        ("/admin/reset", post(reset::reset)),
+        (
+            "/admin/accounts/{id}/users",
+            post(ram::create_user).get(ram::list_users),
+        ),
+        ("/admin/users/{id}", delete(ram::delete_user)),
+        ("/admin/users/{id}/policy", put(ram::set_policy)),
+        ("/admin/users/{id}/keys", post(ram::create_user_key)),
+        ("/admin/audit", get(ram::list_audit)),
+    ]
+}
+
+/// The routes open without the token.
+fn public_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let mut routes = vec![
+        ("/health", get(|| async { Json(json!({"status": "ok"})) })),
+        ("/metrics", get(crate::metrics_export::render)),
+        (
+            "/admin/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        ),
+    ];
+    routes.extend(console::pages());
+    routes
+}
+
+/// Every path the admin listener routes, in the order it adds them.
+pub fn route_paths() -> Vec<&'static str> {
+    public_routes()
+        .into_iter()
+        .chain(protected_routes())
+        .map(|(path, _)| path)
+        .collect()
 }
 
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route(
-            "/admin/accounts",
-            post(accounts::create_account).get(accounts::list_accounts),
-        )
-        .route(
-            "/admin/accounts/{id}",
-            get(accounts::get_account).put(accounts::update_account),
-        )
-        .route("/admin/accounts/{id}/balance", put(accounts::set_balance))
-        .route("/admin/accounts/{id}/topup", post(accounts::top_up))
-        .route("/admin/accounts/{id}/sts", post(accounts::issue_sts))
-        .route(
-            "/admin/accounts/{id}/keys",
-            post(accounts::create_key).get(accounts::list_keys),
-        )
-        .route("/admin/accounts/{id}/ledger", get(accounts::get_ledger))
-        .route("/admin/keys/{id}", put(accounts::set_key_status))
-        .route("/admin/physical-connections", get(console::list_circuits))
-        .route("/admin/timers", get(console::list_timers))
-        .route(
-            "/admin/physical-connections/{id}",
-            get(circuits::get_circuit),
-        )
-        .route(
-            "/admin/physical-connections/{id}/status",
-            post(circuits::force_status),
-        )
-        .route(
-            "/admin/physical-connections/{id}/advance",
-            post(circuits::advance_circuit),
-        )
-        .route(
-            "/admin/physical-connections/{id}/loa",
-            post(circuits::review_loa),
-        )
-        .route(
-            "/admin/physical-connections/{id}/provisioning",
-            put(circuits::set_circuit_mode),
-        )
-        .route(
-            "/admin/provisioning",
-            get(circuits::get_provisioning).put(circuits::set_provisioning),
-        )
-        .route(
-            "/admin/faults",
-            post(circuits::add_fault).get(circuits::list_faults),
-        )
-        .route("/admin/faults/{id}", delete(circuits::delete_fault))
-        .route("/admin/orders", get(circuits::list_orders))
-        .route("/admin/orders/{id}/pay", post(circuits::pay_order))
-        .route("/admin/orders/{id}/cancel", post(circuits::cancel_order))
-        .route("/admin/clock", get(clock::get_clock))
-        .route("/admin/clock/advance", post(clock::advance_clock))
-        .route("/admin/clock/set", post(clock::set_clock))
-        .route("/admin/reset", post(reset::reset))
-        .route(
-            "/admin/accounts/{id}/users",
-            post(ram::create_user).get(ram::list_users),
-        )
-        .route("/admin/users/{id}", delete(ram::delete_user))
-        .route("/admin/users/{id}/policy", put(ram::set_policy))
-        .route("/admin/users/{id}/keys", post(ram::create_user_key))
-        .route("/admin/audit", get(ram::list_audit))
+    let protected = protected_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_token,
         ));
-    Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/metrics", get(crate::metrics_export::render))
-        .route(
-            "/admin/openapi.json",
-            get(|| async { Json(openapi::document()) }),
-        )
-        .merge(console::pages())
+    public_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .merge(protected)
         .with_state(state)
 }

@@ -213,6 +213,26 @@ impl TestServer {
         (status, v)
     }
 
+    /// Sends an authorised `TRACE` (which no admin route serves) to `path`:
+    /// the status and the `Allow` header the router answers with.
+    pub async fn admin_allow(&self, path: &str) -> (u16, String) {
+        let uri = format!("http://{}{}", self.r().admin_addr, path);
+        let req = hyper::Request::builder()
+            .method("TRACE")
+            .uri(uri)
+            .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let r = self.http.request(req).await.expect("http");
+        let allow = r
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (r.status().as_u16(), allow)
+    }
+
     pub async fn advance(&self, seconds: f64) {
         let (s, v) = self
             .admin(

@@ -2,8 +2,9 @@
 //! the API on the embedded SQLite store is exported, imported into
 //! PostgreSQL, exported again (byte-equal), imported into a fresh SQLite
 //! store and exported once more (byte-equal). A server on PostgreSQL then
-//! serves the moved state, and an import into a store that holds anything
-//! is refused.
+//! serves the moved state (RAM users, their keys and policies, and the
+//! audit log included), and an import into a store that holds anything is
+//! refused.
 
 mod support;
 use serde_json::json;
@@ -124,6 +125,23 @@ async fn sqlite_to_postgres_and_back_through_files() {
         )
         .await;
     assert_eq!(st, 201);
+    // A RAM user: its policy, its key (bound to it) and the audit log move.
+    let policy = json!({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "vpc:Describe*", "Resource": "*"}
+    ]});
+    let (st, u) = c
+        .admin(
+            &s.admin,
+            "POST",
+            "/admin/accounts/default/users",
+            Some(json!({"name": "ci-bot", "policy": policy})),
+        )
+        .await;
+    assert_eq!(st, 201, "{u}");
+    let bot = Creds {
+        id: u["AccessKeyId"].as_str().unwrap().into(),
+        secret: u["AccessKeySecret"].as_str().unwrap().into(),
+    };
     stop(s);
 
     let out = ok(&["export", "--data-dir", d1, "--output", f1.to_str().unwrap()]);
@@ -181,6 +199,30 @@ async fn sqlite_to_postgres_and_back_through_files() {
         .filter_map(|a| a["Name"].as_str())
         .collect();
     assert!(names.contains(&"second"), "{accounts}");
+    let describe = [("RegionId", "cn-hangzhou")];
+    let r = c
+        .call(
+            &s.api,
+            &bot,
+            "DescribePhysicalConnections",
+            &describe,
+            START,
+        )
+        .await;
+    assert_eq!(r.status, 200, "the RAM user's key works: {}", r.body);
+    let cancel = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id)];
+    let r = c
+        .call(&s.api, &bot, "CancelPhysicalConnection", &cancel, START)
+        .await;
+    assert_eq!(r.code(), "Forbidden.RAM", "and its policy still binds it");
+    let (_, log) = c
+        .admin(&s.admin, "GET", "/admin/audit?limit=100", None)
+        .await;
+    assert!(
+        log.to_string()
+            .contains("POST /admin/accounts/default/users"),
+        "the audit log of the SQLite store moved: {log}"
+    );
     drop(s);
     drop_schema(&mut db, &schema).await;
 }

@@ -227,6 +227,9 @@ pub trait TxOps: Send {
         rows: &'a [Vec<serde_json::Value>],
     ) -> BoxFut<'a, OpResult<()>>;
     fn count_rows<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<i64>>;
+    /// The names of every table of the store's schema (migration
+    /// bookkeeping included), so the export can refuse one it does not know.
+    fn table_names(&mut self) -> BoxFut<'_, OpResult<Vec<String>>>;
 
     // meta
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;

@@ -590,6 +590,10 @@ macro_rules! impl_txops {
                     Box::pin(extra::count_rows(self, table))
                 }
 
+                fn table_names(&mut self) -> BoxFut<'_, OpResult<Vec<String>>> {
+                    Box::pin(extra::table_names(self))
+                }
+
                 fn get_meta<'a>(
                     &'a mut self,
                     key: &'a str,

@@ -191,6 +191,16 @@ macro_rules! extra_fns {
                 let (n,): (i64,) = sqlx::query_as(&q).fetch_one(&mut *conn).await?;
                 Ok(n)
             }
+
+            pub(super) async fn table_names(conn: &mut $conn) -> OpResult<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT table_name::TEXT FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(rows.into_iter().map(|(n,)| n).collect())
+            }
         }
     };
 }

@@ -513,6 +513,12 @@ impl TxOps for Lite {
         done(r.map(|n| n.unwrap_or(0)))
     }
 
+    fn table_names(&mut self) -> BoxFut<'_, OpResult<Vec<String>>> {
+        // `sqlite_*` are SQLite's own (e.g. sqlite_sequence, sqlite_stat1).
+        let q = "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_'";
+        done(self.all(q, &[], |r| r.get(0)))
+    }
+
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>> {
         done(self.one(statements().get_meta, &[&key], |r| r.get(0)))
     }

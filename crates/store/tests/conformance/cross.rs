@@ -5,6 +5,7 @@
 use super::{pg_url, populate, postgres_in, sqlite};
 use physconn_domain::*;
 use physconn_store::export;
+use physconn_store::security::AuditQuery;
 use physconn_store::*;
 use std::sync::Arc;
 
@@ -62,6 +63,23 @@ async fn sqlite_to_postgres_and_back() {
     );
     let sum = read(&*pg.store, |tx| tx.ledger_sum("1000000000000001")).await;
     assert_eq!(sum.unwrap(), -250);
+    let user = read(&*pg.store, |tx| tx.security().user_of_key("LTAIa")).await;
+    let user = user
+        .unwrap()
+        .expect("the key is still bound to its RAM user");
+    assert_eq!((user.id.as_str(), user.name.as_str()), ("u-1", "ci-bot"));
+    assert!(user.policy.contains("Statement"), "{}", user.policy);
+    let log = read(&*pg.store, |tx| {
+        Box::pin(async move {
+            let q = AuditQuery {
+                limit: 10,
+                ..AuditQuery::default()
+            };
+            tx.security().list_audit(&q).await
+        })
+    })
+    .await;
+    assert_eq!(log.unwrap().len(), 2, "the audit log moved");
 
     let last = sqlite().await;
     let snap = export::read_snapshot(&file2[..]).unwrap();
@@ -197,5 +215,41 @@ async fn the_pool_recovers_after_its_connections_are_killed() {
         assert!(stored.contains(id), "acknowledged write {id} is stored");
     }
     store.close().await;
+    drop_schemas(&[&name]).await;
+}
+
+/// A table of the schema that the export does not know (a migration without
+/// its export entry) fails the export on either backend instead of being
+/// left behind silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_the_export_does_not_know_fails_it() {
+    let unknown = "CREATE TABLE later_state (id TEXT PRIMARY KEY)";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(unknown)
+        .unwrap();
+    let lite = SqliteStore::open(SqliteOptions::new(path)).await.unwrap();
+    let refused = |e: Result<export::Snapshot, export::ExportError>| match e {
+        Err(e) => assert!(e.to_string().contains("later_state"), "{e}"),
+        Ok(_) => panic!("an export that leaves a table behind"),
+    };
+    refused(export::snapshot(&lite).await);
+
+    let name = schema("unknown");
+    let Some(pg) = postgres_in(&name).await else {
+        return;
+    };
+    let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&pg_url())
+        .await
+        .unwrap();
+    sqlx::query(&format!("SET search_path TO \"{name}\""))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query(unknown).execute(&mut c).await.unwrap();
+    refused(export::snapshot(&*pg.store).await);
+    pg.store.close().await;
     drop_schemas(&[&name]).await;
 }

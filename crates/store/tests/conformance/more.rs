@@ -6,6 +6,7 @@ use super::{account, circuit, r, w, T0};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::*;
 use physconn_store::export::{self, ExportError};
+use physconn_store::security::{AuditEntry, RamUser};
 use physconn_store::*;
 use time::Duration;
 
@@ -127,6 +128,30 @@ pub async fn populate(s: &DynStore) {
             tx.set_meta("manual_clock", "1767225600000000").await?;
             tx.claim_nonce("LTAIa", "n", T0, T0 + Duration::minutes(30))
                 .await?;
+            let sec = tx.security();
+            sec.insert_ram_user(&RamUser {
+                id: "u-1".into(),
+                account_id: a.id.clone(),
+                name: "ci-bot".into(),
+                policy: r#"{"Version":"1","Statement":[]}"#.into(),
+                created_at: T0,
+            })
+            .await?;
+            sec.bind_key_to_user("LTAIa", "u-1").await?;
+            for (id, account_id) in [("a-1", Some(a.id.clone())), ("a-2", None)] {
+                sec.insert_audit(&AuditEntry {
+                    id: id.into(),
+                    at: T0,
+                    actor: "LTAIa".into(),
+                    channel: "api".into(),
+                    action: "CreatePhysicalConnection".into(),
+                    account_id,
+                    request_id: format!("RID-{id}"),
+                    outcome: "200".into(),
+                    detail: "pc-0".into(),
+                })
+                .await?;
+            }
             Ok(())
         })
     })
@@ -142,6 +167,9 @@ pub async fn export_reads_back_and_guards_imports(s: DynStore) {
     assert_eq!(snap.table("circuits").len(), 5);
     assert_eq!(snap.table("circuit_tags").len(), 10);
     assert_eq!(snap.table("nonces").len(), 1);
+    assert_eq!(snap.table("ram_users").len(), 1);
+    assert_eq!(snap.table("ram_user_keys").len(), 1);
+    assert_eq!(snap.table("audit_log").len(), 2);
     let back = export::read_snapshot(&file[..]).expect("read back");
     assert_eq!(back, snap);
     // A second export of the same data is byte-equal.

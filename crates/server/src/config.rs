@@ -210,6 +210,14 @@ impl Config {
                 "limits must be > 0".into(),
             ));
         }
+        if self.idempotency_retention_hours <= 0 {
+            // Records are purged by age: 0 would forget a token before its
+            // retry could come.
+            return Err(ConfigError::Invalid(
+                "idempotency_retention_hours",
+                "must be > 0".into(),
+            ));
+        }
         if self.throttle_per_key_rps == 0 || self.throttle_burst == 0 {
             return Err(ConfigError::Invalid(
                 "throttle_per_key_rps",

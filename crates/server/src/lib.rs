@@ -18,6 +18,7 @@ pub mod metrics_export;
 pub mod nonce;
 pub mod observe;
 pub mod pipeline;
+pub mod retention;
 pub mod secrets;
 pub mod server;
 pub mod simulator;

@@ -97,10 +97,11 @@ pub struct Running {
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish (the listeners end
-    /// only when their connections have), stops the simulator, stores the
-    /// queued audit entries, waits for a background nonce purge, then closes
-    /// the store (its writer and sync threads finish what they were given).
-    /// Every task the server started has ended when this returns.
+    /// only when their connections have), stops the simulator and the
+    /// ClientToken purge, stores the queued audit entries, waits for a
+    /// background nonce purge, then closes the store (its writer and sync
+    /// threads finish what they were given). Every task the server started
+    /// has ended when this returns.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
@@ -274,7 +275,8 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let tasks = vec![
         serve(api, api_router(state.clone()), rx.clone()),
         serve(adm, admin::router(state.clone()), rx.clone()),
-        tokio::spawn(simulator::run(state.clone(), rx)),
+        tokio::spawn(simulator::run(state.clone(), rx.clone())),
+        tokio::spawn(crate::retention::run(state.clone(), rx)),
     ];
     Ok(Running {
         api_addr,

@@ -446,7 +446,8 @@ pub async fn after_write(state: &AppState) {
 const COALESCE_WAKE: Duration = Duration::from_millis(5);
 
 /// Manual clock: moves time forward by `by`, stopping at each due timer so
-/// that every step happens at its own due time, and persists the clock.
+/// that every step happens at its own due time, persists the clock, and
+/// forgets the ClientTokens that aged past their retention.
 pub async fn advance(state: &AppState, by: time::Duration) -> OpResult<Time> {
     let Some(clock) = state.manual_clock.clone() else {
         return Ok(state.clock.now());
@@ -466,6 +467,11 @@ pub async fn advance(state: &AppState, by: time::Duration) -> OpResult<Time> {
     }
     clock.set(target);
     persist_clock(state).await?;
+    // Tokens that aged past their retention go now, not at the background
+    // task's next round (which follows the system clock).
+    if let Err(e) = crate::retention::purge(state).await {
+        tracing::warn!(error = %e, "purging ClientTokens failed");
+    }
     Ok(target)
 }
 

@@ -392,3 +392,49 @@ async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -
     .await;
     out.into_iter().flatten().collect()
 }
+
+/// ClientTokens live `idempotency_retention_hours` (24 by default) by the
+/// injected clock: once older, the token is forgotten and a reuse with other
+/// parameters is a new request; a younger one still refuses them.
+#[tokio::test]
+async fn client_tokens_are_forgotten_after_the_retention() {
+    let s = TestServer::start().await;
+    let create = |token: &'static str, name: &'static str| {
+        let s = &s;
+        async move {
+            s.call(
+                "CreatePhysicalConnection",
+                &[
+                    ("RegionId", "cn-hangzhou"),
+                    ("AccessPointId", "ap-cn-hangzhou-yh-B"),
+                    ("LineOperator", "CT"),
+                    ("PortType", "10GBase-LR"),
+                    ("Name", name),
+                    ("ClientToken", token),
+                ],
+            )
+            .await
+        }
+    };
+    let old = create("tok-old", "first").await;
+    assert_eq!(old.status, 200, "{}", old.text);
+    s.advance(20.0 * 3600.0).await;
+    let young = create("tok-young", "first").await;
+    assert_eq!(young.status, 200, "{}", young.text);
+    // tok-old is 25 hours old, tok-young 5.
+    s.advance(5.0 * 3600.0).await;
+    let again = create("tok-old", "second").await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_ne!(
+        again.json()["PhysicalConnectionId"],
+        old.json()["PhysicalConnectionId"],
+        "a new circuit, not the first answer"
+    );
+    let mismatch = create("tok-young", "second").await;
+    assert_eq!(
+        (mismatch.status, mismatch.code().as_str()),
+        (400, "IdempotentParameterMismatch"),
+        "{}",
+        mismatch.text
+    );
+}

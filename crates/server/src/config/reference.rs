@@ -72,7 +72,7 @@ pub const OPTIONS: &[OptionDoc] = &[
     opt("throttle_per_action_rps", "integer", "Requests per second per access key and action before `Throttling.User`."),
     opt("max_pending_circuits", "integer", "Circuits not yet Enabled that one account may hold (`QuotaExceeded.freePconnPerAP`); the cloud's limit is 5."),
     opt("overdue_grace_hours", "integer", "Hours an account may stay below zero (pay-as-you-go metering) before its pay-as-you-go circuits become `FinancialLocked`."),
-    opt("idempotency_retention_hours", "integer", "ClientTokens are remembered at least this long; a retry within it gets the first answer ([design](design/decisions.md#idempotency))."),
+    opt("idempotency_retention_hours", "integer", "ClientTokens are remembered at least this long (must be > 0); a retry within it gets the first answer. Older ones are purged every 10 minutes, and at once when the manual clock moves past them; the token then starts a new request ([design](design/decisions.md#idempotency))."),
     opt("throttle_per_key_rps", "integer", "Requests per second per access key, all actions together, before `Throttling.User`."),
     opt("throttle_burst", "integer", "Burst size of the per-key bucket."),
     unset(env(opt("master_key", "base64 of 32 bytes", "Encrypts access-key secrets at rest. With PostgreSQL and no key, secrets are stored unencrypted (with a warning at start); give every server the same key."), "PHYSCONN_MASTER_KEY"), "embedded store: generated into `<data_dir>/master.key`"),

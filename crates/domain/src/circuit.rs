@@ -112,7 +112,8 @@ wire_enum!(
     /// EnablePhysicalConnection; `loa` approves an LOA application (Applying →
     /// Available); `expire` ends a subscription term (renewal or lock);
     /// `meter` bills one pay-as-you-go hour; `overdue` ends an overdue
-    /// account's grace period.
+    /// account's grace period; `vbr` finishes a virtual border router's
+    /// transient status (its `circuit_id` then holds the VBR's id).
     TimerKind {
         Provider => "provider",
         Activate => "activate",
@@ -121,6 +122,7 @@ wire_enum!(
         Expire => "expire",
         Meter => "meter",
         Overdue => "overdue",
+        Vbr => "vbr",
     }
 );
 

@@ -96,6 +96,9 @@ pub enum DomainError {
     LoaNotCompletable,
     #[error("circuit state does not allow this")]
     IncorrectCircuitStatus,
+    /// The virtual border router family.
+    #[error(transparent)]
+    Vbr(#[from] crate::vbr_error::VbrError),
 }
 
 impl DomainError {
@@ -146,6 +149,7 @@ impl DomainError {
             LoaStatusNotAllowed(_) => ErrorCode::IncorrectStatusPhysicalConnectionLOA,
             LoaNotCompletable => ErrorCode::OperationDeniedLOAStatusNotAllowComplete,
             IncorrectCircuitStatus => ErrorCode::IncorrectStatusPhysicalConnection,
+            Vbr(e) => e.code(),
         }
     }
 
@@ -159,6 +163,7 @@ impl DomainError {
             MoneyOverflow => vec!["Amount".to_string()],
             InstanceNotFound(id) => vec![format!("The specified instance {id} is not found.")],
             LoaStatusNotAllowed(detail) => vec![detail.clone()],
+            Vbr(e) => e.args(),
             _ => Vec::new(),
         }
     }

@@ -18,9 +18,16 @@ pub trait IdGen: Send + Sync + 'static {
     /// `pc-` + 21 lower-case alphanumerics, starting with the region's usual
     /// three-character prefix (`bp1` Hangzhou, `2ze` Beijing, ...).
     fn circuit_id(&self, region_id: &str) -> String {
+        self.regional_id("pc", region_id)
+    }
+
+    /// `<kind>-` + 21 lower-case alphanumerics starting with the region's
+    /// prefix: the shape of every regional resource id (`pc-`, `vbr-`,
+    /// `vtb-`, `ri-`).
+    fn regional_id(&self, kind: &str, region_id: &str) -> String {
         let prefix = region_prefix(region_id);
         let rest = self.pick(LOWER_ALNUM, 21 - prefix.len());
-        format!("pc-{prefix}{rest}")
+        format!("{kind}-{prefix}{rest}")
     }
 
     /// 15 decimal digits, no leading zero: fits an `i64` and an `f64` exactly,

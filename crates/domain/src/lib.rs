@@ -17,6 +17,8 @@ pub mod price;
 pub mod profile;
 pub mod ram;
 pub mod validate;
+pub mod vbr;
+pub mod vbr_error;
 
 pub use account::{AccessKey, Account, KeyKind, KeyStatus, LedgerEntry, LedgerKind};
 pub use circuit::{
@@ -30,6 +32,8 @@ pub use money::Fen;
 pub use order::{InstanceChargeType, Order, OrderKind, PaymentStatus, PricingCycle};
 pub use price::{PortPrice, PriceTable};
 pub use profile::{ApiProfile, ResponseStyle};
+pub use vbr::{Vbr, VbrAction, VbrStatus};
+pub use vbr_error::VbrError;
 
 /// The time type used throughout: UTC `OffsetDateTime`.
 pub type Time = time::OffsetDateTime;

@@ -89,6 +89,9 @@ pub struct Config {
     /// An account may hold at most this many circuits that are
     /// not yet Enabled (the cloud's limit is 5; docs/design/circuits.md#create).
     pub max_pending_circuits: i64,
+    /// Virtual border routers one line may carry (`QuotaExceeded.vbrPerpConn`);
+    /// the cloud does not document its value.
+    pub max_vbrs_per_line: i64,
     /// Hours an account may stay below zero (pay-as-you-go) before its
     /// pay-as-you-go circuits become `FinancialLocked`.
     pub overdue_grace_hours: i64,
@@ -129,6 +132,7 @@ impl Default for Config {
             max_concurrent_requests: 512,
             throttle_per_action_rps: 500,
             max_pending_circuits: 5,
+            max_vbrs_per_line: 10,
             overdue_grace_hours: 24,
             idempotency_retention_hours: physconn_domain::idempotency::DEFAULT_RETENTION_HOURS,
             throttle_per_key_rps: 1000,

@@ -31,6 +31,7 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 
 struct Snapshot {
     circuits: BTreeMap<(String, String), u64>,
+    vbrs: BTreeMap<String, u64>,
     orders: BTreeMap<(String, String), u64>,
     balance_fen: i64,
     credit_fen: i64,
@@ -54,6 +55,16 @@ async fn snapshot(state: &AppState) -> physconn_store::OpResult<Snapshot> {
                     *circuits.entry(k).or_insert(0) += 1;
                 }
             }
+            let mut vbrs = BTreeMap::new();
+            for a in &accounts {
+                for v in tx
+                    .vbrs()
+                    .list_vbrs(physconn_store::VbrScope::Owner(&a.id))
+                    .await?
+                {
+                    *vbrs.entry(v.status.as_str().to_string()).or_insert(0) += 1;
+                }
+            }
             let mut orders = BTreeMap::new();
             for o in tx.list_orders(None).await? {
                 *orders
@@ -73,6 +84,7 @@ async fn snapshot(state: &AppState) -> physconn_store::OpResult<Snapshot> {
                 credit_fen: accounts.iter().map(|a| a.credit_limit.0).sum(),
                 accounts: accounts.len() as u64,
                 circuits,
+                vbrs,
                 orders,
                 timers,
                 due,
@@ -103,6 +115,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
         Ok(s) => {
             for ((status, business), n) in s.circuits {
                 metrics::gauge!("physconn_circuits", "status" => status, "business_status" => business).set(n as f64);
+            }
+            for (status, n) in s.vbrs {
+                metrics::gauge!("physconn_vbrs", "status" => status).set(n as f64);
             }
             for ((kind, status), n) in s.orders {
                 metrics::gauge!("physconn_orders", "kind" => kind, "status" => status)

@@ -151,16 +151,22 @@ async fn process(
     origin.audited = Action::resolve(&version, &action_name)
         .ok()
         .filter(|a| a.mutates());
-    origin.target = ["PhysicalConnectionId", "InstanceId", "OrderId"]
-        .iter()
-        .find_map(|n| {
-            parsed
-                .params
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, v)| v.clone())
-        })
-        .unwrap_or_default();
+    origin.target = [
+        "PhysicalConnectionId",
+        "InstanceId",
+        "OrderId",
+        "VbrId",
+        "ResourceId",
+    ]
+    .iter()
+    .find_map(|n| {
+        parsed
+            .params
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap_or_default();
 
     // 2. authenticate: the key, its state, its security token
     let key_id = parsed

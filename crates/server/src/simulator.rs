@@ -84,7 +84,7 @@ pub async fn schedule_next(
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
         kind,
-        expect_status: circuit.status,
+        expect_status: Some(circuit.status),
         due_at,
         created_at: now,
     })
@@ -104,7 +104,7 @@ pub async fn schedule_at(
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
         kind,
-        expect_status: circuit.status,
+        expect_status: Some(circuit.status),
         due_at,
         created_at: now,
     })
@@ -255,13 +255,16 @@ pub async fn perform(
     now: Time,
     cause: &str,
 ) -> OpResult<bool> {
+    if timer.kind == TimerKind::Vbr {
+        return crate::actions::vbr_lifecycle::step(tx, timer, now).await;
+    }
     let Some(mut c) = tx.get_circuit(&timer.circuit_id).await? else {
         return Ok(false);
     };
     // An LOA review runs beside the circuit's own progress; every other step
     // belongs to the state it was scheduled in.
     let independent = timer.kind.independent_of_status();
-    if c.deleted_at.is_some() || (!independent && c.status != timer.expect_status) {
+    if c.deleted_at.is_some() || (!independent && Some(c.status) != timer.expect_status) {
         return Ok(false);
     }
     let ids = state.ids.as_ref();
@@ -338,6 +341,8 @@ pub async fn perform(
             }
             tx.update_circuit(&c).await?;
         }
+        // Handled before the circuit is loaded.
+        TimerKind::Vbr => return Ok(false),
     }
     Ok(true)
 }

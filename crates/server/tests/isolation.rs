@@ -23,6 +23,13 @@ const ACTIONS: &[&str] = &[
     "DescribePhysicalConnectionLOA",
     "CompletePhysicalConnectionLOA",
     "RecoverPhysicalConnection",
+    "CreateVirtualBorderRouter",
+    "DescribeVirtualBorderRouters",
+    "DescribeVirtualBorderRoutersForPhysicalConnection",
+    "ModifyVirtualBorderRouterAttribute",
+    "TerminateVirtualBorderRouter",
+    "RecoverVirtualBorderRouter",
+    "DeleteVirtualBorderRouter",
 ];
 const BSS: &[&str] = &[
     "GetOrderDetail",
@@ -55,11 +62,30 @@ fn an_account_cannot_touch_another_accounts_resources() {
         let order = r.json()["Data"]["OrderId"].as_str().unwrap().to_string();
         let initial = s.create_circuit(&[]).await;
         let enabled = s.circuit_in(physconn_domain::Status::Enabled).await;
-        (vec![confirmed, initial, enabled], order)
+        let vbr = s
+            .call(
+                "CreateVirtualBorderRouter",
+                &[
+                    ("RegionId", "cn-hangzhou"),
+                    ("PhysicalConnectionId", &enabled),
+                    ("VlanId", "7"),
+                    ("LocalGatewayIp", "10.0.0.1"),
+                    ("PeerGatewayIp", "10.0.0.2"),
+                    ("PeeringSubnetMask", "255.255.255.252"),
+                ],
+            )
+            .await;
+        let vbr = vbr.json()["VbrId"].as_str().expect("VbrId").to_string();
+        (vec![confirmed, initial, enabled, vbr], order)
     });
     async fn snapshot(s: &TestServer, ids: &[String]) -> Vec<serde_json::Value> {
         let mut out = Vec::new();
         for id in ids {
+            if id.starts_with("vbr-") {
+                let (_, v) = s.admin("GET", &format!("/admin/vbrs/{id}"), None).await;
+                out.push(v);
+                continue;
+            }
             let mut c = s.admin_circuit(id).await;
             c.as_object_mut().unwrap().remove("Timers");
             out.push(c);
@@ -125,6 +151,11 @@ fn an_account_cannot_touch_another_accounts_resources() {
                     ("RegionId", "cn-hangzhou"),
                     ("PhysicalConnectionId", id.as_str()),
                     ("InstanceId", id.as_str()),
+                    ("VbrId", id.as_str()),
+                    ("VlanId", "8"),
+                    ("LocalGatewayIp", "10.0.0.5"),
+                    ("PeerGatewayIp", "10.0.0.6"),
+                    ("PeeringSubnetMask", "255.255.255.252"),
                     ("Name", "stolen"),
                     ("InstanceChargeType", "PrePaid"),
                     ("CompanyName", "x"),
@@ -144,6 +175,8 @@ fn an_account_cannot_touch_another_accounts_resources() {
                 // must be the same, so it says nothing about the victim.
                 let fake = if id.starts_with("pc-") {
                     "pc-bp1doesnotexist00000000".to_string()
+                } else if id.starts_with("vbr-") {
+                    "vbr-bp1doesnotexist0000000".to_string()
                 } else {
                     "999999999999999".to_string()
                 };

@@ -225,3 +225,159 @@ async fn twin() {
     assert!(c["EndTime"].is_string());
     s.shutdown().await;
 }
+
+/// `DescribeExpressConnectVirtualBorderRouter`: the VBR by id, cross-account
+/// ones included; `None` when the list is empty (the provider's "gone").
+async fn read_vbr(s: &TestServer, id: &str) -> Option<Value> {
+    let r = s
+        .call_v1_form(
+            "DescribeVirtualBorderRouters",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("IncludeCrossAccountVbr", "true"),
+                ("Filter.1.Key", "VbrId"),
+                ("Filter.1.Value.1", id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json()["VirtualBorderRouterSet"]["VirtualBorderRouterType"][0].clone();
+    (!v.is_null()).then_some(v)
+}
+
+/// The provider's VBR wait: `delay`, then a poll every 3 s until `Status` is
+/// one of `targets` (an empty list: until the VBR is gone).
+async fn wait_vbr(s: &TestServer, id: &str, targets: &[&str], delay: Duration) {
+    let start = Instant::now();
+    tokio::time::sleep(delay).await;
+    loop {
+        let v = read_vbr(s, id).await;
+        let status = v
+            .as_ref()
+            .map(|v| v["Status"].as_str().unwrap_or("").to_string());
+        match status.as_deref() {
+            None if targets.is_empty() => return,
+            Some(st) if targets.contains(&st) => return,
+            _ if start.elapsed() > Duration::from_secs(300) => {
+                panic!("{id} did not reach {targets:?}: {status:?}")
+            }
+            _ => tokio::time::sleep(Duration::from_secs(3)).await,
+        }
+    }
+}
+
+/// `alicloud_express_connect_virtual_border_router`: create (with `Tag.N.*`,
+/// as the provider sends them), the update a new resource runs, a read of
+/// every field the provider maps, terminate and recover, group and tag
+/// changes, delete and the check that it is gone, then the line can go.
+#[tokio::test]
+async fn vbr_resource() {
+    let s = system_clock_server().await;
+    let line = s.circuit_in(physconn_domain::Status::Enabled).await;
+    let r = "cn-hangzhou";
+    let created = call_with_retry(
+        &s,
+        "CreateVirtualBorderRouter",
+        &[
+            ("RegionId", r),
+            ("VlanId", "1234"),
+            ("Tag.1.Key", "Created"),
+            ("Tag.1.Value", "TF"),
+            ("LocalGatewayIp", "10.0.0.1"),
+            ("Name", "tf-testAccVbr"),
+            ("PeeringSubnetMask", "255.255.255.252"),
+            ("PhysicalConnectionId", &line),
+            ("PeerGatewayIp", "10.0.0.2"),
+        ],
+    )
+    .await;
+    let id = created["VbrId"].as_str().expect("$.VbrId").to_string();
+    wait_vbr(&s, &id, &["active", "unconfirmed"], Duration::from_secs(1)).await;
+    let base = [
+        ("VbrId", id.as_str()),
+        ("RegionId", r),
+        ("VlanId", "1234"),
+        ("LocalGatewayIp", "10.0.0.1"),
+        ("PeeringSubnetMask", "255.255.255.252"),
+        ("PeerGatewayIp", "10.0.0.2"),
+    ];
+    let mut modify = base.to_vec();
+    modify.push(("MinRxInterval", "300"));
+    call_with_retry(&s, "ModifyVirtualBorderRouterAttribute", &modify).await;
+    wait_vbr(&s, &id, &["active"], Duration::from_secs(1)).await;
+    let tag = [
+        ("RegionId", r),
+        ("ResourceId.1", id.as_str()),
+        ("ResourceType", "VIRTUALBORDERROUTER"),
+        ("Tag.1.Key", "Created"),
+        ("Tag.1.Value", "TF"),
+    ];
+    call_with_retry(&s, "TagResourcesForExpressConnect", &tag).await;
+
+    let v = read_vbr(&s, &id).await.expect("read");
+    for f in [
+        "DetectMultiplier",
+        "MinRxInterval",
+        "MinTxInterval",
+        "Mtu",
+        "VlanId",
+        "Bandwidth",
+    ] {
+        assert!(
+            v[f].as_i64().is_some_and(|n| n > 0),
+            "{f} must be a non-zero number: {v}"
+        );
+    }
+    for f in ["EnableIpv6", "SitelinkEnable"] {
+        assert!(v[f].is_boolean(), "{f}: {v}");
+    }
+    for f in [
+        "RouteTableId",
+        "ResourceGroupId",
+        "CreationTime",
+        "Status",
+        "Name",
+    ] {
+        assert!(v[f].as_str().is_some_and(|s| !s.is_empty()), "{f}: {v}");
+    }
+    assert_eq!(v["Tags"]["Tags"][0]["Key"], "Created");
+
+    let act = [("VbrId", id.as_str()), ("RegionId", r)];
+    call_with_retry(&s, "TerminateVirtualBorderRouter", &act).await;
+    wait_vbr(&s, &id, &["terminated"], Duration::from_secs(5)).await;
+    call_with_retry(&s, "RecoverVirtualBorderRouter", &act).await;
+    wait_vbr(&s, &id, &["active"], Duration::from_secs(5)).await;
+
+    let group = s
+        .call_v1_form(
+            "ChangeResourceGroup",
+            &[
+                ("ResourceId", id.as_str()),
+                ("RegionId", r),
+                ("NewResourceGroupId", "rg-acfmtf00000001"),
+                ("ResourceType", "VIRTUALBORDERROUTER"),
+            ],
+        )
+        .await;
+    assert_eq!(group.status, 200, "{}", group.text);
+    let untag = [
+        ("RegionId", r),
+        ("ResourceId.1", id.as_str()),
+        ("ResourceType", "VIRTUALBORDERROUTER"),
+        ("TagKey.1", "Created"),
+    ];
+    call_with_retry(&s, "UntagResourcesForExpressConnect", &untag).await;
+    let v = read_vbr(&s, &id).await.expect("read");
+    assert_eq!(
+        (v["ResourceGroupId"].as_str(), v["Tags"].clone()),
+        (Some("rg-acfmtf00000001"), serde_json::json!({"Tags": []}))
+    );
+
+    call_with_retry(&s, "DeleteVirtualBorderRouter", &act).await;
+    wait_vbr(&s, &id, &[], Duration::from_secs(1)).await;
+    let again = s.call_v1_form("DeleteVirtualBorderRouter", &act).await;
+    assert_eq!(again.status, 404, "the provider counts a 404 as deleted");
+    let p = [("RegionId", r), ("PhysicalConnectionId", line.as_str())];
+    call_with_retry(&s, "TerminatePhysicalConnection", &p).await;
+    s.shutdown().await;
+}

@@ -152,6 +152,14 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "vbrs",
+        key: 1,
+        columns: &[
+            ("id", T), ("account_id", T), ("circuit_owner_id", T), ("region_id", T),
+            ("circuit_id", T), ("status", T), ("created_at", I), ("doc", T),
+        ],
+    },
+    Table {
         name: "meta",
         key: 1,
         columns: &[("key", T), ("value", T)],

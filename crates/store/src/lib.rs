@@ -21,6 +21,7 @@ mod sql_extra;
 mod sql_query;
 mod sql_security;
 mod sql_text;
+mod sql_vbr;
 mod sqlite;
 mod sqlite_circuits;
 mod sqlite_more;
@@ -28,12 +29,15 @@ mod sqlite_ops;
 mod sqlite_read;
 mod sqlite_rows;
 mod sqlite_sync;
+mod sqlite_vbr;
 mod sqlite_wal_vfs;
+pub mod vbr;
 
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};
+pub use vbr::{VbrOps, VbrScope};
 
 use physconn_domain::DomainError;
 use std::sync::Arc;

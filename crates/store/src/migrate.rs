@@ -56,6 +56,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         description: "security",
         sql: include_str!("../migrations/postgres/0005_security.sql"),
     },
+    Migration {
+        version: 6,
+        description: "vbrs",
+        sql: include_str!("../migrations/postgres/0006_vbrs.sql"),
+    },
 ];
 
 /// Attempts per step before a catalogue race is reported.

@@ -9,7 +9,9 @@ use physconn_domain::{
 
 /// A durable provider-side timer: at `due_at`, if the circuit is still in
 /// `expect_status`, the simulator moves it on. Rows, not sleeping tasks, so
-/// they survive restarts and fire once across many servers.
+/// they survive restarts and fire once across many servers. A VBR's steps
+/// are timers too: `circuit_id` then holds the VBR's id and `expect_status`
+/// is `None` (the VBR's own status says which step is due).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
     pub id: String,
@@ -17,7 +19,7 @@ pub struct Timer {
     /// What the step does (stored as its text): the steps of
     /// docs/design/circuits.md#timers.
     pub kind: TimerKind,
-    pub expect_status: Status,
+    pub expect_status: Option<Status>,
     pub due_at: Time,
     pub created_at: Time,
 }
@@ -196,6 +198,9 @@ pub trait TxOps: Send {
 
     /// RAM users, key bindings and the audit log.
     fn security(&mut self) -> &mut dyn crate::security::SecurityOps;
+
+    /// Virtual border routers.
+    fn vbrs(&mut self) -> &mut dyn crate::vbr::VbrOps;
 
     /// Test isolation: removes every row except the given account and its
     /// permanent keys (the caller resets that account's money).

@@ -324,7 +324,10 @@ impl TryFrom<TimerRow> for Timer {
     type Error = StoreError;
     fn try_from(r: TimerRow) -> Result<Self, StoreError> {
         Ok(Timer {
-            expect_status: enum_col("status", &r.expect_status, Status::parse)?,
+            expect_status: match r.expect_status.as_str() {
+                "" => None,
+                s => Some(enum_col("status", s, Status::parse)?),
+            },
             id: r.id,
             circuit_id: r.circuit_id,
             kind: enum_col("timer kind", &r.kind, TimerKind::parse)?,

@@ -430,7 +430,7 @@ macro_rules! impl_txops {
                             .bind(&t.id)
                             .bind(&t.circuit_id)
                             .bind(t.kind.as_str())
-                            .bind(t.expect_status.as_str())
+                            .bind(t.expect_status.map_or("", |s| s.as_str()))
                             .bind(us(t.due_at))
                             .bind(us(t.created_at))
                             .execute(&mut *self)
@@ -548,6 +548,10 @@ macro_rules! impl_txops {
                 }
 
                 fn security(&mut self) -> &mut dyn $crate::security::SecurityOps {
+                    self
+                }
+
+                fn vbrs(&mut self) -> &mut dyn $crate::vbr::VbrOps {
                     self
                 }
 

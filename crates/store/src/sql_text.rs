@@ -162,6 +162,7 @@ pub(crate) const RESET_TABLES: &[&str] = &[
     "timers",
     "faults",
     "nonces",
+    "vbrs",
 ];
 pub(crate) const RESET_ACCOUNTS: &str = "DELETE FROM accounts WHERE id <> $1";
 pub(crate) const RESET_KEYS: &str =

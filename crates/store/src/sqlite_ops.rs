@@ -398,7 +398,7 @@ impl TxOps for Lite {
             &t.id,
             &t.circuit_id,
             &t.kind.as_str(),
-            &t.expect_status.as_str(),
+            &t.expect_status.map_or("", |s| s.as_str()),
             &us(t.due_at),
             &us(t.created_at),
         ];
@@ -469,6 +469,10 @@ impl TxOps for Lite {
     }
 
     fn security(&mut self) -> &mut dyn crate::security::SecurityOps {
+        self
+    }
+
+    fn vbrs(&mut self) -> &mut dyn crate::vbr::VbrOps {
         self
     }
 

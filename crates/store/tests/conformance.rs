@@ -23,6 +23,8 @@ mod cross;
 mod more;
 #[path = "conformance/provider.rs"]
 mod provider;
+#[path = "conformance/vbrs.rs"]
+mod vbrs;
 #[path = "conformance/security.rs"]
 mod security;
 use admin::*;
@@ -30,6 +32,7 @@ use counts::*;
 use more::*;
 use provider::*;
 use security::*;
+use vbrs::*;
 
 const T0: Time = datetime!(2026-01-01 00:00:00 UTC);
 
@@ -119,6 +122,8 @@ conformance!(
     ram_users_keys_and_policies,
     audit_log_lists_newest_first_with_filters,
     reset_security_clears_users_their_keys_and_the_log,
+    vbrs_round_trip_and_listing,
+    vbrs_export_and_reset,
 );
 
 fn account(id: &str, name: &str) -> Account {
@@ -532,7 +537,7 @@ async fn timers_fire_once(s: DynStore) {
                     id: id.into(),
                     circuit_id: "pc-a".into(),
                     kind: physconn_domain::TimerKind::Provider,
-                    expect_status: Status::Initial,
+                    expect_status: Some(Status::Initial),
                     due_at: T0 + time::Duration::seconds(secs),
                     created_at: T0,
                 })

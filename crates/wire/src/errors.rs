@@ -192,13 +192,13 @@ error_codes! {
     AliuidNotAllowWithoutSp = "ALIUID.NOT.ALLOW.WITHOUT.SP", 400, "AliUid not allow direct enable physical connection";
     [unused] AccessDeviceNotAllowWithoutSp = "ACCESS.DEVICE.NOT.ALLOW.WITHOUT.SP", 400, "Access device not allow direct enable physical connection";
     // TerminatePhysicalConnection.
-    [unused] ForbiddenVbrAttached = "Forbidden.VbrAttached", 400, "Cannot terminate physical connection when virtual border routers are still attached.";
+    ForbiddenVbrAttached = "Forbidden.VbrAttached", 400, "Cannot terminate physical connection when virtual border routers are still attached.";
     [unused] OperationFailedVpconnAttached = "OperationFailed.VpconnAttached", 400, "Cannot terminate physical connection when vpconn are still attached.";
     [unused] OperationDeniedMacsecAttached = "OperationDenied.MacsecAttached", 400, "The operation is not allowed because of MacsecAttached.";
     [unused] OperationFailedResourceLockedBySystem = "OperationFailed.ResourceLockedBySystem", 400, "The specified resource is locked by system.";
     // DeletePhysicalConnection.
     [unused] InvalidPhysicalConnectionIdNotMatched = "InvalidPhysicalConnectionId.NotMatched", 400, "instance id not matched.";
-    [unused] ForbiddenVBRExists = "Forbidden.VBRExists", 400, "physical connection owner's vbr still exists.";
+    ForbiddenVBRExists = "Forbidden.VBRExists", 400, "physical connection owner's vbr still exists.";
     [unused] ForbiddenAssociateToVBR = "Forbidden.AssociateToVBR", 400, "The physical connection still associate to VBR.";
     [unused] OperationDeniedNeedVpconnOwner = "OperationDenied.NeedVpconnOwner", 400, "The operation is denied.";
     // RecoverPhysicalConnection.
@@ -237,6 +237,35 @@ error_codes! {
     InvalidOrderStatusNotPayable = "InvalidOrderStatus.NotPayable", 400, "The order cannot be paid in its current status.";
     InvalidOrderStatusNotCancellable = "InvalidOrderStatus.NotCancellable", 400, "Only unpaid orders can be cancelled.";
     PayInsufficientBalance = "PAY.INSUFFICIENT_BALANCE", 400, "The Account Balance is insufficient.";
+    // Virtual border routers (docs/design/vbr.md), typos verbatim.
+    InvalidVbrIdNotFound = "InvalidVbrId.NotFound", 404, "The specified VirutalBorderRouter is not found.";
+    InvalidVbrIdNotFoundOnDelete = "InvalidVbrId.NotFound", 404, "The specified VirutalBorderRouter does not exist in our records.";
+    InvalidOperationOperationNotAllowedInState = "InvalidOperation.OperationNotAllowedInState", 400, "The specified VirutalBorderRouter is in invalid state.";
+    InvalidPhysicalConnectionIdNotFoundOnCreateVirtualBorderRouter = "InvalidPhysicalConnectionId.NotFound", 400, "The specified PhysicalConnectionId is not found.";
+    InvalidPhysicalConnectionIdNotFoundOnDescribeVirtualBorderRoutersForPhysicalConnection = "InvalidPhysicalConnectionId.NotFound", 404, "The specified PhysicalConnectionId does not belong to user.";
+    InvalidPhysicalConnectionIdNotEnabled = "InvalidPhysicalConnectionId.NotEnabled", 400, "The specified PhysicalConnectionId is not in Enabled state.";
+    InvalidVlanIdUsed = "InvalidVlanId.Used", 400, "The specified VlanId has been used.";
+    InvalidVlanIdMalformed = "InvalidVlanId.Malformed", 400, "The specified VlanId is not valid.";
+    OperationFailedVlanIdAlreadyInUse = "OperationFailed.VlanIdAlreadyInUse", 400, "The specifed vlanId has been used.";
+    InvalidPeeringSubnetMaskMalformed = "InvalidPeeringSubnetMask.Malformed", 400, "The specified PeeringSubnetMask is not valid.";
+    InvalidLocalGatewayIpMalformed = "InvalidLocalGatewayIp.Malformed", 400, "The specified LocalGatewayIp is not valid.";
+    InvalidIpMalformed = "InvalidIp.Malformed", 400, "The specified ip address is not valid.";
+    InvalidIpNotSameSubnet = "InvalidIp.NotSameSubnet", 400, "Local gateway ip and peer gateway ip are not in the same subnet.";
+    QuotaExceededVbrPerpConn = "QuotaExceeded.vbrPerpConn", 400, "Virtual boarder router per PhysicalConnection quota exceed.";
+    [unused] QuotaExceededFreevbr = "QuotaExceeded.freevbr", 400, "Free virtual boarder router quota exceed.";
+    InvalidVbrOwnerIdNotFound = "InvalidVbrOwnerId.NotFound", 404, "The specified VbrOwnerId is not valid.";
+    ForbiddenVlanIdNotAllowedByCaller = "Forbidden.VlanIdNotAllowedByCaller", 403, "The caller is not allowed to specify the VlanId parameter.";
+    ForbiddenCircuitCodeNotAllowedByCaller = "Forbidden.CircuitCodeNotAllowedByCaller", 403, "The caller is not allowed to specify the CircuitCode parameter.";
+    ForbiddenLocalGatewayIpNotAllowedByCaller = "Forbidden.LocalGatewayIpNotAllowedByCaller", 403, "The caller is not allowed to specify the LocalGatewayIp parameter.";
+    ForbiddenPeerGatewayIpNotAllowedByCaller = "Forbidden.PeerGatewayIpNotAllowedByCaller", 403, "The caller is not allowed to specify the PeerGatewayIp parameter.";
+    ForbiddenPeeringSubnetMaskNotAllowedByCaller = "Forbidden.PeeringSubnetMaskNotAllowedByCaller", 403, "The caller is not allowed to specify the PeeringSubnetMask parameter.";
+    ForbiddenNameNotAllowedByCaller = "Forbidden.NameNotAllowedByCaller", 403, "The caller is not allowed to specify the Name parameter.";
+    ForbiddenDescriptionNotAllowedByCaller = "Forbidden.DescriptionNotAllowedByCaller", 403, "The caller is not allowed to specify the Description parameter.";
+    ForbiddenOperationNotAllowedByUser = "Forbidden.OperationNotAllowedByUser", 403, "The caller is not allowed to %s the specified VirtualBorderRouter.";
+    // Returned once BGP groups exist on VBRs.
+    [unused] DependencyViolationBgpGroup = "DependencyViolation.BgpGroup", 400, "bgp group exists, cannot delete vbr.";
+    // Not documented; the Terraform provider retries it on CreateVirtualBorderRouter.
+    [unused] TaskConflict = "TaskConflict", 400, "The operation conflicts with a task in progress on the resource; retry later.";
 }
 
 /// An error response, ready to render.

@@ -25,7 +25,7 @@ fn refuse(e: DomainError) -> ApiError {
 
 /// A stable default resource group per account (`rg-acfm…`), as the cloud
 /// assigns one to every account.
-fn default_resource_group(account_id: &str) -> String {
+pub(super) fn default_resource_group(account_id: &str) -> String {
     let digest = physconn_domain::idempotency::fingerprint("rg", &account_id);
     format!("rg-acfm{}", &digest[..13])
 }

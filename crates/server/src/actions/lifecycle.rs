@@ -13,7 +13,8 @@ use physconn_domain::TimerKind;
 use physconn_domain::{
     validate, ApiProfile, Circuit, DomainError, LineOperator, PaymentStatus, PortType, Status, Time,
 };
-use physconn_store::{OpResult, TxOps};
+use physconn_domain::VbrError;
+use physconn_store::{OpResult, TxOps, VbrScope};
 use physconn_wire::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -300,10 +301,21 @@ pub async fn cancel(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
+/// A line with VBRs, in any status (terminated ones too), can be neither
+/// terminated nor deleted: they must be deleted first.
+async fn refuse_if_vbrs(tx: &mut dyn TxOps, c: &Circuit, refusal: VbrError) -> OpResult<()> {
+    if tx.vbrs().list_vbrs(VbrScope::Line(&c.id)).await?.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Vbr(refusal).into())
+    }
+}
+
 /// `Enabled` → `Terminating`, then the provider finishes → `Terminated`.
 pub async fn terminate(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     with_circuit(ctx, p, move |tx, mut c, st, now| {
         Box::pin(async move {
+            refuse_if_vbrs(tx, &c, VbrError::LineHasVbrsTerminate).await?;
             if c.status != Status::Enabled {
                 return Err(DomainError::NotAllowedInState.into());
             }
@@ -330,6 +342,7 @@ pub async fn delete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     with_circuit(ctx, p, move |tx, mut c, st, now| {
         Box::pin(async move {
             use Status::*;
+            refuse_if_vbrs(tx, &c, VbrError::LineHasVbrsDelete).await?;
             if !matches!(
                 c.status,
                 Rejected | Canceled | AllocationFailed | Terminated | Allocated | Confirmed

@@ -10,6 +10,10 @@ pub mod occupancy;
 pub mod params;
 pub mod render;
 pub mod setup_order;
+pub mod tags;
+pub mod vbr;
+pub mod vbr_describe;
+pub mod vbr_lifecycle;
 
 use crate::errors::from_op;
 use crate::state::AppState;
@@ -102,6 +106,17 @@ actions! {
     PayOrder => Bss,
     QueryAccountTransactions => Bss,
     QueryAvailableInstances => Bss,
+    CreateVirtualBorderRouter => Vpc,
+    DescribeVirtualBorderRouters => Vpc,
+    DescribeVirtualBorderRoutersForPhysicalConnection => Vpc,
+    ModifyVirtualBorderRouterAttribute => Vpc,
+    TerminateVirtualBorderRouter => Vpc,
+    RecoverVirtualBorderRouter => Vpc,
+    DeleteVirtualBorderRouter => Vpc,
+    TagResourcesForExpressConnect => Vpc,
+    UntagResourcesForExpressConnect => Vpc,
+    ListTagResourcesForExpressConnect => Vpc,
+    ChangeResourceGroup => Vpc,
 }
 
 impl Action {
@@ -119,6 +134,9 @@ impl Action {
                 | GetOrderDetail
                 | QueryAccountTransactions
                 | QueryAvailableInstances
+                | DescribeVirtualBorderRouters
+                | DescribeVirtualBorderRoutersForPhysicalConnection
+                | ListTagResourcesForExpressConnect
         )
     }
 
@@ -211,6 +229,19 @@ pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
         Action::PayOrder => bss::pay_order(&ctx, &params).await,
         Action::QueryAccountTransactions => bss::query_account_transactions(&ctx, &params).await,
         Action::QueryAvailableInstances => bss::query_available_instances(&ctx, &params).await,
+        Action::CreateVirtualBorderRouter => vbr::create(&ctx, &params).await,
+        Action::DescribeVirtualBorderRouters => vbr_describe::describe(&ctx, &params).await,
+        Action::DescribeVirtualBorderRoutersForPhysicalConnection => {
+            vbr_describe::describe_for_line(&ctx, &params).await
+        }
+        Action::ModifyVirtualBorderRouterAttribute => vbr::modify(&ctx, &params).await,
+        Action::TerminateVirtualBorderRouter => vbr_lifecycle::terminate(&ctx, &params).await,
+        Action::RecoverVirtualBorderRouter => vbr_lifecycle::recover(&ctx, &params).await,
+        Action::DeleteVirtualBorderRouter => vbr_lifecycle::delete(&ctx, &params).await,
+        Action::TagResourcesForExpressConnect => tags::tag(&ctx, &params).await,
+        Action::UntagResourcesForExpressConnect => tags::untag(&ctx, &params).await,
+        Action::ListTagResourcesForExpressConnect => tags::list(&ctx, &params).await,
+        Action::ChangeResourceGroup => tags::change_resource_group(&ctx, &params).await,
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) async fn get_circuit(
             "Timers".into(),
             json!(timers
                 .iter()
-                .map(|t| json!({"Kind": t.kind.as_str(), "Due": format_timestamp(t.due_at), "Expect": t.expect_status.as_str()}))
+                .map(|t| json!({"Kind": t.kind.as_str(), "Due": format_timestamp(t.due_at), "Expect": t.expect_status.map_or("", |s| s.as_str())}))
                 .collect::<Vec<_>>()),
         );
     }

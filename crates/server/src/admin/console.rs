@@ -85,14 +85,14 @@ pub(crate) struct CircuitsQuery {
 /// fires, `To` the status it then moves to (null for LOA and billing steps).
 fn timer_json(t: &Timer) -> Value {
     let to = match t.kind {
-        TimerKind::Provider => t.expect_status.provider_next(),
+        TimerKind::Provider => t.expect_status.and_then(|s| s.provider_next()),
         TimerKind::Activate | TimerKind::Enable => Some(Status::Enabled),
         _ => None,
     };
     json!({
         "PhysicalConnectionId": t.circuit_id,
         "Kind": t.kind.as_str(),
-        "Expect": t.expect_status.as_str(),
+        "Expect": t.expect_status.map_or("", |s| s.as_str()),
         "To": to.map(|s| s.as_str()),
         "Due": format_timestamp(t.due_at),
     })

@@ -9,6 +9,7 @@ mod console;
 mod openapi;
 mod ram;
 mod reset;
+mod vbrs;
 
 pub use accounts::create_account_in;
 pub use circuits::order_json;
@@ -172,6 +173,10 @@ fn protected_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(circuits::add_fault).get(circuits::list_faults),
         ),
         ("/admin/faults/{id}", delete(circuits::delete_fault)),
+        ("/admin/vbrs", get(vbrs::list_vbrs)),
+        ("/admin/vbrs/{id}", get(vbrs::get_vbr)),
+        ("/admin/vbrs/{id}/status", post(vbrs::force_status)),
+        ("/admin/vbrs/{id}/advance", post(vbrs::advance_vbr)),
         ("/admin/orders", get(circuits::list_orders)),
         ("/admin/orders/{id}/pay", post(circuits::pay_order)),
         ("/admin/orders/{id}/cancel", post(circuits::cancel_order)),

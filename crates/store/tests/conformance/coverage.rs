@@ -1,5 +1,5 @@
-//! The suite covers the whole storage trait: every method of `TxOps` and
-//! `SecurityOps` is called by at least one conformance case, so a method
+//! The suite covers the whole storage trait: every method of `TxOps`,
+//! `SecurityOps` and `VbrOps` is called by at least one conformance case, so a method
 //! added to either trait without a case (run against SQLite and PostgreSQL
 //! like every other) fails this test.
 
@@ -62,6 +62,8 @@ fn every_storage_method_has_a_conformance_case() {
     rust_sources(&crate_dir.join("src"), &mut sources);
     let tx = trait_methods(&sources, "TxOps");
     let security = trait_methods(&sources, "SecurityOps");
+    let vbr = trait_methods(&sources, "VbrOps");
+    assert!(vbr.iter().any(|m| m == "list_vbrs"), "{vbr:?}");
     assert!(tx.iter().any(|m| m == "get_circuit"), "{tx:?}");
     assert!(security.iter().any(|m| m == "insert_audit"), "{security:?}");
 
@@ -79,6 +81,7 @@ fn every_storage_method_has_a_conformance_case() {
     let missing: Vec<&String> = tx
         .iter()
         .chain(&security)
+        .chain(&vbr)
         .filter(|m| !suite.contains(&format!(".{m}(")))
         .collect();
     assert!(

@@ -100,7 +100,7 @@ pub async fn populate(s: &DynStore) {
                     id: format!("t-{i}"),
                     circuit_id: c.id.clone(),
                     kind: physconn_domain::TimerKind::Provider,
-                    expect_status: Status::Initial,
+                    expect_status: Some(Status::Initial),
                     due_at: T0 + Duration::seconds(3),
                     created_at: T0,
                 })

@@ -24,7 +24,7 @@ fn timer(id: &str, circuit: &str, second: i64) -> Timer {
         id: id.into(),
         circuit_id: circuit.into(),
         kind: physconn_domain::TimerKind::Provider,
-        expect_status: Status::Initial,
+        expect_status: Some(Status::Initial),
         due_at: T0 + Duration::seconds(second),
         created_at: T0,
     }

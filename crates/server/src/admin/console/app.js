@@ -237,7 +237,9 @@ async function loadCircuit(id) {
   try {
     const circuit = await api('GET', `/admin/physical-connections/${encodeURIComponent(id)}`);
     const orders = await api('GET', `/admin/orders?account=${encodeURIComponent(circuit.AccountId)}`);
-    S.detail = { circuit, orders: sortOrders(orders.Orders.filter((o) => o.PhysicalConnectionId === id)) };
+    const vbrs = await api('GET', `/admin/vbrs?circuit=${encodeURIComponent(id)}`);
+    S.detail = { circuit, vbrs: vbrs.Vbrs,
+      orders: sortOrders(orders.Orders.filter((o) => o.PhysicalConnectionId === id)) };
   } catch (e) {
     if (e.status !== 404) throw e;
     S.circuit = null;
@@ -397,6 +399,15 @@ function renderCircuits() {
     { title: 'Step', cell: stepWhat },
     { title: 'Due', class: 'nowrap', cell: (t) => [time(t.Due), ' ', h('span', { class: 'muted' }, relative(t.Due, S.clock.now))] },
   ], timers, { empty: 'Nothing pending.' }));
+  paint('circuit-vbrs', [d.vbrs, S.clock.now], () => table([
+    { title: 'VBR', class: 'nowrap', cell: (v) => [mono(v.VbrId), small(v.Name || 'unnamed')] },
+    { title: 'VLAN', cell: (v) => String(v.VlanId) },
+    { title: 'Peering', class: 'nowrap', cell: (v) => [h('div', {}, `${v.LocalGatewayIp} ↔ ${v.PeerGatewayIp}`),
+      small(v.PeeringSubnetMask)] },
+    { title: 'Status', cell: (v) => [badge(v.Status), v.AccountId !== c.AccountId ? small(`owner ${v.AccountId}`) : null] },
+    { title: 'Next step', cell: (v) => (v.Timers.length
+      ? [time(v.Timers[0].Due), ' ', h('span', { class: 'muted' }, relative(v.Timers[0].Due, S.clock.now))] : '—') },
+  ], d.vbrs || [], { key: (v) => v.VbrId, empty: 'No virtual border routers on this line.' }));
   paint('circuit-orders', d.orders, (os) => ordersTable(os, { compact: true }));
 }
 

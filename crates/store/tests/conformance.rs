@@ -23,10 +23,10 @@ mod cross;
 mod more;
 #[path = "conformance/provider.rs"]
 mod provider;
-#[path = "conformance/vbrs.rs"]
-mod vbrs;
 #[path = "conformance/security.rs"]
 mod security;
+#[path = "conformance/vbrs.rs"]
+mod vbrs;
 use admin::*;
 use counts::*;
 use more::*;

@@ -559,3 +559,87 @@ async fn manual_mode_parks_vbr_steps() {
     assert_eq!(vbr(&s, &id).await["Status"], "terminating");
     s.shutdown().await;
 }
+
+/// A VBR made for another account: each owner sets only its own parameters,
+/// and the line's deletion waits for its VBRs.
+#[tokio::test]
+async fn cross_account_rules() {
+    let s = TestServer::start().await;
+    let line = s.circuit_in(Status::Enabled).await;
+    let acct = s.create_account("owner", "100.00").await;
+    let owner_id = acct["AccountId"].as_str().unwrap().to_string();
+    let key = acct["AccessKeyId"].as_str().unwrap().to_string();
+    let secret = acct["AccessKeySecret"].as_str().unwrap().to_string();
+    let owner = physconn_wire::ClientCredentials {
+        access_key_id: &key,
+        access_key_secret: &secret,
+        security_token: None,
+    };
+    let r = create_vbr(&s, &line, "1", &[("PeerGatewayIp", "10.0.0.1")]).await;
+    assert_eq!(r.code(), "InvalidIp.Malformed");
+    let r = create_vbr(&s, &line, "1", &[("VbrOwnerId", &owner_id)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.json()["VbrId"].as_str().unwrap().to_string();
+    assert_eq!(vbr(&s, &id).await["Status"], "unconfirmed");
+    let d = s
+        .call(
+            "DeletePhysicalConnection",
+            &[R, ("PhysicalConnectionId", &line)],
+        )
+        .await;
+    assert_eq!(d.code(), "Forbidden.VBRExists");
+    let m = |k: &'static str, v: &'static str| [R, ("VbrId", ""), (k, v)];
+    let cases = [
+        (false, "Name", "renamed", "Forbidden.NameNotAllowedByCaller"),
+        (
+            false,
+            "Description",
+            "described here",
+            "Forbidden.DescriptionNotAllowedByCaller",
+        ),
+        (
+            false,
+            "LocalGatewayIp",
+            "10.0.0.1",
+            "Forbidden.LocalGatewayIpNotAllowedByCaller",
+        ),
+        (
+            false,
+            "PeerGatewayIp",
+            "10.0.0.2",
+            "Forbidden.PeerGatewayIpNotAllowedByCaller",
+        ),
+        (
+            false,
+            "PeeringSubnetMask",
+            "255.255.255.252",
+            "Forbidden.PeeringSubnetMaskNotAllowedByCaller",
+        ),
+        (true, "VlanId", "2", "Forbidden.VlanIdNotAllowedByCaller"),
+        (
+            true,
+            "CircuitCode",
+            "c-1",
+            "Forbidden.CircuitCodeNotAllowedByCaller",
+        ),
+    ];
+    for (as_owner, k, v, code) in cases {
+        let mut p = m(k, v);
+        p[1].1 = &id;
+        let r = if as_owner {
+            s.call_as(&owner, "ModifyVirtualBorderRouterAttribute", &p)
+                .await
+        } else {
+            s.call("ModifyVirtualBorderRouterAttribute", &p).await
+        };
+        assert_eq!((r.status, r.code().as_str()), (403, code), "{k}");
+    }
+    let t = s
+        .call_as(&owner, "TerminateVirtualBorderRouter", &[R, ("VbrId", &id)])
+        .await;
+    assert_eq!(
+        (t.status, t.code().as_str()),
+        (403, "Forbidden.OperationNotAllowedByUser")
+    );
+    s.shutdown().await;
+}

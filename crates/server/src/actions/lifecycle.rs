@@ -10,10 +10,10 @@ use crate::errors::from_domain;
 use crate::simulator;
 use crate::state::AppState;
 use physconn_domain::TimerKind;
+use physconn_domain::VbrError;
 use physconn_domain::{
     validate, ApiProfile, Circuit, DomainError, LineOperator, PaymentStatus, PortType, Status, Time,
 };
-use physconn_domain::VbrError;
 use physconn_store::{OpResult, TxOps, VbrScope};
 use physconn_wire::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};

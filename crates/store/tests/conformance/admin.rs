@@ -131,6 +131,12 @@ pub async fn tables_dump_load_and_count(s: DynStore) {
         assert!(dumped.contains(row), "{row:?} in {dumped:?}");
     }
     assert_eq!(r(&s, move |tx| tx.dump_table(nonces)).await, nonce_rows);
+    // The export refuses a table it does not know, so the engine must list
+    // every table of the schema, these among them.
+    let names = r(&s, |tx| tx.table_names()).await;
+    for t in ["nonces", "circuit_counts", "meta"] {
+        assert!(names.iter().any(|n| n == t), "{t} in {names:?}");
+    }
     assert_eq!(
         r(&s, |tx| tx.get_meta("conf-b")).await.as_deref(),
         Some("two")

@@ -2,8 +2,10 @@
 //! replayed with its
 //! wire form (V1, every parameter in a form body), its parameters, its
 //! polling rhythm (first poll after 1 s, then every 3 s; 5 s delay before
-//! status waits) and its `ClientToken` reuse on retries, against a server
-//! with default settings (system clock, 1 s provider steps).
+//! status waits) and its `ClientToken` reuse on retries. `basic0` runs it
+//! in real time against a server with default settings (system clock, 1 s
+//! provider steps); the other flows keep the same rhythm on a manual clock,
+//! each pause an advance, so they cost no wall-clock time.
 
 mod common;
 use common::*;
@@ -41,11 +43,22 @@ async fn read(s: &TestServer, id: &str) -> Option<Value> {
         .and_then(|a| a.iter().find(|c| c["PhysicalConnectionId"] == id).cloned())
 }
 
+/// One of the provider's pauses: a real sleep against the system clock, an
+/// advance of the manual clock otherwise (the provider steps fall due in it).
+async fn pause(s: &TestServer, d: Duration) {
+    if s.config.clock == ClockMode::Manual {
+        s.advance(d.as_secs_f64()).await;
+    } else {
+        tokio::time::sleep(d).await;
+    }
+}
+
 /// The SDK's StateRefreshFunc waiter: `delay`, then polls with a 3 s floor
-/// until `target` (failing on `Allocation Failed`) or the timeout.
+/// until `target` (failing on `Allocation Failed`) or the timeout, counted
+/// in the pauses it made.
 async fn wait_for(s: &TestServer, id: &str, target: &str, delay: Duration, timeout: Duration) {
-    let start = Instant::now();
-    tokio::time::sleep(delay).await;
+    pause(s, delay).await;
+    let mut waited = delay;
     loop {
         let status = read(s, id)
             .await
@@ -53,8 +66,11 @@ async fn wait_for(s: &TestServer, id: &str, target: &str, delay: Duration, timeo
         match status.as_deref() {
             Some(t) if t == target => return,
             Some("Allocation Failed") => panic!("{id} failed allocation"),
-            _ if start.elapsed() > timeout => panic!("{id} did not reach {target}: {status:?}"),
-            _ => tokio::time::sleep(Duration::from_secs(3)).await,
+            _ if waited > timeout => panic!("{id} did not reach {target}: {status:?}"),
+            _ => {
+                pause(s, Duration::from_secs(3)).await;
+                waited += Duration::from_secs(3);
+            }
         }
     }
 }
@@ -214,7 +230,7 @@ async fn basic0() {
 
 #[tokio::test]
 async fn twin() {
-    let s = system_clock_server().await;
+    let s = TestServer::start().await;
     let id = create(&s, "tf-testAccExpressConnectPhysicalConnection-twin").await;
     confirm_and_enable(&s, &id).await;
     let c = read(&s, &id).await.unwrap();
@@ -248,8 +264,8 @@ async fn read_vbr(s: &TestServer, id: &str) -> Option<Value> {
 /// The provider's VBR wait: `delay`, then a poll every 3 s until `Status` is
 /// one of `targets` (an empty list: until the VBR is gone).
 async fn wait_vbr(s: &TestServer, id: &str, targets: &[&str], delay: Duration) {
-    let start = Instant::now();
-    tokio::time::sleep(delay).await;
+    pause(s, delay).await;
+    let mut waited = delay;
     loop {
         let v = read_vbr(s, id).await;
         let status = v
@@ -258,10 +274,13 @@ async fn wait_vbr(s: &TestServer, id: &str, targets: &[&str], delay: Duration) {
         match status.as_deref() {
             None if targets.is_empty() => return,
             Some(st) if targets.contains(&st) => return,
-            _ if start.elapsed() > Duration::from_secs(300) => {
+            _ if waited > Duration::from_secs(300) => {
                 panic!("{id} did not reach {targets:?}: {status:?}")
             }
-            _ => tokio::time::sleep(Duration::from_secs(3)).await,
+            _ => {
+                pause(s, Duration::from_secs(3)).await;
+                waited += Duration::from_secs(3);
+            }
         }
     }
 }
@@ -272,7 +291,7 @@ async fn wait_vbr(s: &TestServer, id: &str, targets: &[&str], delay: Duration) {
 /// changes, delete and the check that it is gone, then the line can go.
 #[tokio::test]
 async fn vbr_resource() {
-    let s = system_clock_server().await;
+    let s = TestServer::start().await;
     let line = s.circuit_in(physconn_domain::Status::Enabled).await;
     let r = "cn-hangzhou";
     let created = call_with_retry(

@@ -158,18 +158,33 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
-/// The ARN a call acts on: the circuit it names, else the region.
-pub fn resource_arn(
-    product: &str,
-    region: &str,
-    account_id: &str,
-    circuit: Option<&str>,
-) -> String {
-    let region = if region.is_empty() { "*" } else { region };
-    match circuit {
-        Some(id) => format!("acs:{product}:{region}:{account_id}:physicalconnection/{id}"),
-        None => format!("acs:{product}:{region}:{account_id}:*"),
+/// The kinds of resource a RAM policy can name, with their ARN type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceType {
+    PhysicalConnection,
+    VirtualBorderRouter,
+}
+
+impl ResourceType {
+    pub fn arn_name(self) -> &'static str {
+        match self {
+            ResourceType::PhysicalConnection => "physicalconnection",
+            ResourceType::VirtualBorderRouter => "virtualborderrouter",
+        }
     }
+}
+
+/// The ARN of one resource. Lines and VBRs are VPC resources whichever API
+/// names them (a BSS call on a line's order names the line as `acs:vpc:…`).
+pub fn resource_arn(region: &str, account_id: &str, ty: ResourceType, id: &str) -> String {
+    let region = if region.is_empty() { "*" } else { region };
+    format!("acs:vpc:{region}:{account_id}:{}/{id}", ty.arn_name())
+}
+
+/// The ARN of a call that names no resource: the account in the region.
+pub fn region_arn(product: &str, region: &str, account_id: &str) -> String {
+    let region = if region.is_empty() { "*" } else { region };
+    format!("acs:{product}:{region}:{account_id}:*")
 }
 
 #[cfg(test)]
@@ -196,7 +211,7 @@ mod tests {
                 {"Effect":"Deny","Action":"vpc:CreatePhysicalConnectionOccupancyOrder","Resource":"acs:vpc:*:*:physicalconnection/pc-prod*"}]}"#,
         )
         .unwrap();
-        let arn = |id| resource_arn("vpc", "cn-hangzhou", "1", Some(id));
+        let arn = |id| resource_arn("cn-hangzhou", "1", ResourceType::PhysicalConnection, id);
         assert_eq!(
             p.evaluate("vpc:DescribePhysicalConnections", "acs:vpc:cn-hangzhou:1:*"),
             Decision::Allow

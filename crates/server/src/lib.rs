@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod admin;
 pub mod audit;
+pub mod authz;
 pub mod billing;
 pub mod bootstrap;
 pub mod config;

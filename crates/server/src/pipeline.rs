@@ -5,6 +5,7 @@
 //! at any step leaves as an Alibaba error body in the request's `Format`.
 
 use crate::actions::{self, params::Params, Action, CallCtx, Product, Reply};
+use crate::authz::Gate;
 use crate::errors::from_op;
 use crate::keycache::Principal;
 use crate::state::AppState;
@@ -13,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use physconn_domain::ram;
 use physconn_domain::{AccessKey, KeyKind, KeyStatus};
-use physconn_store::security::RamUser;
 use physconn_wire::timefmt::parse_timestamp;
 use physconn_wire::{
     parse_request, render_error, render_json, render_xml, ApiError, ErrorCode, Format, RawRequest,
@@ -151,22 +151,9 @@ async fn process(
     origin.audited = Action::resolve(&version, &action_name)
         .ok()
         .filter(|a| a.mutates());
-    origin.target = [
-        "PhysicalConnectionId",
-        "InstanceId",
-        "OrderId",
-        "VbrId",
-        "ResourceId",
-    ]
-    .iter()
-    .find_map(|n| {
-        parsed
-            .params
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap_or_default();
+    if let Ok(a) = Action::resolve(&version, &action_name) {
+        origin.target = actions::resources::first_named(a, &parsed.params);
+    }
 
     // 2. authenticate: the key, its state, its security token
     let key_id = parsed
@@ -226,18 +213,20 @@ async fn process(
     origin.product = action.product();
 
     // 7. authorize: keys act only inside their own account
-    //    (docs/design/decisions.md#tenancy), and a RAM
-    //    user's key only as its policy allows.
-    if let Some(user) = &principal.user {
-        let region = parsed
-            .params
-            .iter()
-            .find(|(k, _)| k == "RegionId")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
-        let circuit = Some(origin.target.as_str()).filter(|t| t.starts_with("pc-"));
-        authorize(user, principal.policy.as_ref(), action, region, circuit)
-            .map_err(|e| (e, Some(action)))?;
+    //    (docs/design/decisions.md#tenancy), and a RAM user's key only as
+    //    its policy allows, on every resource the parameters the handler
+    //    will read name (docs/design/decisions.md#ram-resources).
+    let params = Params::new(&parsed.params, action);
+    let gate = Gate::new(&principal);
+    if gate.restricted() {
+        let arns = match &params {
+            Ok(p) => resource_arns(state, action, p, &key.account_id)
+                .await
+                .map_err(|e| (e, Some(action)))?,
+            // The handler will not run: only the account is at stake.
+            Err(_) => vec![ram::region_arn(action.ram_product(), "", &key.account_id)],
+        };
+        gate.check(action, &arns).map_err(|e| (e, Some(action)))?;
     }
     // 8. throttle
     if let Err(wait_ms) = state.throttle.check(&key.id, action.name()) {
@@ -247,7 +236,7 @@ async fn process(
     }
 
     // 9. the handler (idempotency runs inside its transaction)
-    let params = Params::new(&parsed.params).map_err(|e| (e, Some(action)))?;
+    let params = params.map_err(|e| (e, Some(action)))?;
     let ctx = CallCtx {
         state: state.clone(),
         action,
@@ -257,6 +246,7 @@ async fn process(
         format: parsed.format,
         now,
         raw_params: parsed.params,
+        gate,
     };
     let reply = actions::dispatch(ctx, params)
         .await
@@ -295,43 +285,43 @@ async fn load_key(state: &AppState, id: &str) -> Result<Arc<Principal>, ApiError
     Ok(p)
 }
 
-/// RAM: the user's policy must allow the action on the resource; a denial is
-/// 403 `Forbidden.RAM` with `AccessDeniedDetail` (docs/design/protocol.md#error-body).
-fn authorize(
-    user: &RamUser,
-    policy: Option<&ram::Policy>,
+/// The ARNs of [`actions::resources::arns`]; the orders the call names are
+/// read in one snapshot (only then), to authorize each as its line.
+async fn resource_arns(
+    state: &AppState,
     action: Action,
-    region: &str,
-    circuit: Option<&str>,
-) -> Result<(), ApiError> {
-    let auth_action = format!("{}:{}", action.ram_product(), action.name());
-    let resource = ram::resource_arn(action.ram_product(), region, &user.account_id, circuit);
-    let decision = match policy {
-        Some(p) => p.evaluate(&auth_action, &resource),
-        // A policy that no longer parses allows nothing.
-        None => ram::Decision::ImplicitDeny,
-    };
-    let kind = match decision {
-        ram::Decision::Allow => return Ok(()),
-        ram::Decision::ImplicitDeny => "ImplicitDeny",
-        ram::Decision::ExplicitDeny => "ExplicitDeny",
-    };
-    let diagnostic = serde_json::json!({"AuthAction": auth_action, "Resource": resource, "NoPermissionType": kind});
-    let encoded = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        diagnostic.to_string(),
+    params: &Params,
+    account_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    use actions::resources::{self, Named, Role};
+    let named = resources::named(action, params, Role::Acts);
+    let order_ids: Arc<Vec<String>> = Arc::new(
+        named
+            .iter()
+            .filter_map(|n| match n {
+                Named::Order(id) => Some(id.clone()),
+                Named::Resource(..) => None,
+            })
+            .collect(),
     );
-    Err(
-        ApiError::new(ErrorCode::ForbiddenRam).with_access_denied_detail(serde_json::json!({
-            "PolicyType": "AccountLevelIdentityBasedPolicy",
-            "NoPermissionType": kind,
-            "AuthAction": auth_action,
-            "AuthPrincipalType": "SubUser",
-            "AuthPrincipalOwnerId": user.account_id,
-            "AuthPrincipalDisplayName": user.name,
-            "EncodedDiagnosticMessage": encoded,
-        })),
-    )
+    let orders = if order_ids.is_empty() {
+        Vec::new()
+    } else {
+        physconn_store::read(&*state.store, move |tx| {
+            let ids = order_ids.clone();
+            Box::pin(async move {
+                let mut out: Vec<physconn_domain::Order> = Vec::new();
+                for id in ids.iter() {
+                    out.extend(tx.get_order(id).await?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+        .map_err(from_op)?
+    };
+    let region = params.str("RegionId").unwrap_or("");
+    Ok(resources::arns(action, region, &named, account_id, &orders))
 }
 
 /// Key state and security token rules (docs/design/protocol.md#gateway-errors).

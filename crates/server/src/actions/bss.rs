@@ -6,6 +6,7 @@
 use super::params::Params;
 use super::{read, CallCtx, Reply};
 use crate::billing;
+use physconn_domain::ram::ResourceType;
 use physconn_domain::{
     Account, ChargeType, Circuit, DomainError, InstanceChargeType, LedgerEntry, LedgerKind, Order,
     OrderKind, Time,
@@ -435,6 +436,11 @@ pub async fn query_available_instances(ctx: &CallCtx, p: &Params) -> Result<Repl
     let rows: Vec<Value> = circuits
         .iter()
         .filter(|c| c.charge_type.is_some() && c.enabled_at.is_some())
+        // Named instances a RAM user may not see are left out
+        // (docs/design/decisions.md#ram-listings).
+        .filter(|c| {
+            ids.is_none() || ctx.sees(&c.region_id, ResourceType::PhysicalConnection, &c.id)
+        })
         .map(|c| instance_json(c, owner))
         .filter(|v| {
             ids.as_ref()

@@ -9,6 +9,7 @@ use super::{
 use crate::errors::from_domain;
 use crate::simulator;
 use physconn_domain::catalog::catalog;
+use physconn_domain::ram::ResourceType;
 use physconn_domain::TimerKind;
 use physconn_domain::{
     validate, BusinessStatus, Circuit, DomainError, LineOperator, PortType, Status,
@@ -289,6 +290,15 @@ pub fn build_query(ctx: &CallCtx, p: &Params, region: &str) -> Result<CircuitQue
         }
         if values.is_empty() {
             continue;
+        }
+        if key == "PhysicalConnectionId" {
+            // A RAM user does not see the lines its policy denies it
+            // (docs/design/decisions.md#ram-listings).
+            values.retain(|id| ctx.sees(region, ResourceType::PhysicalConnection, id));
+            if values.is_empty() {
+                q.match_nothing = true;
+                continue;
+            }
         }
         match key {
             "Type" => q.match_nothing |= !values.iter().any(|v| v == "VPC"),

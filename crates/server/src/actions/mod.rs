@@ -9,6 +9,7 @@ pub mod loa;
 pub mod occupancy;
 pub mod params;
 pub mod render;
+pub mod resources;
 pub mod setup_order;
 pub mod tags;
 pub mod vbr;
@@ -172,6 +173,17 @@ pub struct CallCtx {
     pub now: Time,
     /// Business parameters as received, for idempotency fingerprints.
     pub raw_params: Vec<(String, String)>,
+    /// The caller as RAM sees it: listings leave out what it may not see.
+    pub gate: crate::authz::Gate,
+}
+
+impl CallCtx {
+    /// Whether a listing may show the caller's resource `id` in `region`
+    /// (docs/design/decisions.md#ram-listings).
+    pub fn sees(&self, region: &str, ty: physconn_domain::ram::ResourceType, id: &str) -> bool {
+        self.gate
+            .sees(self.action, region, &self.account_id, ty, id)
+    }
 }
 
 /// A success body. `xml` overrides the XML rendering when its element order

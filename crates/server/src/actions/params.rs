@@ -1,6 +1,7 @@
 //! Typed access to an action's parameters (query ∪ form body, flattened
 //! names such as `Filter.1.Value.2` unflattened).
 
+use super::{resources, Action};
 use physconn_wire::flatten::{unflatten, FlattenError, Node};
 use physconn_wire::ApiError;
 
@@ -31,9 +32,17 @@ pub fn parse_bool(name: &str, v: &str) -> Result<bool, ApiError> {
 }
 
 impl Params {
-    pub fn new(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+    /// The parameters `action` reads: an id-bearing parameter it does not
+    /// take is dropped here, so it can steer neither the handler nor the
+    /// authorization (docs/design/decisions.md#ram-resources).
+    pub fn new(pairs: &[(String, String)], action: Action) -> Result<Self, ApiError> {
+        let kept: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| !resources::ignored(action, k))
+            .cloned()
+            .collect();
         Ok(Self {
-            tree: unflatten(pairs).map_err(flatten_error)?,
+            tree: unflatten(&kept).map_err(flatten_error)?,
         })
     }
 

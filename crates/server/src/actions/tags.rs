@@ -6,8 +6,10 @@
 //! the VBR) and filter on (docs/design/vbr.md).
 
 use super::params::Params;
+use super::resources;
 use super::vbr::{refuse, visible_vbr};
 use super::{client_token, idempotent_write, read, require_region, scoped_circuit, CallCtx, Reply};
+use physconn_domain::ram::ResourceType;
 use physconn_domain::vbr_error::VbrError;
 use physconn_domain::{validate, DomainError, VbrAction};
 use physconn_store::{OpResult, TxOps, VbrScope};
@@ -29,12 +31,11 @@ impl Kind {
     /// ones.
     fn read(p: &Params) -> Result<(Kind, String), ApiError> {
         let t = p.required("ResourceType")?;
-        let kind = if t.eq_ignore_ascii_case("PHYSICALCONNECTION") {
-            Kind::Line
-        } else if t.eq_ignore_ascii_case("VIRTUALBORDERROUTER") {
-            Kind::Vbr
-        } else {
-            return Err(ApiError::invalid_parameter("ResourceType"));
+        // The same reading as the authorization's (resources::tagged_type).
+        let kind = match resources::tagged_type(p) {
+            Some(ResourceType::PhysicalConnection) => Kind::Line,
+            Some(ResourceType::VirtualBorderRouter) => Kind::Vbr,
+            None => return Err(ApiError::invalid_parameter("ResourceType")),
         };
         Ok((kind, t.to_string()))
     }
@@ -204,13 +205,23 @@ pub async fn list(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     p.required("RegionId")?;
     let (kind, type_name) = Kind::read(p)?;
     let region = require_region(p, DomainError::RegionNotFound)?.to_string();
-    let ids = resource_ids(p, false)?;
+    let named = resource_ids(p, false)?;
+    // A listing shows a RAM user only what it may see (docs/design/decisions.md#ram-listings).
+    let ty = match kind {
+        Kind::Line => ResourceType::PhysicalConnection,
+        Kind::Vbr => ResourceType::VirtualBorderRouter,
+    };
+    let ids: Vec<String> = named
+        .iter()
+        .filter(|id| ctx.sees(&region, ty, id))
+        .cloned()
+        .collect();
     let mut want: Vec<(String, Option<String>)> = Vec::new();
     for (i, k, v) in p.key_values("Tag")? {
         let k = k.ok_or_else(|| ApiError::missing_parameter(&format!("Tag.{i}.Key")))?;
         want.push((k, v));
     }
-    if ids.is_empty() && want.is_empty() {
+    if named.is_empty() && want.is_empty() {
         return Err(ApiError::missing_parameter("ResourceId.1"));
     }
     let max = match p.int("MaxResults")? {
@@ -225,9 +236,15 @@ pub async fn list(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
             .map_err(|_| ApiError::invalid_parameter("NextToken"))?,
     };
     let account = ctx.account_id.clone();
+    let all_hidden = !named.is_empty() && ids.is_empty();
     let resources = read(ctx, move |tx| {
         let (account, region, ids) = (account.clone(), region.clone(), ids.clone());
-        Box::pin(async move { resources(tx, kind, &account, &region, &ids).await })
+        Box::pin(async move {
+            if all_hidden {
+                return Ok(Vec::new());
+            }
+            tagged_resources(tx, kind, &account, &region, &ids).await
+        })
     })
     .await?;
     let type_name = type_name.as_str();
@@ -264,7 +281,7 @@ pub async fn list(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
 
 /// The caller's resources of `kind` in `region`: the named ones (unknown
 /// ids are left out), else all of them.
-async fn resources(
+async fn tagged_resources(
     tx: &mut dyn TxOps,
     kind: Kind,
     account: &str,

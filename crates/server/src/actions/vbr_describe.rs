@@ -7,6 +7,7 @@ use super::circuits::paging;
 use super::params::Params;
 use super::vbr::refuse;
 use super::{read, require_region, scoped_circuit, CallCtx, Reply};
+use physconn_domain::ram::ResourceType;
 use physconn_domain::vbr::{Vbr, VbrStatus};
 use physconn_domain::vbr_error::VbrError;
 use physconn_domain::{Circuit, DomainError};
@@ -143,6 +144,20 @@ impl Query {
             })
     }
 
+    /// Leaves out of the id filters the VBRs and lines a RAM user may not
+    /// see; a filter left with no value matches nothing
+    /// (docs/design/decisions.md#ram-listings).
+    fn hide(&mut self, ctx: &CallCtx, region: &str) {
+        for (k, values) in &mut self.filters {
+            let ty = match k {
+                Key::VbrId => ResourceType::VirtualBorderRouter,
+                Key::PhysicalConnectionId => ResourceType::PhysicalConnection,
+                _ => continue,
+            };
+            values.retain(|id| ctx.sees(region, ty, id));
+        }
+    }
+
     /// The VBR ids a `VbrId` filter names, when it is the way in: one
     /// lookup per id instead of a listing.
     fn ids(&self) -> Option<&[String]> {
@@ -178,7 +193,9 @@ async fn page_of(tx: &mut dyn TxOps, mut all: Vec<Vbr>, q: &Query) -> OpResult<P
 pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let region = require_region(p, DomainError::RegionNotFound)?.to_string();
     let cross = p.bool("IncludeCrossAccountVbr")?.unwrap_or(false);
-    let q = Arc::new(Query::read(p, true)?);
+    let mut q = Query::read(p, true)?;
+    q.hide(ctx, &region);
+    let q = Arc::new(q);
     let caller = ctx.account_id.clone();
     let query = q.clone();
     let (rows, total, lines) = read(ctx, move |tx| {
@@ -235,7 +252,9 @@ pub async fn describe_for_line(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiEr
     p.required("RegionId")?;
     let line_id = p.required("PhysicalConnectionId")?.to_string();
     let region = require_region(p, DomainError::RegionNotFound)?.to_string();
-    let q = Arc::new(Query::read(p, false)?);
+    let mut q = Query::read(p, false)?;
+    q.hide(ctx, &region);
+    let q = Arc::new(q);
     let caller = ctx.account_id.clone();
     let query = q.clone();
     let (rows, total, lines) = read(ctx, move |tx| {

@@ -260,10 +260,18 @@ pub async fn pay_existing(
         .await?
         .filter(|o| o.account_id == account_id)
         .ok_or(DomainError::OrderNotFound)?;
+    // Nothing is paid for a line that is gone (deleted, or cancelled before
+    // its installation): docs/design/billing.md#payment-flow.
+    let line = tx.get_circuit(&order.circuit_id).await?;
+    if line
+        .as_ref()
+        .is_none_or(|c| c.deleted_at.is_some() || c.status == Status::Canceled)
+    {
+        return Err(DomainError::OrderNotPayable.into());
+    }
     let mut circuit = None;
     if order.kind == OrderKind::Occupancy {
-        let c = tx.get_circuit(&order.circuit_id).await?;
-        match c {
+        match line {
             Some(c)
                 if c.deleted_at.is_none()
                     && c.status == Status::Confirmed
@@ -284,6 +292,19 @@ pub async fn pay_existing(
         schedule_activation(tx, state, &c, now).await?;
     }
     Ok(order)
+}
+
+/// Voids every unpaid setup order of a line that is going (cancelled or
+/// deleted), in the caller's transaction: its installation will never
+/// happen, so its fee must never be charged (docs/design/billing.md#orders).
+pub async fn void_setup_orders(tx: &mut dyn TxOps, c: &Circuit, now: Time) -> OpResult<()> {
+    for mut o in tx.list_orders(Some(&c.account_id)).await? {
+        if o.circuit_id == c.id && o.kind == OrderKind::Setup && o.status == PaymentStatus::Unpaid {
+            o.mark_cancelled(now)?;
+            tx.update_order(&o).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Voids an unpaid order (normal or abnormal) of `account_id`: no money

@@ -1,14 +1,18 @@
 """Hostile-input findings of issue #14 reached through the official SDKs (docs/security.md):
-a RAM Deny bypassed by a second id (item 1)."""
+a RAM Deny bypassed by a second id (item 1), a fee charged for a deleted line (item 5)."""
 from __future__ import annotations
 
 import pytest
+from alibabacloud_bssopenapi20171214 import models as bss
+from alibabacloud_bssopenapi20171214.client import Client as BssClient
 from alibabacloud_tea_openapi import utils_models as open_api_util_models
+from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_openapi.utils import Utils
 from darabonba.runtime import RuntimeOptions
+from Tea.exceptions import TeaException
 
-from checks import sdk_error
-from flows import loa_params, pc_in
+from checks import money, sdk_error
+from flows import lc, loa_params, pc_in
 from harness import ACCESS_POINT, REGION
 
 
@@ -79,3 +83,27 @@ def test_a_denied_line_is_hidden_and_refused_as_redundant(server, client_factory
     with sdk_error(user, "Forbidden.RAM", 403):
         user.call("CreatePhysicalConnection", {"RegionId": REGION, "AccessPointId": ACCESS_POINT,
                                                "LineOperator": "CT", "RedundantPhysicalConnectionId": prod})
+
+
+def bss_client(server, acc):
+    return BssClient(Config(access_key_id=acc["AccessKeyId"], access_key_secret=acc["AccessKeySecret"],
+                            endpoint=server.endpoint, protocol="http", region_id=REGION))
+
+
+@pytest.mark.parametrize("end", ["delete", "cancel"])
+def test_no_fee_for_a_line_that_is_gone(server, client_factory, end):
+    acc = server.create_account(balance="5000.00")
+    c = client_factory("tea-v3", acc)
+    r = c.call("CreatePhysicalConnectionSetupOrder", {"RegionId": REGION, "AccessPointId": ACCESS_POINT,
+                                                      "LineOperator": "CT", "PortType": "1000Base-LX",
+                                                      "AutoPay": False})
+    oid, pc = r.body["OrderId"], r.body["PhysicalConnectionId"]
+    lc(c, "CancelPhysicalConnection", pc)
+    if end == "delete":
+        lc(c, "DeletePhysicalConnection", pc)
+    orders = server.orders(acc["AccountId"])
+    assert [(o["OrderId"], o["Status"]) for o in orders] == [(oid, "Cancelled")], orders
+    with pytest.raises(TeaException) as e:
+        bss_client(server, acc).pay_order(bss.PayOrderRequest(order_id=int(oid), pay_submit_uid=1, token="t"))
+    assert (e.value.code, e.value.data.get("statusCode")) == ("InvalidOrderStatus.NotPayable", 400)
+    assert money(server.balance(acc["AccountId"])) == 5000_00

@@ -7,8 +7,8 @@
 use super::params::Params;
 use super::{client_token, idempotent_write, require_region, scoped_circuit, CallCtx, Reply};
 use crate::errors::from_domain;
-use crate::simulator;
 use crate::state::AppState;
+use crate::{billing, simulator};
 use physconn_domain::TimerKind;
 use physconn_domain::VbrError;
 use physconn_domain::{
@@ -286,6 +286,7 @@ pub async fn cancel(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 return Err(DomainError::NotAllowedInState.into());
             }
             void_pending_order(tx, &mut c, now).await?;
+            billing::void_setup_orders(tx, &c, now).await?;
             tx.delete_timers_for(&c.id).await?;
             transition(
                 tx,
@@ -350,6 +351,7 @@ pub async fn delete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 return Err(DomainError::NotAllowedInState.into());
             }
             void_pending_order(tx, &mut c, now).await?;
+            billing::void_setup_orders(tx, &c, now).await?;
             tx.delete_timers_for(&c.id).await?;
             c.deleted_at = Some(now);
             tx.update_circuit(&c).await?;

@@ -51,6 +51,8 @@ pub enum DomainError {
     DescriptionMalformed,
     #[error("bad Name")]
     NameMalformed,
+    #[error("bad ResourceGroupId")]
+    ResourceGroupIdInvalid,
     #[error("bad CircuitCode")]
     CircuitCodeMalformed,
     #[error("bad bandwidth")]
@@ -127,6 +129,7 @@ impl DomainError {
             PortTypeMalformed => ErrorCode::InvalidPortTypeMalformd,
             DescriptionMalformed => ErrorCode::InvalidDescriptionMalformed,
             NameMalformed => ErrorCode::InvalidNameMalformed,
+            ResourceGroupIdInvalid => ErrorCode::InvalidResourceGroupId,
             CircuitCodeMalformed => ErrorCode::InvalidCircuitCodeMalformed,
             BandwidthInvalid => ErrorCode::InvalidBandwidth,
             RedundantNotFound => ErrorCode::InvalidRedundantPhysicalConnectionIdNotFound,

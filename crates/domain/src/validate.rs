@@ -34,17 +34,22 @@ pub fn name(s: &str) -> Result<(), DomainError> {
     }
 }
 
-/// 2–256 characters, starting with a letter or Chinese character, not a URL.
+/// 2–256 characters, starting with a letter or Chinese character, not a URL,
+/// without control characters (NUL, line breaks, DEL, …).
 pub fn description(s: &str) -> Result<(), DomainError> {
     let n = s.chars().count();
-    if (2..=256).contains(&n) && starts_with_letter(s) && !has_url_prefix(s) {
+    if (2..=256).contains(&n)
+        && starts_with_letter(s)
+        && !has_url_prefix(s)
+        && !s.chars().any(char::is_control)
+    {
         Ok(())
     } else {
         Err(DomainError::DescriptionMalformed)
     }
 }
 
-/// Free text up to 256 characters without control characters.
+/// Free text up to `max` characters without control characters.
 pub fn free_text(s: &str, max: usize) -> bool {
     s.chars().count() <= max && !s.chars().any(char::is_control)
 }
@@ -67,8 +72,23 @@ pub fn client_token(s: &str) -> Result<(), DomainError> {
     }
 }
 
+/// A resource group id: `rg-` and 1–61 ASCII letters and digits, as the
+/// cloud's ids are (docs/design/decisions.md#input-hygiene).
+pub fn resource_group_id(s: &str) -> Result<(), DomainError> {
+    match s.strip_prefix("rg-") {
+        Some(rest)
+            if (1..=61).contains(&rest.len())
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            Ok(())
+        }
+        _ => Err(DomainError::ResourceGroupIdInvalid),
+    }
+}
+
 /// Tag keys: non-empty, ≤128, not `aliyun`/`acs:` prefixed, not a URL.
-/// Values: may be empty, ≤128, not a URL. At most 20 tags.
+/// Values: may be empty, ≤128, not a URL. Neither holds a control character.
+/// At most 20 tags.
 pub fn tags(tags: &[(String, String)], param: &str) -> Result<(), DomainError> {
     if tags.len() > 20 {
         return Err(DomainError::InvalidParameter(param.to_string()));
@@ -80,6 +100,7 @@ pub fn tags(tags: &[(String, String)], param: &str) -> Result<(), DomainError> {
             && !k.starts_with("aliyun")
             && !k.starts_with("acs:")
             && !has_url_prefix(k)
+            && !k.chars().any(char::is_control)
             && seen.insert(k.as_str());
         if !key_ok {
             return Err(DomainError::InvalidParameter(format!(
@@ -87,7 +108,7 @@ pub fn tags(tags: &[(String, String)], param: &str) -> Result<(), DomainError> {
                 i + 1
             )));
         }
-        if v.chars().count() > 128 || has_url_prefix(v) {
+        if v.chars().count() > 128 || has_url_prefix(v) || v.chars().any(char::is_control) {
             return Err(DomainError::InvalidParameter(format!(
                 "{param}.{}.Value",
                 i + 1
@@ -115,6 +136,25 @@ mod tests {
         assert!(description("a b*c~d+e/f=g&h 中文").is_ok());
         assert!(description("https://x").is_err());
         assert!(description("1 thing").is_err());
+        for bad in ["ab\0c", "ab\nc", "ab\u{7f}c", "ab\u{85}c"] {
+            assert!(description(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn resource_group_ids() {
+        assert!(resource_group_id("rg-acfmxazb4ph6aiy").is_ok());
+        for bad in [
+            "rg-",
+            "acfm",
+            "rg-a b",
+            "rg-a\0",
+            "rg-a_b",
+            "RG-acfm",
+            &format!("rg-{}", "a".repeat(62)),
+        ] {
+            assert!(resource_group_id(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -132,6 +172,8 @@ mod tests {
         assert!(tags(&t("", "v"), "Tag").is_err());
         assert!(tags(&t("aliyun-x", "v"), "Tag").is_err());
         assert!(tags(&t("acs:x", "v"), "Tag").is_err());
+        assert!(tags(&t("k\0", "v"), "Tag").is_err());
+        assert!(tags(&t("k", "v\u{1}"), "Tag").is_err());
         let dup = vec![
             ("k".to_string(), "a".to_string()),
             ("k".to_string(), "b".to_string()),

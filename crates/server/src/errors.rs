@@ -73,6 +73,7 @@ mod tests {
             PortTypeMalformed,
             DescriptionMalformed,
             NameMalformed,
+            ResourceGroupIdInvalid,
             CircuitCodeMalformed,
             BandwidthInvalid,
             RedundantNotFound,

@@ -178,6 +178,9 @@ error_codes! {
     ResourceNotFoundAccessPointId = "ResourceNotFound.AccessPointId", 400, "The specified resource of access point id is not found.";
     // DescribePhysicalConnections.
     InvalidFilterKeyValueNotSupported = "InvalidFilterKey.ValueNotSupported", 404, "Specified filter key is not supported: %s";
+    // The code and text VPC's MoveResourceGroup documents; physconn answers
+    // it for a malformed ResourceGroupId (docs/design/decisions.md#input-hygiene).
+    InvalidResourceGroupId = "InvalidResourceGroupId", 400, "The specified ResourceGroupId does not exist.";
     [unused] OperationUnsupportedResourceGroupId = "OperationUnsupported.ResourceGroupId", 400, "ResourceGroupId in financial region is unsupported.";
     // ConfirmPhysicalConnection.
     [unused] ResourceNotFoundPhysicalConnectionId = "ResourceNotFound.PhysicalConnectionId", 400, "PhysicalConnection is not found.";

@@ -1,5 +1,6 @@
 """Hostile-input findings of issue #14 reached through the official SDKs (docs/security.md):
-a RAM Deny bypassed by a second id (item 1), a fee charged for a deleted line (item 5)."""
+a RAM Deny bypassed by a second id (item 1), a fee charged for a deleted line (item 5), control
+characters and unbounded resource group ids (item 9)."""
 from __future__ import annotations
 
 import pytest
@@ -107,3 +108,26 @@ def test_no_fee_for_a_line_that_is_gone(server, client_factory, end):
         bss_client(server, acc).pay_order(bss.PayOrderRequest(order_id=int(oid), pay_submit_uid=1, token="t"))
     assert (e.value.code, e.value.data.get("statusCode")) == ("InvalidOrderStatus.NotPayable", 400)
     assert money(server.balance(acc["AccountId"])) == 5000_00
+
+
+@pytest.mark.parametrize("field,value,code", [
+    ("Description", "ok\x00then", "InvalidDescription.Malformed"),
+    ("Description", "line\nbreak", "InvalidDescription.Malformed"),
+    ("ResourceGroupId", "rg-" + "a" * 2000, "InvalidResourceGroupId"),
+    ("ResourceGroupId", "rg-x y", "InvalidResourceGroupId"),
+])
+def test_control_characters_and_resource_groups(server, client_factory, field, value, code):
+    acc = server.create_account()
+    c = client_factory("tea-v3", acc)
+    with sdk_error(c, code, 400):
+        c.call("CreatePhysicalConnection", {"RegionId": REGION, "AccessPointId": ACCESS_POINT,
+                                            "LineOperator": "CT", field: value})
+
+
+def test_tag_values_refuse_control_characters(server, client_factory):
+    acc = server.create_account()
+    c = client_factory("tea-v3", acc)
+    pc = pc_in(server, c, "Initial")
+    with sdk_error(c, "InvalidParameter", 400):
+        c.call("TagResourcesForExpressConnect", {"RegionId": REGION, "ResourceType": "PHYSICALCONNECTION",
+                                                 "ResourceId": [pc], "Tag": [{"Key": "k", "Value": "v\x00"}]})

@@ -31,6 +31,16 @@ pub(super) fn default_resource_group(account_id: &str) -> String {
     format!("rg-acfm{}", &digest[..13])
 }
 
+/// `ResourceGroupId`, when given, well formed (`InvalidResourceGroupId`).
+pub(super) fn resource_group(p: &Params) -> Result<Option<String>, ApiError> {
+    p.non_empty("ResourceGroupId")
+        .map(|rg| {
+            validate::resource_group_id(rg).map_err(refuse)?;
+            Ok(rg.to_string())
+        })
+        .transpose()
+}
+
 #[derive(Serialize, Deserialize)]
 struct Created {
     #[serde(rename = "PhysicalConnectionId")]
@@ -91,10 +101,10 @@ pub(super) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Cir
         tags.push((k, v.unwrap_or_default()));
     }
     validate::tags(&tags, "Tag").map_err(refuse)?;
-    let resource_group_id = p
-        .non_empty("ResourceGroupId")
-        .map(str::to_string)
-        .unwrap_or_else(|| default_resource_group(&ctx.account_id));
+    let resource_group_id = match resource_group(p)? {
+        Some(rg) => rg,
+        None => default_resource_group(&ctx.account_id),
+    };
     Ok(Circuit {
         id: ctx.state.ids.circuit_id(region),
         account_id: ctx.account_id.clone(),
@@ -255,7 +265,7 @@ pub fn build_query(ctx: &CallCtx, p: &Params, region: &str) -> Result<CircuitQue
     let mut q = CircuitQuery {
         account_id: ctx.account_id.clone(),
         region_id: region.to_string(),
-        resource_group_id: p.non_empty("ResourceGroupId").map(str::to_string),
+        resource_group_id: resource_group(p)?,
         offset: (page - 1).saturating_mul(size),
         limit: size,
         ..Default::default()

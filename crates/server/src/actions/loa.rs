@@ -47,13 +47,13 @@ fn parse_loa(p: &Params) -> Result<Loa, ApiError> {
     let line_type = p.required("LineType")?;
     let si = p.required("Si")?;
     let construction = p.required("ConstructionTime")?;
-    if company.chars().count() > 128 {
+    if !physconn_domain::validate::free_text(company, 128) {
         return Err(illegal(ErrorCode::IllegalParamCompanyName, "CompanyName"));
     }
     if !matches!(line_type, "MSTP" | "MPLSVPN" | "FIBRE" | "Other" | "SDH") {
         return Err(illegal(ErrorCode::IllegalParamLineType, "LineType"));
     }
-    if si.chars().count() > 128 {
+    if !physconn_domain::validate::free_text(si, 128) {
         return Err(illegal(ErrorCode::IllegalParamSi, "Si"));
     }
     // Exactly `YYYY-MM-DDThh:mm:ssZ`: no fraction, no offset.
@@ -173,7 +173,7 @@ pub async fn complete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let field = |k: &str, max: usize, code: ErrorCode| -> Result<Option<String>, ApiError> {
         match p.str(k) {
             None => Ok(None),
-            Some(v) if v.chars().count() <= max => Ok(Some(v.to_string())),
+            Some(v) if physconn_domain::validate::free_text(v, max) => Ok(Some(v.to_string())),
             Some(_) => Err(ApiError::with_args(code, &[&format!("{k} is illegal.")])),
         }
     };

@@ -182,13 +182,14 @@ pub async fn untag(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     .await
 }
 
-/// ChangeResourceGroup: any `rg-…` id is a group (groups are not modelled).
+/// ChangeResourceGroup: any well-formed `rg-…` id is a group (groups are not
+/// modelled).
 pub async fn change_resource_group(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     p.required("RegionId")?;
     let id = p.required("ResourceId")?.to_string();
     let (kind, _) = Kind::read(p)?;
     let group = p.required("NewResourceGroupId")?.to_string();
-    if !group.starts_with("rg-") || !validate::free_text(&group, 64) {
+    if validate::resource_group_id(&group).is_err() {
         return Err(ApiError::invalid_parameter("NewResourceGroupId"));
     }
     on_each(ctx, p, kind, vec![id], move |_, rg| {

@@ -305,7 +305,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let token = client_token(p)?;
     let changes = Changes::read(p)?;
     let tags = request_tags(p)?;
-    let resource_group = p.non_empty("ResourceGroupId").map(str::to_string);
+    let resource_group = super::circuits::resource_group(p)?;
     let st = ctx.state.clone();
     let caller = ctx.account_id.clone();
     let now = ctx.now;

@@ -118,7 +118,7 @@ impl Query {
             }
         }
         if with_tags {
-            q.resource_group = p.non_empty("ResourceGroupId").map(str::to_string);
+            q.resource_group = super::circuits::resource_group(p)?;
             let tags = p.key_values("Tags")?;
             if tags.len() > 20 {
                 return Err(ApiError::invalid_parameter("Tags"));

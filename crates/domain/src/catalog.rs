@@ -24,25 +24,31 @@ struct RawAccessPoint {
     id: String,
     #[serde(rename = "AttachedRegionNo")]
     region_id: String,
-    #[serde(rename = "Name_zh", default)]
-    name_zh: Option<String>,
-    #[serde(rename = "Name_en", default)]
-    name_en: Option<String>,
-    #[serde(rename = "HostOperator", default)]
-    host_operator: Option<String>,
-    #[serde(rename = "HostOperator_en", default)]
-    host_operator_en: Option<String>,
+    #[serde(rename = "Name_zh")]
+    name_zh: String,
+    #[serde(rename = "Name_en")]
+    name_en: String,
+    #[serde(rename = "HostOperator")]
+    host_operator_zh: String,
+    #[serde(rename = "HostOperator_en")]
+    host_operator_en: String,
     #[serde(rename = "Location", default)]
     location: Option<String>,
     #[serde(rename = "Status", default)]
     status: Option<String>,
-    #[serde(rename = "Description", default)]
-    description: Option<String>,
+    #[serde(rename = "Description")]
+    description_zh: String,
+    #[serde(rename = "Description_en")]
+    description_en: String,
     #[serde(rename = "Type", default)]
     kind: Option<String>,
 }
 
-/// An access point as served by DescribeAccessPoints.
+/// An access point as served by DescribeAccessPoints. Names, host operator
+/// and description exist in both languages for every access point (the
+/// catalogue marks the ones no source gives as invented or translated), so
+/// a client matching names in either language finds each one
+/// (docs/design/decisions.md#catalogue).
 #[derive(Debug, Clone)]
 pub struct AccessPoint {
     pub id: String,
@@ -54,7 +60,8 @@ pub struct AccessPoint {
     pub location: String,
     /// `recommended`, `hot`, `full` or `disabled`.
     pub status: String,
-    pub description: String,
+    pub description_zh: String,
+    pub description_en: String,
     pub kind: String,
 }
 
@@ -75,44 +82,20 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|s| !s.is_empty())
 }
 
-/// The documentation's own mapping of carriers' names.
-fn operator_zh(en: &str) -> Option<&'static str> {
-    match en {
-        "China Telecom" => Some("中国电信"),
-        "China Unicom" => Some("中国联通"),
-        "China Mobile" => Some("中国移动"),
-        _ => None,
-    }
-}
-
 impl From<RawAccessPoint> for AccessPoint {
     fn from(r: RawAccessPoint) -> Self {
-        let en_op = non_empty(&r.host_operator_en).unwrap_or("").to_string();
-        let zh_op = non_empty(&r.host_operator)
-            .map(str::to_string)
-            .or_else(|| operator_zh(&en_op).map(str::to_string))
-            .unwrap_or_else(|| en_op.clone());
-        // A name known in one language only is served in both rather than
-        // invented; where no source gives a name it stays empty.
-        let name_zh = non_empty(&r.name_zh)
-            .or(non_empty(&r.name_en))
-            .unwrap_or("")
-            .to_string();
-        let name_en = non_empty(&r.name_en)
-            .or(non_empty(&r.name_zh))
-            .unwrap_or("")
-            .to_string();
         AccessPoint {
+            status: non_empty(&r.status).unwrap_or("recommended").to_string(),
+            kind: non_empty(&r.kind).unwrap_or("VPC").to_string(),
             id: r.id,
             region_id: r.region_id,
-            name_zh,
-            name_en,
-            host_operator_zh: zh_op,
-            host_operator_en: en_op,
+            name_zh: r.name_zh,
+            name_en: r.name_en,
+            host_operator_zh: r.host_operator_zh,
+            host_operator_en: r.host_operator_en,
             location: r.location.unwrap_or_default(),
-            status: non_empty(&r.status).unwrap_or("recommended").to_string(),
-            description: r.description.unwrap_or_default(),
-            kind: non_empty(&r.kind).unwrap_or("VPC").to_string(),
+            description_zh: r.description_zh,
+            description_en: r.description_en,
         }
     }
 }
@@ -179,6 +162,33 @@ mod tests {
         }
         let ft = c.access_point("ap-cn-beijing-ft-A").unwrap();
         assert_eq!(ft.host_operator_zh, "皓宽");
+        for a in &c.access_points {
+            for v in [
+                &a.name_zh,
+                &a.name_en,
+                &a.host_operator_zh,
+                &a.host_operator_en,
+                &a.description_zh,
+                &a.description_en,
+            ] {
+                assert!(!v.is_empty(), "{a:?}");
+            }
+        }
+        // The Terraform provider's access-point data-source test looks these
+        // up by their Chinese names without AcceptLanguage.
+        for (id, zh) in [
+            ("ap-cn-hangzhou-yh-B", "杭州-余杭-B"),
+            ("ap-cn-beijing-cy-A", "北京-朝阳-A"),
+            ("ap-sg-singpore-A", "新加坡-A"),
+            ("ap-eu-frankfurt-B", "欧洲-法兰克福-B"),
+        ] {
+            let ap = c.access_point(id).unwrap();
+            assert_eq!(
+                (ap.name_zh.as_str(), ap.status.as_str()),
+                (zh, "recommended")
+            );
+            assert_eq!(ap.location, "");
+        }
         assert_eq!(ft.status, "recommended");
         assert!(c.region("cn-hangzhou").is_some());
         assert!(c.access_points_in("cn-hangzhou").count() >= 5);

@@ -160,6 +160,11 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "account_services",
+        key: 2,
+        columns: &[("account_id", T), ("service", T), ("opened_at", I)],
+    },
+    Table {
         name: "meta",
         key: 1,
         columns: &[("key", T), ("value", T)],

@@ -61,6 +61,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         description: "vbrs",
         sql: include_str!("../migrations/postgres/0006_vbrs.sql"),
     },
+    Migration {
+        version: 7,
+        description: "account services",
+        sql: include_str!("../migrations/postgres/0007_account_services.sql"),
+    },
 ];
 
 /// Attempts per step before a catalogue race is reported.

@@ -236,6 +236,16 @@ pub trait TxOps: Send {
     /// bookkeeping included), so the export can refuse one it does not know.
     fn table_names(&mut self) -> BoxFut<'_, OpResult<Vec<String>>>;
 
+    // account-wide services (docs/design/decisions.md#account-services)
+    /// Records that `account_id` switched `service` on at `at`; `false` if
+    /// it was already on (the first opening is kept).
+    fn open_service<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        service: &'a str,
+        at: Time,
+    ) -> BoxFut<'a, OpResult<bool>>;
+
     // meta
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;
     fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>>;

@@ -575,6 +575,15 @@ macro_rules! impl_txops {
                     Box::pin(extra::purge_nonces(self, now))
                 }
 
+                fn open_service<'a>(
+                    &'a mut self,
+                    account_id: &'a str,
+                    service: &'a str,
+                    at: Time,
+                ) -> BoxFut<'a, OpResult<bool>> {
+                    Box::pin(extra::open_service(self, account_id, service, at))
+                }
+
                 fn dump_table<'a>(
                     &'a mut self,
                     table: &'a Table,

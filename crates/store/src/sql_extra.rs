@@ -105,6 +105,21 @@ macro_rules! extra_fns {
                 Ok(r.rows_affected() == 1)
             }
 
+            pub(super) async fn open_service(
+                conn: &mut $conn,
+                account_id: &str,
+                service: &str,
+                at: Time,
+            ) -> OpResult<bool> {
+                let r = sqlx::query(statements().open_service)
+                    .bind(account_id)
+                    .bind(service)
+                    .bind(us(at))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
             pub(super) async fn purge_nonces(conn: &mut $conn, now: Time) -> OpResult<u64> {
                 let r = sqlx::query(statements().purge_nonces)
                     .bind(us(now))

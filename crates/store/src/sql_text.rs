@@ -148,6 +148,7 @@ pub(crate) struct Statements {
     pub purge_nonces: &'static str,
     pub get_meta: &'static str,
     pub set_meta: &'static str,
+    pub open_service: &'static str,
 }
 
 /// Tables `reset_except` empties entirely.
@@ -163,6 +164,7 @@ pub(crate) const RESET_TABLES: &[&str] = &[
     "faults",
     "nonces",
     "vbrs",
+    "account_services",
 ];
 pub(crate) const RESET_ACCOUNTS: &str = "DELETE FROM accounts WHERE id <> $1";
 pub(crate) const RESET_KEYS: &str =
@@ -319,6 +321,10 @@ pub(crate) fn statements() -> &'static Statements {
             get_meta: "SELECT value FROM meta WHERE key = $1",
             set_meta: "INSERT INTO meta (key, value) VALUES ($1, $2) \
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            // The insert is the check: a concurrent twin waits on the key and
+            // then inserts nothing, so exactly one opening succeeds.
+            open_service: "INSERT INTO account_services (account_id, service, opened_at) \
+                VALUES ($1, $2, $3) ON CONFLICT (account_id, service) DO NOTHING",
         }
     })
 }

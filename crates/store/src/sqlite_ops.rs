@@ -523,6 +523,16 @@ impl TxOps for Lite {
         done(self.all(q, &[], |r| r.get(0)))
     }
 
+    fn open_service<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        service: &'a str,
+        at: Time,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        let r = self.exec(statements().open_service, &[&account_id, &service, &us(at)]);
+        done(r.map(|n| n == 1))
+    }
+
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>> {
         done(self.one(statements().get_meta, &[&key], |r| r.get(0)))
     }

@@ -25,6 +25,8 @@ mod more;
 mod provider;
 #[path = "conformance/security.rs"]
 mod security;
+#[path = "conformance/services.rs"]
+mod services;
 #[path = "conformance/vbrs.rs"]
 mod vbrs;
 use admin::*;
@@ -32,6 +34,7 @@ use counts::*;
 use more::*;
 use provider::*;
 use security::*;
+use services::*;
 use vbrs::*;
 
 const T0: Time = datetime!(2026-01-01 00:00:00 UTC);
@@ -124,6 +127,8 @@ conformance!(
     reset_security_clears_users_their_keys_and_the_log,
     vbrs_round_trip_and_listing,
     vbrs_export_and_reset,
+    services_open_once_per_account,
+    services_export_and_reset,
 );
 
 fn account(id: &str, name: &str) -> Account {

@@ -240,6 +240,9 @@ error_codes! {
     InvalidOrderStatusNotPayable = "InvalidOrderStatus.NotPayable", 400, "The order cannot be paid in its current status.";
     InvalidOrderStatusNotCancellable = "InvalidOrderStatus.NotCancellable", 400, "Only unpaid orders can be cancelled.";
     PayInsufficientBalance = "PAY.INSUFFICIENT_BALANCE", 400, "The Account Balance is insufficient.";
+    // OpenPhysicalConnectionService (docs/design/decisions.md#account-services).
+    InvalidOperationOrderOpened = "InvalidOperation.OrderOpened", 400, "You have already open the service. Go to the console to start using it.";
+    [unused] PurchaseQuantityLimit = "PURCHASE_QUANTITY_LIMIT", 400, "Your purchase quantity exceeds the maximum limit.";
     // Virtual border routers (docs/design/vbr.md), typos verbatim.
     InvalidVbrIdNotFound = "InvalidVbrId.NotFound", 404, "The specified VirutalBorderRouter is not found.";
     InvalidVbrIdNotFoundOnDelete = "InvalidVbrId.NotFound", 404, "The specified VirutalBorderRouter does not exist in our records.";

@@ -49,8 +49,9 @@ pub async fn describe_access_points(ctx: &CallCtx, p: &Params) -> Result<Reply, 
             return Err(ApiError::new(ErrorCode::InvalidAccessPointTypeNotSupport));
         }
     }
-    // The current SDK's default language here is en-US.
-    let en = english(p, true)?;
+    // Without AcceptLanguage the cloud answers Chinese names, and the
+    // Terraform provider's own test matches them (decisions.md#catalogue).
+    let en = english(p, false)?;
     let all: Vec<_> = catalog().access_points_in(region).collect();
     let start = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
     let items: Vec<Value> = all
@@ -66,7 +67,7 @@ pub async fn describe_access_points(ctx: &CallCtx, p: &Params) -> Result<Reply, 
                 "AttachedRegionNo": a.region_id,
                 "HostOperator": if en { &a.host_operator_en } else { &a.host_operator_zh },
                 "Location": a.location,
-                "Description": a.description,
+                "Description": if en { &a.description_en } else { &a.description_zh },
                 "AccessPointFeatureModels": { "AccessPointFeatureModel": [] },
             })
         })

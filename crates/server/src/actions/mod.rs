@@ -10,6 +10,7 @@ pub mod occupancy;
 pub mod params;
 pub mod render;
 pub mod resources;
+pub mod services;
 pub mod setup_order;
 pub mod tags;
 pub mod vbr;
@@ -118,6 +119,7 @@ actions! {
     UntagResourcesForExpressConnect => Vpc,
     ListTagResourcesForExpressConnect => Vpc,
     ChangeResourceGroup => Vpc,
+    OpenPhysicalConnectionService => Vpc,
 }
 
 impl Action {
@@ -254,6 +256,7 @@ pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
         Action::UntagResourcesForExpressConnect => tags::untag(&ctx, &params).await,
         Action::ListTagResourcesForExpressConnect => tags::list(&ctx, &params).await,
         Action::ChangeResourceGroup => tags::change_resource_group(&ctx, &params).await,
+        Action::OpenPhysicalConnectionService => services::open(&ctx, &params).await,
     }
 }
 

@@ -126,6 +126,7 @@ pub async fn populate(s: &DynStore) {
             })
             .await?;
             tx.set_meta("manual_clock", "1767225600000000").await?;
+            tx.open_service(&a.id, "pconn_traffic", T0).await?;
             tx.claim_nonce("LTAIa", "n", T0, T0 + Duration::minutes(30))
                 .await?;
             let sec = tx.security();

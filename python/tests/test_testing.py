@@ -126,3 +126,44 @@ def test_restart_keeps_the_store():
 def test_toml_of_config_keys():
     assert to_toml({"a": 1, "b": "x\"y", "prices": {"1000Base-LX": {"month": 5}}}) == (
         'a = 1\nb = "x\\"y"\n\n[prices]\n\n[prices.1000Base-LX]\nmonth = 5\n')
+
+
+FIXTURES = """
+[[accounts]]
+name = "acc-ci"
+balance = "50000.00"
+
+[[physical_connections]]
+account = "acc-ci"
+name = "preserved-NODELETING-1"
+access_point_id = "ap-cn-hangzhou-yh-B"
+line_operator = "CT"
+port_type = "1000Base-LX"
+status = "Enabled"
+"""
+
+
+def _fixture_lines(srv):
+    acc = next(a for a in srv.accounts() if a["Name"] == "acc-ci")
+    lines = srv.admin("GET", "/admin/physical-connections?account=" + acc["AccountId"])
+    return [(c["Name"], c["Status"]) for c in lines["PhysicalConnections"]]
+
+
+def test_fixtures_file_through_start_reset_and_restart(tmp_path):
+    path = tmp_path / "fixtures.toml"
+    path.write_text(FIXTURES)
+    with PhysconnServer(fixtures=path) as srv:
+        assert "--fixtures" in srv.args
+        assert _fixture_lines(srv) == [("preserved-NODELETING-1", "Enabled")]
+        srv.reset()
+        assert _fixture_lines(srv) == [("preserved-NODELETING-1", "Enabled")]
+        srv.restart()
+        assert _fixture_lines(srv) == [("preserved-NODELETING-1", "Enabled")]
+
+
+def test_bad_fixtures_file_raises_naming_the_entry(tmp_path):
+    path = tmp_path / "fixtures.toml"
+    path.write_text(FIXTURES.replace("ap-cn-hangzhou-yh-B", "ap-nowhere"))
+    with pytest.raises(StartError, match=r'physical_connections\[0\] \(name "preserved-NODELETING-1"\): '
+                                         r'unknown access point "ap-nowhere"'):
+        PhysconnServer(fixtures=path)

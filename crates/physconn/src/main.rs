@@ -135,6 +135,10 @@ struct ServeArgs {
     /// Seconds per provider step; fractions allowed, 0 = at once [default: 1].
     #[arg(long)]
     provisioning_delay: Option<f64>,
+    /// TOML file of accounts and physical connections applied on a new store
+    /// and after every reset (docs/fixtures.md).
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -175,6 +179,9 @@ fn apply_serve_flags(c: &mut Config, a: &ServeArgs) -> Result<()> {
     }
     if let Some(v) = a.provisioning_delay {
         c.provisioning_delay = v;
+    }
+    if let Some(v) = &a.fixtures {
+        c.fixtures = Some(v.clone());
     }
     Ok(())
 }

@@ -105,6 +105,9 @@ pub struct Config {
     /// rest; `PHYSCONN_MASTER_KEY` sets it too. Without one, the embedded
     /// store keeps a generated key in `<data_dir>/master.key`.
     pub master_key: Option<String>,
+    /// TOML file of accounts and lines applied on a new store and after every
+    /// reset (docs/fixtures.md).
+    pub fixtures: Option<PathBuf>,
     /// The price table (docs/design/billing.md#price-table), keyed by port type.
     pub prices: PriceTable,
 }
@@ -138,6 +141,7 @@ impl Default for Config {
             throttle_per_key_rps: 1000,
             throttle_burst: 2000,
             master_key: None,
+            fixtures: None,
             prices: PriceTable::default(),
         }
     }

@@ -53,6 +53,8 @@ pub enum StartError {
     Bind(String, std::io::Error),
     #[error(transparent)]
     Secrets(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Fixtures(#[from] crate::fixtures::FixtureError),
 }
 
 /// The box for access-key secrets: the configured master key; else, for the
@@ -211,6 +213,8 @@ async fn bind(addr: &str) -> Result<tokio::net::TcpListener, StartError> {
 pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let config = opts.config;
     config.validate()?;
+    // A bad fixtures file stops the start before anything is opened.
+    let fixtures = crate::fixtures::configured(&config)?;
     let store = physconn_store::open(config.database_url.as_deref(), &config.data_dir).await?;
     let ids: Arc<dyn IdGen> = opts.ids.unwrap_or_else(|| Arc::new(RandomIds));
     let (clock, manual_clock) = make_clock(&config, &store).await?;
@@ -248,6 +252,16 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let mut notices =
         bootstrap::ensure_default_account(&state, opts.access_key, state.config.default_balance())
             .await?;
+    if let Some(fx) = fixtures {
+        match crate::fixtures::apply_at_start(&state, fx).await {
+            Ok(n) => notices.extend(n),
+            Err(e) => {
+                state.audit.close().await;
+                state.store.close().await;
+                return Err(e.into());
+            }
+        }
+    }
     if let Some(t) = new_admin_token {
         notices.push(format!(
             "admin token: {t} (shown once; set PHYSCONN_ADMIN_TOKEN to choose one)"

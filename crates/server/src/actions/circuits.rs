@@ -49,7 +49,7 @@ struct Created {
 
 /// Checks every field of the request that needs no stored state, in the
 /// order the documentation lists them, and builds the new circuit.
-pub(super) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Circuit, ApiError> {
+pub(crate) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Circuit, ApiError> {
     let ap_id = p.required("AccessPointId")?;
     let op = p.required("LineOperator")?;
     let ap = catalog()

@@ -77,6 +77,7 @@ pub const OPTIONS: &[OptionDoc] = &[
     opt("throttle_per_key_rps", "integer", "Requests per second per access key, all actions together, before `Throttling.User`."),
     opt("throttle_burst", "integer", "Burst size of the per-key bucket."),
     unset(env(opt("master_key", "base64 of 32 bytes", "Encrypts access-key secrets at rest. With PostgreSQL and no key, secrets are stored unencrypted (with a warning at start); give every server the same key."), "PHYSCONN_MASTER_KEY"), "embedded store: generated into `<data_dir>/master.key`"),
+    unset(flag(opt("fixtures", "path", "TOML file of accounts and physical connections a test environment starts from: applied on a store that has not applied them yet and again after every `POST /admin/reset`, idempotent by name; a bad file or an entry that cannot be applied stops the start. See [fixtures.md](fixtures.md)."), "--fixtures"), "none"),
     opt("prices", "table per port type", "The price table ([design](design/billing.md#price-table)): `[prices.\"<PortType>\"]` with `month`, `year`, `hour`, `setup` in integer **fen**. Giving `[prices]` replaces the whole default table; a port type missing from it has no price (`InvalidPrice.NotFound`)."),
 ];
 

@@ -376,7 +376,8 @@ fn line(state: &AppState, l: &LineFixture, account_id: &str, now: Time) -> Resul
             pairs.push((k.to_string(), v));
         }
     }
-    let params = Params::new(&pairs).map_err(|e| e.message.clone())?;
+    let params =
+        Params::new(&pairs, Action::CreatePhysicalConnection).map_err(|e| e.message.clone())?;
     let ctx = CallCtx {
         state: state.clone(),
         action: Action::CreatePhysicalConnection,
@@ -386,6 +387,8 @@ fn line(state: &AppState, l: &LineFixture, account_id: &str, now: Time) -> Resul
         format: physconn_wire::Format::Json,
         now,
         raw_params: pairs.clone(),
+        // The operator's file, not a RAM user's call: nothing is hidden.
+        gate: crate::authz::Gate::default(),
     };
     new_circuit(&ctx, &params, &ap.region_id).map_err(|e| format!("{}: {}", e.code, e.message))
 }

@@ -131,7 +131,8 @@ impl Action {
             | QueryOrders
             | QueryAccountTransactions
             | QueryAvailableInstances
-            | DescribeVirtualBorderRouters => &[],
+            | DescribeVirtualBorderRouters
+            | OpenPhysicalConnectionService => &[],
         }
     }
 

@@ -1,7 +1,7 @@
 //! Type-erased transaction jobs: how a typed workflow closure crosses into a
 //! backend's transaction machinery (and, on SQLite, onto the writer task).
 
-use crate::{OpError, OpResult, StoreError, TxOps};
+use crate::{OpError, OpResult, RowLocks, StoreError, TxOps};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -26,6 +26,12 @@ pub trait ErasedJob: Send + Sync {
     /// Why the last run failed, when a re-run may fix it: a conflict, or a
     /// connection that broke mid-transaction (nothing was committed).
     fn failure(&self) -> Option<Failure>;
+    /// Whether the job runs in the locked mode ([`crate::write_locked`]):
+    /// it takes its rows' locks first, so PostgreSQL runs it at READ
+    /// COMMITTED instead of SERIALIZABLE.
+    fn locked(&self) -> bool {
+        false
+    }
     /// Delivers the result once the transaction's fate is known: `Ok` when it
     /// committed (or the job's own failure was rolled back), `Err` when the
     /// commit itself failed.
@@ -36,6 +42,7 @@ type Slot<R> = Mutex<Option<OpResult<R>>>;
 
 pub(crate) struct TypedJob<R, F> {
     f: F,
+    locks: Option<RowLocks>,
     slot: Slot<R>,
     reply: Mutex<Option<oneshot::Sender<OpResult<R>>>>,
 }
@@ -45,11 +52,14 @@ where
     R: Send + 'static,
     F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
 {
-    pub(crate) fn new(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
+    /// A job; with `locks`, one of the locked mode that takes them before
+    /// running `f`.
+    pub(crate) fn new(f: F, locks: Option<RowLocks>) -> (Self, oneshot::Receiver<OpResult<R>>) {
         let (tx, rx) = oneshot::channel();
         (
             Self {
                 f,
+                locks,
                 slot: Mutex::new(None),
                 reply: Mutex::new(Some(tx)),
             },
@@ -69,7 +79,13 @@ where
 {
     fn run<'t>(&'t self, tx: &'t mut dyn TxOps) -> BoxFut<'t, bool> {
         Box::pin(async move {
-            let r = (self.f)(tx).await;
+            let r = match &self.locks {
+                Some(locks) => match tx.lock_rows(locks).await {
+                    Ok(()) => (self.f)(tx).await,
+                    Err(e) => Err(e),
+                },
+                None => (self.f)(tx).await,
+            };
             let ok = r.is_ok();
             *lock(&self.slot) = Some(r);
             ok
@@ -82,6 +98,10 @@ where
             Some(Err(OpError::Store(StoreError::Unavailable(_)))) => Some(Failure::Connection),
             _ => None,
         }
+    }
+
+    fn locked(&self) -> bool {
+        self.locks.is_some()
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {

@@ -5,13 +5,15 @@
 //! fine-grained reads and writes that both backends implement with the same
 //! SQL text. A workflow runs as a *job* inside one transaction: SQLite
 //! group-commits many jobs per transaction (one savepoint each, one fsync per
-//! batch); PostgreSQL runs each job in its own SERIALIZABLE transaction and
-//! re-runs it on serialization failures.
+//! batch); PostgreSQL runs each job in its own transaction: SERIALIZABLE,
+//! re-run on serialization failures, or, for the contended writes of
+//! [`write_locked`], READ COMMITTED behind row locks taken in a fixed order.
 
 pub mod export;
 mod job;
 mod migrate;
 mod ops;
+mod pg_pool;
 mod postgres;
 mod rows;
 pub mod security;
@@ -34,7 +36,7 @@ mod sqlite_wal_vfs;
 pub mod vbr;
 
 pub use job::{BoxFut, ErasedJob, Failure};
-pub use ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
+pub use ops::{CircuitEvent, CircuitQuery, Fault, RowLocks, Timer, TxOps};
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};
 pub use vbr::{VbrOps, VbrScope};
@@ -161,7 +163,25 @@ where
     R: Send + 'static,
     F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
 {
-    let (job, rx) = job::TypedJob::new(f);
+    let (job, rx) = job::TypedJob::new(f, None);
+    store.submit_write(Box::new(job)).await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
+/// Runs a workflow in one read-write transaction of the locked mode: the
+/// rows of `locks` are locked first (circuit, then account), and PostgreSQL
+/// runs it at READ COMMITTED, so concurrent writes to one account queue on
+/// those locks instead of failing to serialize and re-running
+/// (docs/design/decisions.md#row-locks). Only for workflows whose reads and
+/// writes that must not interleave are all guarded by those rows; `f` may
+/// still run more than once (a deadlock, a unique key taken by a twin).
+pub async fn write_locked<R, F>(store: &dyn Store, locks: RowLocks, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::new(f, Some(locks));
     store.submit_write(Box::new(job)).await;
     rx.await
         .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
@@ -173,7 +193,7 @@ where
     R: Send + 'static,
     F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
 {
-    let (job, rx) = job::TypedJob::new(f);
+    let (job, rx) = job::TypedJob::new(f, None);
     store.submit_read(Box::new(job)).await;
     rx.await
         .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))

@@ -20,7 +20,7 @@
 
 use crate::{BoxFut, StoreError};
 use rand::Rng;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
 pub(crate) struct Migration {
@@ -174,12 +174,11 @@ async fn ensure_schema(conn: &mut PgConnection) -> Result<(), StoreError> {
 }
 
 /// Brings the database up to date; safe to run from many servers at once.
-pub(crate) async fn run(pool: &PgPool, now_micros: i64) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await?;
-    ensure_schema(&mut conn).await?;
-    retrying(&mut conn, Step::Bookkeeping).await?;
+pub(crate) async fn run(conn: &mut PgConnection, now_micros: i64) -> Result<(), StoreError> {
+    ensure_schema(conn).await?;
+    retrying(conn, Step::Bookkeeping).await?;
     for m in POSTGRES {
-        retrying(&mut conn, Step::Apply(m, now_micros)).await?;
+        retrying(conn, Step::Apply(m, now_micros)).await?;
     }
     Ok(())
 }
@@ -214,8 +213,7 @@ async fn apply(conn: &mut PgConnection, m: &Migration, now_micros: i64) -> Resul
 }
 
 /// The versions recorded as applied (tests and `physconn migrate`).
-pub(crate) async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>, StoreError> {
-    let mut conn = pool.acquire().await?;
+pub(crate) async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>, StoreError> {
     let rows: Vec<(i64,)> =
         sqlx::query_as("SELECT version FROM schema_migrations ORDER BY version")
             .fetch_all(&mut *conn)

@@ -42,6 +42,34 @@ pub struct Fault {
     pub created_at: Time,
 }
 
+/// The rows a write in the locked mode ([`write_locked`](crate::write_locked))
+/// locks before its work: the circuit first, then the account, always in that
+/// order, so that two such writes never wait on each other in a cycle
+/// (docs/design/decisions.md#row-locks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowLocks {
+    pub circuit: Option<String>,
+    pub account: Option<String>,
+}
+
+impl RowLocks {
+    /// The account's row only (e.g. a create, which has no circuit yet).
+    pub fn account(account_id: &str) -> Self {
+        Self {
+            circuit: None,
+            account: Some(account_id.to_string()),
+        }
+    }
+
+    /// A circuit's row, then its account's.
+    pub fn circuit_then_account(circuit_id: &str, account_id: &str) -> Self {
+        Self {
+            circuit: Some(circuit_id.to_string()),
+            account: Some(account_id.to_string()),
+        }
+    }
+}
+
 /// One transition in a circuit's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitEvent {
@@ -245,6 +273,11 @@ pub trait TxOps: Send {
         service: &'a str,
         at: Time,
     ) -> BoxFut<'a, OpResult<bool>>;
+
+    /// Locks `locks.circuit`, then `locks.account` (`SELECT … FOR UPDATE` on
+    /// PostgreSQL) until the transaction ends; a missing row locks nothing.
+    /// SQLite has one writer, so there it does nothing.
+    fn lock_rows<'a>(&'a mut self, locks: &'a RowLocks) -> BoxFut<'a, OpResult<()>>;
 
     // meta
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;

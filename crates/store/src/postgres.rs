@@ -1,18 +1,27 @@
 //! PostgreSQL (and PostgreSQL-wire engines): every job runs in its own
-//! SERIALIZABLE transaction; a serialization failure re-runs the job after a
-//! short, jittered, growing pause, a bounded number of times.
+//! transaction. Most run SERIALIZABLE; a serialization failure re-runs the job
+//! after a short, jittered, growing pause, a bounded number of times. Jobs of
+//! the locked mode ([`crate::write_locked`]) take their rows' locks first and
+//! run at READ COMMITTED: concurrent writes to one account wait for each
+//! other's commit instead of failing and re-running
+//! (docs/design/decisions.md#row-locks).
 //!
 //! When the database goes away, requests fail fast as `Unavailable` (a pool
-//! acquire gives up after [`ACQUIRE_TIMEOUT`]) and the pool heals by itself:
-//! every connection is pinged before it is handed out, so connections the
-//! server killed (restart, `pg_terminate_backend`) are replaced by new ones.
+//! acquire gives up after [`ACQUIRE_TIMEOUT`], a refused connect at once) and
+//! the pool heals by itself (`pg_pool.rs`): a connection that broke is closed,
+//! and once one broke, the idle ones are pinged before they are handed out, so
+//! connections the server killed (restart, `pg_terminate_backend`) are
+//! replaced by new ones.
 
 use crate::job::{BoxFut, ErasedJob, Failure};
+use crate::pg_pool::PgConns;
 use crate::{Backend, PoolStat, Store, StoreError};
 use rand::Rng;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 crate::sql::impl_txops!(sqlx::PgConnection, sqlx::Postgres);
@@ -34,8 +43,10 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
 pub struct PgStore {
-    pool: PgPool,
-    max_connections: u32,
+    conns: Arc<PgConns>,
+    /// Jobs re-run after a conflict (serialization failure, deadlock, a
+    /// twin's unique key): the figure the locked mode keeps near zero.
+    conflict_reruns: AtomicU64,
 }
 
 /// Where in an attempt a failure happened: only one before the commit was
@@ -70,23 +81,24 @@ impl PgStore {
         if let Some(schema) = schema {
             opts = opts.options([("search_path", schema)]);
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .test_before_acquire(true)
-            .connect_with(opts)
-            .await?;
+        let conns = PgConns::new(opts, max_connections);
         let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
-        crate::migrate::run(&pool, now).await?;
+        let mut lease = conns.acquire(ACQUIRE_TIMEOUT).await?;
+        crate::migrate::run(lease.conn(), now).await?;
+        lease.done();
+        drop(lease);
         Ok(Self {
-            pool,
-            max_connections: max_connections.max(1),
+            conns,
+            conflict_reruns: AtomicU64::new(0),
         })
     }
 
     /// The migration versions recorded in `schema_migrations`.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        crate::migrate::applied_versions(&self.pool).await
+        let mut lease = self.conns.acquire(ACQUIRE_TIMEOUT).await?;
+        let versions = crate::migrate::applied_versions(lease.conn()).await?;
+        lease.done();
+        Ok(versions)
     }
 
     async fn attempt(
@@ -94,14 +106,13 @@ impl PgStore {
         job: &dyn ErasedJob,
         begin: &'static str,
     ) -> Result<bool, (StoreError, Phase)> {
-        let mut tx = self.pool.begin_with(begin).await.map_err(|e| {
-            let phase = match e {
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Phase::Acquire,
-                _ => Phase::BeforeCommit,
-            };
-            (StoreError::from(e), phase)
-        })?;
+        let mut lease = self
+            .conns
+            .acquire(ACQUIRE_TIMEOUT)
+            .await
+            .map_err(|e| (e, Phase::Acquire))?;
         let before = |e: sqlx::Error| (StoreError::from(e), Phase::BeforeCommit);
+        let mut tx = lease.conn().begin_with(begin).await.map_err(before)?;
         let ok = job.run(&mut *tx).await;
         if ok {
             tx.commit()
@@ -110,6 +121,7 @@ impl PgStore {
         } else {
             tx.rollback().await.map_err(before)?;
         }
+        lease.done();
         Ok(ok)
     }
 
@@ -134,7 +146,10 @@ impl PgStore {
                 (_, f) => f,
             };
             let retry = match failure {
-                Some(Failure::Conflict) => attempt < MAX_ATTEMPTS,
+                Some(Failure::Conflict) => {
+                    self.conflict_reruns.fetch_add(1, Ordering::Relaxed);
+                    attempt < MAX_ATTEMPTS
+                }
                 Some(Failure::Connection) => {
                     connection_attempts += 1;
                     connection_attempts < MAX_CONNECTION_ATTEMPTS && attempt < MAX_ATTEMPTS
@@ -161,7 +176,12 @@ impl PgStore {
 impl Store for PgStore {
     fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
         // The isolation level rides on BEGIN: one round trip less per job.
-        Box::pin(self.run(job, "BEGIN ISOLATION LEVEL SERIALIZABLE"))
+        let begin = if job.locked() {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+        } else {
+            "BEGIN ISOLATION LEVEL SERIALIZABLE"
+        };
+        Box::pin(self.run(job, begin))
     }
 
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
@@ -177,22 +197,27 @@ impl Store for PgStore {
             PoolStat::new(
                 "pool_connections",
                 "Open connections of the PostgreSQL pool.",
-                u64::from(self.pool.size()),
+                self.conns.size(),
             ),
             PoolStat::new(
                 "pool_idle",
                 "Idle connections of the PostgreSQL pool.",
-                self.pool.num_idle() as u64,
+                self.conns.idle(),
             ),
             PoolStat::new(
                 "pool_max",
                 "Most connections the PostgreSQL pool opens.",
-                u64::from(self.max_connections),
+                u64::from(self.conns.max()),
+            ),
+            PoolStat::new(
+                "conflict_reruns_total",
+                "Jobs re-run after a serialization failure, deadlock or a concurrent twin's unique key.",
+                self.conflict_reruns.load(Ordering::Relaxed),
             ),
         ]
     }
 
     fn close(&self) -> BoxFut<'_, ()> {
-        Box::pin(async move { self.pool.close().await })
+        Box::pin(self.conns.close())
     }
 }

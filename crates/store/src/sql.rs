@@ -607,6 +607,13 @@ macro_rules! impl_txops {
                     Box::pin(extra::table_names(self))
                 }
 
+                fn lock_rows<'a>(
+                    &'a mut self,
+                    locks: &'a $crate::ops::RowLocks,
+                ) -> BoxFut<'a, OpResult<()>> {
+                    Box::pin(extra::lock_rows(self, locks))
+                }
+
                 fn get_meta<'a>(
                     &'a mut self,
                     key: &'a str,

@@ -20,6 +20,29 @@ macro_rules! extra_fns {
             };
             use $crate::{OpResult, StoreError};
 
+            /// The circuit's row, then the account's: the fixed order of
+            /// docs/design/decisions.md#row-locks. PostgreSQL only, so the
+            /// texts live here rather than in `sql_text.rs` (SQLite has no
+            /// `FOR UPDATE`, and needs no row locks behind its one writer).
+            pub(super) async fn lock_rows(
+                conn: &mut $conn,
+                locks: &$crate::ops::RowLocks,
+            ) -> OpResult<()> {
+                if let Some(id) = &locks.circuit {
+                    sqlx::query("SELECT id FROM circuits WHERE id = $1 FOR UPDATE")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                }
+                if let Some(id) = &locks.account {
+                    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
             pub(super) async fn insert_fault(conn: &mut $conn, f: &Fault) -> OpResult<()> {
                 sqlx::query(&statements().insert_fault)
                     .bind(&f.id)

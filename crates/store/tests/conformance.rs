@@ -19,6 +19,8 @@ mod counts;
 mod coverage;
 #[path = "conformance/cross.rs"]
 mod cross;
+#[path = "conformance/locks.rs"]
+mod locks;
 #[path = "conformance/more.rs"]
 mod more;
 #[path = "conformance/provider.rs"]
@@ -31,6 +33,7 @@ mod services;
 mod vbrs;
 use admin::*;
 use counts::*;
+use locks::*;
 use more::*;
 use provider::*;
 use security::*;
@@ -129,6 +132,7 @@ conformance!(
     vbrs_export_and_reset,
     services_open_once_per_account,
     services_export_and_reset,
+    locked_writes_queue_without_lost_updates,
 );
 
 fn account(id: &str, name: &str) -> Account {

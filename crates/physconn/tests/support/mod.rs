@@ -344,6 +344,21 @@ impl Client {
             .expect("admin call")
     }
 
+    /// The value of a metric on `/metrics` (its first series), or `None`
+    /// when it is not exported.
+    pub async fn metric(&self, admin: &str, name: &str) -> Option<f64> {
+        let req = hyper::Request::builder()
+            .uri(format!("{admin}/metrics"))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let r = self.http.request(req).await.ok()?;
+        let bytes = r.into_body().collect().await.ok()?.to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        text.lines()
+            .filter(|l| l.starts_with(name) && !l[name.len()..].starts_with('_'))
+            .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+    }
+
     /// An admin call that may meet a dead server (`None`).
     pub async fn try_admin(
         &self,

@@ -4,7 +4,8 @@
 
 use super::params::Params;
 use super::{
-    client_token, idempotent_write, read, render, require_region, scoped_circuit, CallCtx, Reply,
+    client_token, idempotent_write_locked, read, render, require_region, scoped_circuit, CallCtx,
+    Reply,
 };
 use crate::errors::from_domain;
 use crate::simulator;
@@ -146,6 +147,17 @@ pub(crate) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Cir
 /// The checks that need stored state: the redundant circuit, the account's
 /// locks and its number of circuits not yet enabled
 /// (docs/design/circuits.md#create).
+/// The rows a new circuit's write locks (docs/design/decisions.md#row-locks):
+/// the redundant circuit it names, whose status [`check_new_circuit`] checks,
+/// then the account, which guards its quota and lock checks.
+pub fn new_circuit_locks(c: &Circuit) -> physconn_store::RowLocks {
+    let mut locks = physconn_store::RowLocks::account(&c.account_id);
+    if !c.redundant_id.is_empty() {
+        locks.circuit = Some(c.redundant_id.clone());
+    }
+    locks
+}
+
 pub async fn check_new_circuit(
     tx: &mut dyn physconn_store::TxOps,
     c: &Circuit,
@@ -190,7 +202,8 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let circuit = Arc::new(new_circuit(ctx, p, region)?);
     let st = ctx.state.clone();
     let now = ctx.now;
-    let created: Created = idempotent_write(ctx, token, move |tx| {
+    let locks = Some(new_circuit_locks(&circuit));
+    let created: Created = idempotent_write_locked(ctx, token, locks, move |tx| {
         let c = circuit.clone();
         let st = st.clone();
         Box::pin(async move {
@@ -396,7 +409,10 @@ pub async fn confirm(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let st = ctx.state.clone();
     let account = ctx.account_id.clone();
     let now = ctx.now;
-    let _: Done = idempotent_write(ctx, token, move |tx| {
+    let locks = Some(physconn_store::RowLocks::circuit_then_account(
+        &id, &account,
+    ));
+    let _: Done = idempotent_write_locked(ctx, token, locks, move |tx| {
         let (st, account, region, id) = (st.clone(), account.clone(), region.clone(), id.clone());
         Box::pin(async move {
             let mut c = scoped_circuit(

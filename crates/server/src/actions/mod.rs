@@ -295,13 +295,39 @@ where
     T: Serialize + DeserializeOwned + Send + 'static,
     W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
 {
+    idempotent_write_locked(ctx, token, None, work).await
+}
+
+/// As [`idempotent_write`]; with `locks`, in the store's locked mode
+/// (docs/design/decisions.md#row-locks): the rows are locked first, circuit
+/// then account, and the transaction runs at READ COMMITTED on PostgreSQL.
+/// The account's row guards the idempotency record too: a twin with the same
+/// token waits for the first one's commit and then finds its record.
+pub async fn idempotent_write_locked<T, W>(
+    ctx: &CallCtx,
+    token: Option<String>,
+    locks: Option<physconn_store::RowLocks>,
+    work: W,
+) -> Result<T, ApiError>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
+{
     let work = Arc::new(work);
     let fingerprint = Arc::new(fingerprint_params(ctx.action.name(), &ctx.raw_params));
     let account = Arc::new(ctx.account_id.clone());
     let action = ctx.action.name();
     let now = ctx.now;
     let token = Arc::new(token);
-    physconn_store::write(&*ctx.state.store, move |tx| {
+    // Names the closure's higher-ranked signature, which inference alone
+    // does not find for a closure stored before its use.
+    fn workflow<T, F>(f: F) -> F
+    where
+        F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>>,
+    {
+        f
+    }
+    let job = workflow(move |tx| {
         let work = work.clone();
         let fingerprint = fingerprint.clone();
         let account = account.clone();
@@ -334,8 +360,12 @@ where
             }
             Ok(out)
         })
-    })
-    .await
+    });
+    let store = &*ctx.state.store;
+    match locks {
+        Some(locks) => physconn_store::write_locked(store, locks, job).await,
+        None => physconn_store::write(store, job).await,
+    }
     .map_err(from_op)
 }
 

@@ -2,7 +2,9 @@
 //! (docs/design/decisions.md#occupancy-precondition, #payment).
 
 use super::params::Params;
-use super::{client_token, idempotent_write, require_region, scoped_circuit, CallCtx, Reply};
+use super::{
+    client_token, idempotent_write_locked, require_region, scoped_circuit, CallCtx, Reply,
+};
 use crate::billing;
 use physconn_domain::order::{OccupancyTerms, RawOccupancyTerms};
 use physconn_domain::{DomainError, Order, OrderKind, ResponseStyle};
@@ -50,7 +52,12 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     });
     let st = ctx.state.clone();
     let now = ctx.now;
-    let placed: Placed = idempotent_write(ctx, token, move |tx| {
+    // The circuit, then the account whose balance and ledger the order moves.
+    let locks = Some(physconn_store::RowLocks::circuit_then_account(
+        &input.circuit,
+        &input.account,
+    ));
+    let placed: Placed = idempotent_write_locked(ctx, token, locks, move |tx| {
         let (st, i) = (st.clone(), input.clone());
         Box::pin(async move {
             let mut c = scoped_circuit(

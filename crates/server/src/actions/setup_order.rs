@@ -2,9 +2,9 @@
 //! `Initial` together with its one-time installation-fee order, paid per
 //! `AutoPay` like the occupancy order. The answer is flat.
 
-use super::circuits::{check_new_circuit, new_circuit};
+use super::circuits::{check_new_circuit, new_circuit, new_circuit_locks};
 use super::params::Params;
-use super::{client_token, idempotent_write, require_region, CallCtx, Reply};
+use super::{client_token, idempotent_write_locked, require_region, CallCtx, Reply};
 use crate::billing;
 use crate::simulator;
 use physconn_domain::TimerKind;
@@ -41,7 +41,8 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         .ok_or_else(|| crate::errors::from_domain(&DomainError::PriceNotFound))?;
     let st = ctx.state.clone();
     let now = ctx.now;
-    let placed: Placed = idempotent_write(ctx, token, move |tx| {
+    let locks = Some(new_circuit_locks(&circuit));
+    let placed: Placed = idempotent_write_locked(ctx, token, locks, move |tx| {
         let (c, st) = (circuit.clone(), st.clone());
         Box::pin(async move {
             check_new_circuit(tx, &c, st.config.max_pending_circuits).await?;

@@ -6,6 +6,8 @@ mod load;
 mod procs;
 mod report;
 mod stats;
+mod stores;
+mod stores_report;
 mod suite;
 mod workloads;
 
@@ -44,6 +46,16 @@ enum Cmd {
         #[command(flatten)]
         opts: suite::SuiteOpts,
         /// The document whose results section is rewritten.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
+    /// The workloads against the embedded store and PostgreSQL (one, two and three
+    /// servers on one database) in one command; writes stores.json and, with
+    /// --markdown, the side-by-side tables of BENCHMARKS.md.
+    Stores {
+        #[command(flatten)]
+        opts: stores::StoresOpts,
+        /// The document whose side-by-side section is rewritten.
         #[arg(long)]
         markdown: Option<PathBuf>,
     },
@@ -235,6 +247,14 @@ fn main() -> Result<()> {
                 let results = suite::suite(opts).await?;
                 if let Some(path) = markdown {
                     report::rewrite(&path, &results)?;
+                    println!("rewrote {}", path.display());
+                }
+                Ok(())
+            }
+            Cmd::Stores { opts, markdown } => {
+                let results = stores::stores(opts).await?;
+                if let Some(path) = markdown {
+                    stores_report::rewrite(&path, &results)?;
                     println!("rewrote {}", path.display());
                 }
                 Ok(())

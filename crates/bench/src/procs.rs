@@ -112,6 +112,16 @@ async fn spawn_listening(mut cmd: Command) -> Result<(Child, SocketAddr, Option<
 /// Starts `physconn serve` on free ports with the benchmark config and times the first
 /// answered (signed) DescribePhysicalConnections.
 pub async fn start_physconn(bin: &Path, data_dir: &Path, config: &Path) -> Result<Server> {
+    start_physconn_with(bin, data_dir, config, &[]).await
+}
+
+/// [`start_physconn`] with more `serve` flags (e.g. `--database-url …`).
+pub async fn start_physconn_with(
+    bin: &Path,
+    data_dir: &Path,
+    config: &Path,
+    extra: &[String],
+) -> Result<Server> {
     let mut cmd = Command::new(bin);
     cmd.args([
         "serve",
@@ -124,6 +134,7 @@ pub async fn start_physconn(bin: &Path, data_dir: &Path, config: &Path) -> Resul
     .arg(data_dir)
     .arg("--config")
     .arg(config)
+    .args(extra)
     .env("PHYSCONN_ACCESS_KEY_ID", KEY_ID)
     .env("PHYSCONN_ACCESS_KEY_SECRET", KEY_SECRET)
     .env("PHYSCONN_ADMIN_TOKEN", ADMIN_TOKEN)

@@ -113,7 +113,7 @@ impl Results {
     }
 }
 
-fn machine() -> Machine {
+pub(crate) fn machine() -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
@@ -219,7 +219,7 @@ async fn accounts(server: &Server, prefix: &str, n: usize) -> Result<Vec<Arc<Sig
 }
 
 /// Keeps a manual clock on wall time, so signed timestamps stay inside its window.
-async fn sync_clock(server: &Server) -> Result<()> {
+pub(crate) async fn sync_clock(server: &Server) -> Result<()> {
     let Some(admin) = server.admin else {
         return Ok(());
     };

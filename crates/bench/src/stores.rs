@@ -3,12 +3,12 @@
 //! PostgreSQL schema), so that PostgreSQL's figures read as ratios against the embedded
 //! baseline measured minutes apart on the same machine.
 
-use crate::load::{run, Bound, RunSpec, SigVersion, Signer};
+use crate::load::{run, Bound, RunSpec, Signer};
 use crate::procs::{self, ProviderMode, Server, ADMIN_TOKEN};
 use crate::stats::RunReport;
-use crate::suite::{seed, Machine};
+use crate::suite::{accounts, seed, sync_clock, Machine};
 use crate::workloads::{Provider, Workload};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -362,21 +362,6 @@ async fn durable(opts: &StoresOpts, servers: &[Server], target: &str) -> Result<
         |i| Workload::place_orders(queues(i)),
     )
     .await)
-}
-
-async fn accounts(server: &Server, prefix: &str, n: usize) -> Result<Vec<Arc<Signer>>> {
-    let admin = server.admin.ok_or_else(|| anyhow!("no admin listener"))?;
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let name = format!("{prefix}-{i}");
-        let s = procs::new_account(admin, ADMIN_TOKEN, server.api, &name, SigVersion::V3).await?;
-        out.push(Arc::new(s));
-    }
-    Ok(out)
-}
-
-async fn sync_clock(server: &Server) -> Result<()> {
-    crate::suite::sync_clock(server).await
 }
 
 fn rehost(s: &Signer, server: &Server) -> Arc<Signer> {

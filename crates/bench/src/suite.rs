@@ -207,7 +207,7 @@ pub async fn seed(
 }
 
 /// `n` fresh accounts (each with a large balance), one signer each.
-async fn accounts(server: &Server, prefix: &str, n: usize) -> Result<Vec<Arc<Signer>>> {
+pub(crate) async fn accounts(server: &Server, prefix: &str, n: usize) -> Result<Vec<Arc<Signer>>> {
     let admin = server.admin.ok_or_else(|| anyhow!("no admin listener"))?;
     let mut out = Vec::with_capacity(n);
     for i in 0..n {

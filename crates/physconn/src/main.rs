@@ -266,6 +266,7 @@ async fn serve(a: ServeArgs) -> Result<()> {
         access_key,
         admin_token: env_nonempty("PHYSCONN_ADMIN_TOKEN"),
         ids: None,
+        sign_clock: None,
     };
     let running = physconn_server::start(opts)
         .await

@@ -66,9 +66,7 @@ async fn call(
     version: &str,
     params: &[(&str, &str)],
 ) -> Option<(u16, Value)> {
-    let now = admin(http, p, "GET", "/admin/clock", None).await?.1["now"]
-        .as_str()?
-        .to_string();
+    let now = support::now();
     let creds = ClientCredentials {
         access_key_id: KEY,
         access_key_secret: SECRET,

@@ -111,7 +111,7 @@ async fn sqlite_to_postgres_and_back_through_files() {
                 ("Tag.1.Value", "prod"),
                 ("ClientToken", "moved-1"),
             ],
-            START,
+            &now(),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -184,7 +184,7 @@ async fn sqlite_to_postgres_and_back_through_files() {
             &me,
             "DescribePhysicalConnections",
             &[("RegionId", "cn-hangzhou")],
-            START,
+            &now(),
         )
         .await;
     assert_eq!(listed.status, 200, "{}", listed.body);
@@ -206,13 +206,13 @@ async fn sqlite_to_postgres_and_back_through_files() {
             &bot,
             "DescribePhysicalConnections",
             &describe,
-            START,
+            &now(),
         )
         .await;
     assert_eq!(r.status, 200, "the RAM user's key works: {}", r.body);
     let cancel = [("RegionId", "cn-hangzhou"), ("PhysicalConnectionId", &id)];
     let r = c
-        .call(&s.api, &bot, "CancelPhysicalConnection", &cancel, START)
+        .call(&s.api, &bot, "CancelPhysicalConnection", &cancel, &now())
         .await;
     assert_eq!(r.code(), "Forbidden.RAM", "and its policy still binds it");
     let (_, log) = c

@@ -119,7 +119,7 @@ async fn until_ok(
     for attempt in 0..200 {
         let api = &apis[attempt % apis.len()];
         let t = Instant::now();
-        let r = c.call(api, creds, action, params, START).await;
+        let r = c.call(api, creds, action, params, &now()).await;
         if r.status == 200 {
             seen.ok.fetch_add(1, Ordering::Relaxed);
             return r.body;

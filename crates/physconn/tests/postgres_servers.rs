@@ -229,9 +229,9 @@ async fn three_servers_share_one_database() {
                 let mut ids = Vec::new();
                 for r in 0..ROUNDS {
                     let tag = format!("a{a}w{w}r{r}");
-                    ids.push(circuit_lifecycle(&c, &apis, &creds, &tag, START, true).await);
+                    ids.push(circuit_lifecycle(&c, &apis, &creds, &tag, &now(), true).await);
                     let p = [("RegionId", "cn-hangzhou")];
-                    replayed(&c, &apis, &creds, "DescribePhysicalConnections", &p, START).await;
+                    replayed(&c, &apis, &creds, "DescribePhysicalConnections", &p, &now()).await;
                 }
                 if w == 0 {
                     // A write without a ClientToken, replayed: done once.
@@ -241,7 +241,7 @@ async fn three_servers_share_one_database() {
                         ("LineOperator", "CT"),
                         ("PortType", "1000Base-LX"),
                     ];
-                    replayed(&c, &apis, &creds, "CreatePhysicalConnection", &p, START).await;
+                    replayed(&c, &apis, &creds, "CreatePhysicalConnection", &p, &now()).await;
                 }
                 ids
             }));
@@ -259,7 +259,7 @@ async fn three_servers_share_one_database() {
                 creds,
                 "DescribePhysicalConnections",
                 &[("RegionId", "cn-hangzhou"), ("PageSize", "50")],
-                START,
+                &now(),
             )
             .await;
         assert_eq!(listed.body["TotalCount"], per_account, "account {id}");
@@ -302,7 +302,7 @@ async fn three_servers_share_one_database() {
             let (c, apis, creds) = (c.clone(), apis.clone(), creds.clone());
             tasks.push(tokio::spawn(async move {
                 let tag = format!("a{a}w{w}payg");
-                circuit_lifecycle(&c, &apis, &creds, &tag, MONTH_LATER, false).await
+                circuit_lifecycle(&c, &apis, &creds, &tag, &now(), false).await
             }));
         }
     }

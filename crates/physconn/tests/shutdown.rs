@@ -38,7 +38,7 @@ async fn sigterm_under_load_keeps_every_answered_audit_entry() {
                         ("AccessPointId", "ap-cn-hangzhou-yh-B"),
                         ("LineOperator", "CT"),
                     ],
-                    START,
+                    &support::now(),
                 );
                 let Some(resp) = client.try_send(&api, &req).await else {
                     return;

@@ -71,6 +71,10 @@ pub struct Config {
     /// Accepted clock skew of signed requests, in seconds (the cloud's is 15
     /// minutes; docs/design/decisions.md#signatures-and-time).
     pub timestamp_window_seconds: i64,
+    /// Used (AccessKeyId, nonce) pairs held in memory at most; beyond it a
+    /// request is refused (503), never a pair forgotten
+    /// (docs/design/protocol.md#replay-protection).
+    pub nonce_cache_entries: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// A request that takes longer is answered `ServiceUnavailable`.
@@ -127,6 +131,7 @@ impl Default for Config {
             provisioning_delay: 1.0,
             default_balance: "1000000.00".into(),
             timestamp_window_seconds: 15 * 60,
+            nonce_cache_entries: 1_000_000,
             max_body_bytes: 1 << 20,
             request_timeout_seconds: 30.0,
             header_read_timeout_seconds: 10.0,
@@ -216,6 +221,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "max_concurrent_requests",
                 "limits must be > 0".into(),
+            ));
+        }
+        if self.nonce_cache_entries == 0 {
+            return Err(ConfigError::Invalid(
+                "nonce_cache_entries",
+                "must be > 0".into(),
             ));
         }
         if self.idempotency_retention_hours <= 0 {

@@ -1,13 +1,14 @@
 //! The fixed request pipeline (docs/design/protocol.md#processing-order):
 //! decode → authenticate →
-//! time → nonce → signature → version/action → authorize → throttle →
-//! (idempotency, inside the handler's transaction) → handler. Every failure
+//! time → nonce → signature → version/action → throttle → nonce recorded →
+//! authorize → (idempotency, inside the handler's transaction) → handler. Every failure
 //! at any step leaves as an Alibaba error body in the request's `Format`.
 
 use crate::actions::{self, params::Params, Action, CallCtx, Product, Reply};
 use crate::authz::Gate;
 use crate::errors::from_op;
 use crate::keycache::Principal;
+use crate::nonce::Claim;
 use crate::state::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::State;
@@ -177,8 +178,11 @@ async fn process(
         .ok_or_else(|| (ApiError::missing_parameter(ts_name), None))?;
     let ts = parse_timestamp(ts)
         .map_err(|_| (ApiError::new(ErrorCode::InvalidTimeStampFormat), None))?;
+    // Measured against the machine's time, which clients sign with, even when
+    // the business clock is manual (docs/design/protocol.md#replay-protection).
+    let sign_now = state.sign_clock.now();
     let window = time::Duration::seconds(state.config.timestamp_window_seconds);
-    if (now - ts).abs() > window {
+    if (sign_now - ts).abs() > window {
         return Err((ApiError::new(ErrorCode::InvalidTimeStampExpired), None));
     }
 
@@ -193,26 +197,45 @@ async fn process(
         .clone()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| (ApiError::missing_parameter(nonce_name), None))?;
-    if state.nonces.seen(&key.id, &nonce, now) {
+    if state.nonces.seen(&key.id, &nonce, ts, sign_now) {
         return Err((ApiError::new(ErrorCode::SignatureNonceUsed), None));
     }
 
     // 5. signature (and, for V3, the payload hash)
     parsed.verify(&raw, &key.secret).map_err(|e| (e, None))?;
-    if !state
-        .nonces
-        .claim(&key.id, &nonce, now)
-        .await
-        .map_err(|e| (from_op(e), None))?
-    {
-        return Err((ApiError::new(ErrorCode::SignatureNonceUsed), None));
+
+    // 6. version and action; an unknown one is answered once its nonce is
+    //    recorded, like any other verified request.
+    let resolved = Action::resolve(&version, &action_name);
+
+    // 7. throttle, before the nonce is recorded: a flood that is throttled
+    //    fills no memory.
+    if let Ok(action) = resolved {
+        if let Err(wait_ms) = state.throttle.check(&key.id, action.name()) {
+            let mut e = ApiError::new(ErrorCode::ThrottlingUser);
+            e.retry_after_ms = Some(wait_ms);
+            return Err((e, Some(action)));
+        }
     }
 
-    // 6. version and action
-    let action = Action::resolve(&version, &action_name).map_err(|e| (e, None))?;
+    // 8. record the nonce (docs/design/protocol.md#replay-protection)
+    let claim = state
+        .nonces
+        .claim(&key.id, &nonce, ts, sign_now)
+        .await
+        .map_err(|e| (from_op(e), resolved.as_ref().ok().copied()))?;
+    let refused = match claim {
+        Claim::Fresh => None,
+        Claim::Used => Some(ApiError::new(ErrorCode::SignatureNonceUsed)),
+        Claim::Full => Some(ApiError::service_unavailable().with_retry_after_ms(1000)),
+    };
+    if let Some(e) = refused {
+        return Err((e, resolved.ok()));
+    }
+    let action = resolved.map_err(|e| (e, None))?;
     origin.product = action.product();
 
-    // 7. authorize: keys act only inside their own account
+    // 9. authorize: keys act only inside their own account
     //    (docs/design/decisions.md#tenancy), and a RAM user's key only as
     //    its policy allows, on every resource the parameters the handler
     //    will read name (docs/design/decisions.md#ram-resources).
@@ -228,14 +251,7 @@ async fn process(
         };
         gate.check(action, &arns).map_err(|e| (e, Some(action)))?;
     }
-    // 8. throttle
-    if let Err(wait_ms) = state.throttle.check(&key.id, action.name()) {
-        let mut e = ApiError::new(ErrorCode::ThrottlingUser);
-        e.retry_after_ms = Some(wait_ms);
-        return Err((e, Some(action)));
-    }
-
-    // 9. the handler (idempotency runs inside its transaction)
+    // 10. the handler (idempotency runs inside its transaction)
     let params = params.map_err(|e| (e, Some(action)))?;
     let ctx = CallCtx {
         state: state.clone(),

@@ -28,6 +28,9 @@ pub struct StartOptions {
     pub admin_token: Option<String>,
     /// Replaces the random id generator (reproducible tests).
     pub ids: Option<Arc<dyn IdGen>>,
+    /// Replaces the signing clock (the machine's time), so tests can sign
+    /// with a time of their choosing.
+    pub sign_clock: Option<Arc<dyn Clock>>,
 }
 
 impl StartOptions {
@@ -37,6 +40,7 @@ impl StartOptions {
             access_key: None,
             admin_token: None,
             ids: None,
+            sign_clock: None,
         }
     }
 }
@@ -131,12 +135,7 @@ async fn make_clock(
     }
     let stored = physconn_store::read(&**store, |tx| tx.get_meta(simulator::META_MANUAL_CLOCK))
         .await
-        .map_err(|e| match e {
-            physconn_store::OpError::Store(s) => StartError::Store(s),
-            physconn_store::OpError::Domain(d) => {
-                StartError::Store(physconn_store::StoreError::Database(d.to_string()))
-            }
-        })?;
+        .map_err(op_to_start)?;
     let start = match (
         stored.and_then(|s| s.parse::<i64>().ok()),
         &config.clock_start,
@@ -150,6 +149,51 @@ async fn make_clock(
     };
     let manual = Arc::new(ManualClock::new(start));
     Ok((manual.clone(), Some(manual)))
+}
+
+/// Replay protection for this store (docs/design/protocol.md#replay-protection).
+/// On the embedded store, when the previous run accepted requests signed up
+/// to this very second, waits (at most a few seconds) until the signing
+/// clock has passed them: a client that signs after the `listening:` line
+/// is then never refused as a possible replay.
+async fn nonce_cache(
+    config: &Config,
+    store: &DynStore,
+    sign_clock: &dyn Clock,
+) -> Result<NonceCache, StartError> {
+    let (window, cap) = (config.timestamp_window_seconds, config.nonce_cache_entries);
+    if store.backend() == physconn_store::Backend::Postgres {
+        // Many servers may share PostgreSQL: their nonces must be shared too.
+        return Ok(NonceCache::shared(window, cap, store.clone()));
+    }
+    let cache = NonceCache::local(window, cap, store.clone(), sign_clock.now())
+        .await
+        .map_err(op_to_start)?;
+    let ahead = cache.floor().unwrap_or(0) - sign_clock.now().unix_timestamp();
+    if ahead >= 0 {
+        if ahead < 5 {
+            let until_next = 1.0 - f64::from(sign_clock.now().nanosecond()) / 1e9;
+            tokio::time::sleep(std::time::Duration::from_secs_f64(
+                ahead as f64 + until_next,
+            ))
+            .await;
+        } else {
+            tracing::warn!(
+                seconds = ahead,
+                "the replay floor is ahead of the clock (was the clock set back?): requests signed before it are refused"
+            );
+        }
+    }
+    Ok(cache)
+}
+
+fn op_to_start(e: physconn_store::OpError) -> StartError {
+    match e {
+        physconn_store::OpError::Store(s) => StartError::Store(s),
+        physconn_store::OpError::Domain(d) => {
+            StartError::Store(physconn_store::StoreError::Database(d.to_string()))
+        }
+    }
 }
 
 /// The API router: `/health`, everything else is the RPC pipeline.
@@ -225,14 +269,14 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         bootstrap::admin_token(&store, ids.as_ref(), opts.admin_token).await?;
     // Requests are counted from the first one on.
     let _ = crate::metrics_export::handle();
+    let sign_clock: Arc<dyn Clock> = opts.sign_clock.unwrap_or_else(|| match &manual_clock {
+        Some(_) => Arc::new(SystemClock),
+        None => clock.clone(),
+    });
+    let nonces = nonce_cache(&config, &store, sign_clock.as_ref()).await?;
     let state = AppState::new(Shared {
-        // Many servers may share PostgreSQL: their nonces must be shared too.
-        nonces: Arc::new(match store.backend() {
-            physconn_store::Backend::Postgres => {
-                NonceCache::shared(config.timestamp_window_seconds, store.clone())
-            }
-            physconn_store::Backend::Sqlite => NonceCache::new(config.timestamp_window_seconds),
-        }),
+        nonces: Arc::new(nonces),
+        sign_clock,
         keys: Arc::new(KeyCache::new(std::time::Duration::from_secs(1))),
         throttle: Arc::new(Throttle::new(
             config.throttle_per_key_rps,

@@ -33,7 +33,12 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub config: Arc<Config>,
     pub store: DynStore,
+    /// The business clock: provider steps, expiry, metering, `CreationTime`.
     pub clock: Arc<dyn Clock>,
+    /// The clock signed timestamps and nonces are checked against: the
+    /// machine's real time even when `clock` is manual, because that is what
+    /// clients sign with (docs/design/protocol.md#replay-protection).
+    pub sign_clock: Arc<dyn Clock>,
     /// Present when `--clock manual`: the admin API moves it.
     pub manual_clock: Option<Arc<ManualClock>>,
     pub ids: Arc<dyn IdGen>,

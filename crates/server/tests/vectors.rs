@@ -1,6 +1,6 @@
 //! Replays every request recorded from the official SDKs (112 files in
-//! `fixtures/vectors`) through the whole pipeline, with the injected clock
-//! set to each request's own timestamp.
+//! `fixtures/vectors`) through the whole pipeline, with the injected clocks
+//! (business and signing) set to each request's own timestamp.
 
 mod common;
 use axum::body::Body;
@@ -77,6 +77,7 @@ fn request_time(v: &Vector) -> Time {
 async fn replay(s: &TestServer, v: &Vector) -> Resp {
     let state = s.r().state.clone();
     state.manual_clock.as_ref().unwrap().set(request_time(v));
+    s.sign.as_ref().unwrap().set(request_time(v));
     let uri = if v.raw_query.is_empty() {
         v.path.clone()
     } else {

@@ -231,7 +231,8 @@ pub trait TxOps: Send {
     fn vbrs(&mut self) -> &mut dyn crate::vbr::VbrOps;
 
     /// Test isolation: removes every row except the given account and its
-    /// permanent keys (the caller resets that account's money).
+    /// permanent keys (the caller resets that account's money); used nonces
+    /// and meta stay.
     fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>>;
 
     // replay protection (nonces shared by every server on the database)

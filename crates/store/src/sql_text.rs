@@ -162,7 +162,6 @@ pub(crate) const RESET_TABLES: &[&str] = &[
     "idempotency",
     "timers",
     "faults",
-    "nonces",
     "vbrs",
     "account_services",
 ];

@@ -53,7 +53,9 @@ def make_server(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _clock_near_real_time(request):
-    """The manual clock is advanced by the tests; keep it within a few minutes of real time."""
+    """The shared server's manual clock is advanced by the tests; bring it back near real time so
+    tests that compare business times with real time do not depend on each other (signatures do
+    not need it: they are checked against real time)."""
     if "server" in request.fixturenames:
         request.getfixturevalue("server").sync_clock()
 

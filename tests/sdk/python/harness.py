@@ -2,8 +2,8 @@
 from the source tree) with the suite's defaults and a few helpers of its own.
 
 The server is the binary named by $PHYSCONN_BIN (default <repo>/target/debug/physconn),
-started with a manual clock set to the current UTC time so that the SDKs' real-time
-request timestamps are accepted.
+started with a manual clock set to the current UTC time (signatures are checked against real
+time whatever the manual clock says, so this only keeps business times familiar).
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class Server(PhysconnServer):
         return out
 
     def sync_clock(self, max_ahead=240, max_behind=30):
-        """Keep the manual clock near real time, so SDK timestamps stay within +-15 min."""
+        """Bring the manual clock back near real time (for tests that compare business times)."""
         real = utc_now()
         now = self.now()
         if now < real - dt.timedelta(seconds=max_behind) or now > real + dt.timedelta(seconds=max_ahead):

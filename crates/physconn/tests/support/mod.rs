@@ -28,6 +28,12 @@ pub const LB_HOST: &str = "vpc.physconn.test";
 /// Where every manual clock starts.
 pub const START: &str = "2026-01-01T00:00:00Z";
 
+/// The time to sign with: the machine's, as an SDK's, whatever the
+/// server's business clock says (docs/design/protocol.md#replay-protection).
+pub fn now() -> String {
+    physconn_wire::format_timestamp(time::OffsetDateTime::now_utc())
+}
+
 pub fn base_url() -> String {
     std::env::var("PHYSCONN_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())

@@ -2,7 +2,7 @@
 //! entry, token, timer, fault, account and key, except the `default`
 //! account and its permanent keys, whose money starts over at the configured
 //! opening balance. Configured fixtures are applied again in the same
-//! transaction (docs/design/decisions.md#fixtures).
+//! transaction (docs/design/decisions.md#fixtures). Used nonces stay used.
 
 use super::{write, AResult, AdminError};
 use crate::bootstrap::DEFAULT_ACCOUNT;
@@ -73,7 +73,8 @@ pub(crate) async fn reset(State(state): State<AppState>) -> AResult<Json<Value>>
         },
     };
     state.keys.clear();
-    state.nonces.clear();
+    // Replay protection is not business state: a request captured before
+    // the reset stays refused (docs/design/protocol.md#replay-protection).
     state.timers_changed.notify_one();
     for n in &notices {
         tracing::info!("{n}");

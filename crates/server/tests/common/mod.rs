@@ -5,7 +5,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use physconn_domain::{IdGen, RandomIds};
+use physconn_domain::{IdGen, ManualClock, RandomIds};
 use physconn_server::{ClockMode, Config, Running, StartOptions};
 use physconn_wire::{sign_v1, sign_v3, ClientCredentials, ClientRequest};
 use serde_json::Value;
@@ -21,6 +21,9 @@ pub struct TestServer {
     http: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     pub config: Config,
     boots: u64,
+    /// The clock requests are signed with (the server's signing clock), when
+    /// the business clock is manual: tests choose every timestamp.
+    pub sign: Option<std::sync::Arc<ManualClock>>,
 }
 
 #[derive(Debug)]
@@ -78,6 +81,15 @@ impl TestServer {
             running: None,
             dir,
             http: Client::builder(TokioExecutor::new()).build_http(),
+            sign: (config.clock == ClockMode::Manual).then(|| {
+                std::sync::Arc::new(ManualClock::new(
+                    time::OffsetDateTime::parse(
+                        START,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .expect("START"),
+                ))
+            }),
             config,
             boots: 0,
         };
@@ -89,6 +101,9 @@ impl TestServer {
         let mut opts = StartOptions::new(self.config.clone());
         opts.access_key = Some((KEY_ID.into(), KEY_SECRET.into()));
         opts.admin_token = Some(ADMIN_TOKEN.into());
+        if let Some(c) = &self.sign {
+            opts.sign_clock = Some(c.clone());
+        }
         // Seeded ids keep snapshots reproducible; each boot gets its own seed,
         // or a restarted server would make the same ids again.
         self.boots += 1;
@@ -104,6 +119,11 @@ impl TestServer {
             r.shutdown().await;
         }
         // The same ports are not needed: listeners are on port 0 again.
+        // Signing time moves on, as real time would: a request signed in the
+        // second the server stopped is refused as a possible replay.
+        if let Some(c) = &self.sign {
+            c.advance(time::Duration::seconds(3));
+        }
         self.boot().await;
     }
 
@@ -116,7 +136,7 @@ impl TestServer {
     }
 
     pub fn now_str(&self) -> String {
-        physconn_wire::format_timestamp(self.r().state.clock.now())
+        physconn_wire::format_timestamp(self.r().state.sign_clock.now())
     }
 
     pub async fn send(&self, req: ClientRequest) -> Resp {

@@ -1,0 +1,106 @@
+use super::*;
+use time::Duration;
+
+const T0: OffsetDateTime = time::macros::datetime!(2026-12-01 0:00 UTC);
+
+async fn store(dir: &tempfile::TempDir) -> DynStore {
+    let path = dir.path().join("n.db");
+    std::sync::Arc::new(
+        physconn_store::SqliteStore::open(physconn_store::SqliteOptions::new(path))
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn once_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let c = NonceCache::local(900, 100, s.clone(), T0).await.unwrap();
+    assert!(!c.seen("k", "n", T0, T0));
+    assert_eq!(c.claim("k", "n", T0, T0).await.unwrap(), Claim::Fresh);
+    assert!(c.seen("k", "n", T0, T0));
+    let later = T0 + Duration::minutes(15);
+    assert_eq!(c.claim("k", "n", T0, later).await.unwrap(), Claim::Used);
+    // Past its timestamp's window the pair is free again (the time check
+    // refuses such a request before it gets here).
+    let gone = T0 + Duration::minutes(16);
+    assert!(!c.seen("k", "n", T0, gone));
+    assert_eq!(c.claim("other", "n", T0, T0).await.unwrap(), Claim::Fresh);
+    s.close().await;
+}
+
+/// A restart (a new cache on the same store) refuses everything signed at or
+/// before the last accepted second, and pairs stored beyond it.
+#[tokio::test]
+async fn the_horizon_and_future_pairs_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let a = NonceCache::local(900, 100, s.clone(), T0).await.unwrap();
+    assert_eq!(a.floor(), Some(0));
+    assert_eq!(a.claim("k", "n", T0, T0).await.unwrap(), Claim::Fresh);
+    let ahead = T0 + Duration::minutes(10);
+    assert_eq!(a.claim("k", "f", ahead, T0).await.unwrap(), Claim::Fresh);
+    drop(a); // a kill: no shutdown
+    let later = T0 + Duration::seconds(5);
+    let b = NonceCache::local(900, 100, s.clone(), later).await.unwrap();
+    let floor = b.floor().unwrap();
+    assert!(floor >= T0.unix_timestamp(), "{floor}");
+    assert!(
+        floor < later.unix_timestamp(),
+        "written ahead by one step only"
+    );
+    assert!(b.seen("k", "n", T0, later), "signed before the restart");
+    assert!(b.seen("k", "other", T0, later), "any nonce signed then");
+    assert_eq!(b.claim("k", "n", T0, later).await.unwrap(), Claim::Used);
+    assert!(
+        b.seen("k", "f", ahead, later),
+        "a pair stored beyond the horizon"
+    );
+    assert_eq!(b.claim("k", "f", ahead, later).await.unwrap(), Claim::Used);
+    assert_eq!(b.claim("k", "g", ahead, later).await.unwrap(), Claim::Fresh);
+    assert_eq!(b.claim("k", "n", later, later).await.unwrap(), Claim::Fresh);
+    b.shutdown().await;
+    // A clean stop lowers the horizon to the last accepted second.
+    let c = NonceCache::local(900, 100, s.clone(), later).await.unwrap();
+    assert_eq!(c.floor(), Some(later.unix_timestamp()));
+    s.close().await;
+}
+
+#[tokio::test]
+async fn a_full_cache_refuses_instead_of_forgetting() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let c = NonceCache::local(900, 2, s.clone(), T0).await.unwrap();
+    assert_eq!(c.claim("k", "1", T0, T0).await.unwrap(), Claim::Fresh);
+    assert_eq!(c.claim("k", "2", T0, T0).await.unwrap(), Claim::Fresh);
+    assert_eq!(c.claim("k", "3", T0, T0).await.unwrap(), Claim::Full);
+    assert_eq!(c.claim("k", "1", T0, T0).await.unwrap(), Claim::Used);
+    assert_eq!(c.len(), 2, "a refused pair is not held");
+    // Once the first two expire there is room again.
+    let later = T0 + Duration::minutes(16);
+    assert_eq!(c.claim("k", "3", later, later).await.unwrap(), Claim::Fresh);
+    s.close().await;
+}
+
+/// Two servers on one database: a pair claimed through one is used for
+/// the other, and it expires by the clock like the memory path.
+#[tokio::test]
+async fn shared_claims_hold_across_caches() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let (a, b) = (
+        NonceCache::shared(900, 100, s.clone()),
+        NonceCache::shared(900, 100, s.clone()),
+    );
+    assert_eq!(a.claim("k", "n", T0, T0).await.unwrap(), Claim::Fresh);
+    assert!(a.seen("k", "n", T0, T0), "remembered locally too");
+    assert_eq!(b.claim("k", "n", T0, T0).await.unwrap(), Claim::Used);
+    assert!(
+        !b.seen("k", "n", T0, T0),
+        "only confirmed claims are cached"
+    );
+    let later = T0 + Duration::minutes(16);
+    assert_eq!(b.claim("k", "n", later, later).await.unwrap(), Claim::Fresh);
+    s.close().await;
+}

@@ -222,6 +222,32 @@ test('web console', { timeout: 240000 }, async (t) => {
     await sameDocument();
   });
 
+  await t.test('the line shows its VBR with BGP groups, peers and session states', async () => {
+    const R = { RegionId: 'cn-hangzhou' };
+    const vbr = (await server.rpc('CreateVirtualBorderRouter', { ...R, PhysicalConnectionId: c1, VlanId: '100',
+      LocalGatewayIp: '10.0.0.1', PeerGatewayIp: '10.0.0.2', PeeringSubnetMask: '255.255.255.252' })).VbrId;
+    const group = (await server.rpc('CreateBgpGroup', { ...R, RouterId: vbr, PeerAsn: '65001' })).BgpGroupId;
+    await server.admin('POST', '/admin/clock/advance', { seconds: 2 });
+    const peer = (await server.rpc('CreateBgpPeer', { ...R, BgpGroupId: group })).BgpPeerId;
+    await server.rpc('AddBgpNetwork', { ...R, RouterId: vbr, DstCidrBlock: '192.168.10.0/24' });
+    await server.admin('POST', '/admin/clock/advance', { seconds: 2 });
+    await server.admin('POST', `/admin/bgp-peers/${peer}/session`, { BgpStatus: 'Established' });
+    await page.click('[data-tab=circuits]');
+    await row('circuits-table', c1).click();
+    await waitText('#circuit-title', new RegExp(c1));
+    const peerRow = page.locator(`#circuit-vbrs .bgp-peer[data-id="${peer}"]`);
+    await peerRow.filter({ hasText: 'Established' }).waitFor(WAIT);
+    assert.match(await text('#circuit-vbrs'), /AS 65001/);
+    assert.match(await text('#circuit-vbrs'), /192\.168\.10\.0\/24/);
+    assert.match(await peerRow.innerText(), /10\.0\.0\.2/);
+    await shot('08b-vbr-bgp');
+    // The session goes down: the page follows.
+    await server.admin('POST', `/admin/bgp-peers/${peer}/session`, { BgpStatus: 'Idle' });
+    await page.click('#clock-advance');
+    await peerRow.filter({ hasText: 'Idle' }).waitFor(WAIT);
+    await sameDocument();
+  });
+
   await t.test('simulator: modes and a fault that rejects the next step', async () => {
     const c3 = await server.createCircuit('console-three');
     await page.click('[data-tab=simulator]');

@@ -113,7 +113,8 @@ wire_enum!(
     /// Available); `expire` ends a subscription term (renewal or lock);
     /// `meter` bills one pay-as-you-go hour; `overdue` ends an overdue
     /// account's grace period; `vbr` finishes a virtual border router's
-    /// transient status (its `circuit_id` then holds the VBR's id).
+    /// transient status (its `circuit_id` then holds the VBR's id); `bgp`
+    /// finishes a BGP group's, peer's or network's (`circuit_id` holds its id).
     TimerKind {
         Provider => "provider",
         Activate => "activate",
@@ -123,6 +124,7 @@ wire_enum!(
         Meter => "meter",
         Overdue => "overdue",
         Vbr => "vbr",
+        Bgp => "bgp",
     }
 );
 

@@ -101,6 +101,9 @@ pub enum DomainError {
     /// The virtual border router family.
     #[error(transparent)]
     Vbr(#[from] crate::vbr_error::VbrError),
+    /// BGP groups, peers and networks.
+    #[error(transparent)]
+    Bgp(#[from] crate::bgp::BgpError),
 }
 
 impl DomainError {
@@ -153,6 +156,7 @@ impl DomainError {
             LoaNotCompletable => ErrorCode::OperationDeniedLOAStatusNotAllowComplete,
             IncorrectCircuitStatus => ErrorCode::IncorrectStatusPhysicalConnection,
             Vbr(e) => e.code(),
+            Bgp(e) => e.code(),
         }
     }
 

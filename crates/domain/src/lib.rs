@@ -5,6 +5,7 @@
 //! tests and in the randomized simulations without a database or a runtime.
 
 pub mod account;
+pub mod bgp;
 pub mod catalog;
 pub mod circuit;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod vbr;
 pub mod vbr_error;
 
 pub use account::{AccessKey, Account, KeyKind, KeyStatus, LedgerEntry, LedgerKind};
+pub use bgp::{BgpError, BgpGroup, BgpNetwork, BgpObject, BgpObjectStatus, BgpPeer};
 pub use circuit::{
     BusinessStatus, ChargeType, Circuit, LineOperator, Loa, LoaStatus, PmInfo, PortType,
     ProvisioningMode, Status, TimerKind,

@@ -96,6 +96,10 @@ pub struct Config {
     /// Virtual border routers one line may carry (`QuotaExceeded.vbrPerpConn`);
     /// the cloud does not document its value.
     pub max_vbrs_per_line: i64,
+    /// BGP groups one VBR may carry (`QuotaExceeded.Bgp`); undocumented value.
+    pub max_bgp_groups_per_vbr: i64,
+    /// Networks one VBR may advertise (`QuotaExceeded.BgpNetwork`); undocumented value.
+    pub max_bgp_networks_per_vbr: i64,
     /// Hours an account may stay below zero (pay-as-you-go) before its
     /// pay-as-you-go circuits become `FinancialLocked`.
     pub overdue_grace_hours: i64,
@@ -141,6 +145,8 @@ impl Default for Config {
             throttle_per_action_rps: 500,
             max_pending_circuits: 5,
             max_vbrs_per_line: 10,
+            max_bgp_groups_per_vbr: 8,
+            max_bgp_networks_per_vbr: 100,
             overdue_grace_hours: 24,
             idempotency_retention_hours: physconn_domain::idempotency::DEFAULT_RETENTION_HOURS,
             throttle_per_key_rps: 1000,

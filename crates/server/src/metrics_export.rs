@@ -1,7 +1,7 @@
 //! Prometheus text at `GET /metrics` on the admin listener: requests by
 //! product, action and code with latency histograms (recorded per request in
 //! `observe.rs`), and, computed at scrape time from the store, circuits by
-//! status, orders by kind and status, money totals and the timer backlog,
+//! status, VBRs and BGP objects by status, orders by kind and status, money totals and the timer backlog,
 //! and the database's connections and queues (`physconn_db_*`, from
 //! `Store::pool_stats`: SQLite's reader threads, inline read connections,
 //! writer queue and group commits; PostgreSQL's pool size and idle count).
@@ -32,6 +32,7 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 struct Snapshot {
     circuits: BTreeMap<(String, String), u64>,
     vbrs: BTreeMap<String, u64>,
+    bgp: BTreeMap<(String, String), u64>,
     orders: BTreeMap<(String, String), u64>,
     balance_fen: i64,
     credit_fen: i64,
@@ -65,6 +66,20 @@ async fn snapshot(state: &AppState) -> physconn_store::OpResult<Snapshot> {
                     *vbrs.entry(v.status.as_str().to_string()).or_insert(0) += 1;
                 }
             }
+            let mut bgp = BTreeMap::new();
+            for a in &accounts {
+                for o in tx
+                    .bgp()
+                    .list_bgp(physconn_store::BgpScope::Owner(&a.id))
+                    .await?
+                {
+                    let k = (
+                        o.kind().as_str().to_string(),
+                        o.status().as_str().to_string(),
+                    );
+                    *bgp.entry(k).or_insert(0) += 1;
+                }
+            }
             let mut orders = BTreeMap::new();
             for o in tx.list_orders(None).await? {
                 *orders
@@ -85,6 +100,7 @@ async fn snapshot(state: &AppState) -> physconn_store::OpResult<Snapshot> {
                 accounts: accounts.len() as u64,
                 circuits,
                 vbrs,
+                bgp,
                 orders,
                 timers,
                 due,
@@ -118,6 +134,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
             }
             for (status, n) in s.vbrs {
                 metrics::gauge!("physconn_vbrs", "status" => status).set(n as f64);
+            }
+            for ((kind, status), n) in s.bgp {
+                metrics::gauge!("physconn_bgp_objects", "kind" => kind, "status" => status)
+                    .set(n as f64);
             }
             for ((kind, status), n) in s.orders {
                 metrics::gauge!("physconn_orders", "kind" => kind, "status" => status)

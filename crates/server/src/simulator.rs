@@ -258,6 +258,9 @@ pub async fn perform(
     if timer.kind == TimerKind::Vbr {
         return crate::actions::vbr_lifecycle::step(tx, timer, now).await;
     }
+    if timer.kind == TimerKind::Bgp {
+        return crate::actions::bgp::step(tx, &timer.circuit_id, now).await;
+    }
     let Some(mut c) = tx.get_circuit(&timer.circuit_id).await? else {
         return Ok(false);
     };
@@ -342,7 +345,7 @@ pub async fn perform(
             tx.update_circuit(&c).await?;
         }
         // Handled before the circuit is loaded.
-        TimerKind::Vbr => return Ok(false),
+        TimerKind::Vbr | TimerKind::Bgp => return Ok(false),
     }
     Ok(true)
 }

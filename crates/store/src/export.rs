@@ -163,6 +163,12 @@ pub static TABLES: &[Table] = &[
         name: "account_services",
         key: 2,
         columns: &[("account_id", T), ("service", T), ("opened_at", I)],
+        name: "bgp_objects",
+        key: 1,
+        columns: &[
+            ("id", T), ("kind", T), ("account_id", T), ("vbr_id", T), ("group_id", T),
+            ("status", T), ("created_at", I), ("doc", T),
+        ],
     },
     Table {
         name: "meta",

@@ -9,6 +9,7 @@
 //! re-run on serialization failures, or, for the contended writes of
 //! [`write_locked`], READ COMMITTED behind row locks taken in a fixed order.
 
+pub mod bgp;
 pub mod export;
 mod job;
 mod migrate;
@@ -18,6 +19,7 @@ mod postgres;
 mod rows;
 pub mod security;
 mod sql;
+mod sql_bgp;
 mod sql_circuits;
 mod sql_extra;
 mod sql_query;
@@ -25,6 +27,7 @@ mod sql_security;
 mod sql_text;
 mod sql_vbr;
 mod sqlite;
+mod sqlite_bgp;
 mod sqlite_circuits;
 mod sqlite_more;
 mod sqlite_ops;
@@ -35,6 +38,7 @@ mod sqlite_vbr;
 mod sqlite_wal_vfs;
 pub mod vbr;
 
+pub use bgp::{BgpOps, BgpScope};
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{CircuitEvent, CircuitQuery, Fault, RowLocks, Timer, TxOps};
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};

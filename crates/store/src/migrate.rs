@@ -66,6 +66,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         description: "account services",
         sql: include_str!("../migrations/postgres/0007_account_services.sql"),
     },
+    Migration {
+        version: 8,
+        description: "bgp",
+        sql: include_str!("../migrations/postgres/0008_bgp.sql"),
+    },
 ];
 
 /// Attempts per step before a catalogue race is reported.

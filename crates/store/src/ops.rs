@@ -230,6 +230,9 @@ pub trait TxOps: Send {
     /// Virtual border routers.
     fn vbrs(&mut self) -> &mut dyn crate::vbr::VbrOps;
 
+    /// BGP groups, peers and networks.
+    fn bgp(&mut self) -> &mut dyn crate::bgp::BgpOps;
+
     /// Test isolation: removes every row except the given account and its
     /// permanent keys (the caller resets that account's money); used nonces
     /// and meta stay.

@@ -555,6 +555,10 @@ macro_rules! impl_txops {
                     self
                 }
 
+                fn bgp(&mut self) -> &mut dyn $crate::bgp::BgpOps {
+                    self
+                }
+
                 fn claim_nonce<'a>(
                     &'a mut self,
                     access_key_id: &'a str,

@@ -164,6 +164,7 @@ pub(crate) const RESET_TABLES: &[&str] = &[
     "faults",
     "vbrs",
     "account_services",
+    "bgp_objects",
 ];
 pub(crate) const RESET_ACCOUNTS: &str = "DELETE FROM accounts WHERE id <> $1";
 pub(crate) const RESET_KEYS: &str =

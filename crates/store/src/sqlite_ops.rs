@@ -476,6 +476,10 @@ impl TxOps for Lite {
         self
     }
 
+    fn bgp(&mut self) -> &mut dyn crate::bgp::BgpOps {
+        self
+    }
+
     fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>> {
         done(self.reset_all_but(account_id))
     }

@@ -13,6 +13,8 @@ use time::macros::datetime;
 
 #[path = "conformance/admin.rs"]
 mod admin;
+#[path = "conformance/bgp.rs"]
+mod bgp;
 #[path = "conformance/counts.rs"]
 mod counts;
 #[path = "conformance/coverage.rs"]
@@ -32,6 +34,7 @@ mod services;
 #[path = "conformance/vbrs.rs"]
 mod vbrs;
 use admin::*;
+use bgp::*;
 use counts::*;
 use locks::*;
 use more::*;
@@ -133,6 +136,8 @@ conformance!(
     services_open_once_per_account,
     services_export_and_reset,
     locked_writes_queue_without_lost_updates,
+    bgp_round_trip_and_listing,
+    bgp_export_and_reset,
 );
 
 fn account(id: &str, name: &str) -> Account {

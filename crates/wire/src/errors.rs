@@ -268,8 +268,29 @@ error_codes! {
     ForbiddenNameNotAllowedByCaller = "Forbidden.NameNotAllowedByCaller", 403, "The caller is not allowed to specify the Name parameter.";
     ForbiddenDescriptionNotAllowedByCaller = "Forbidden.DescriptionNotAllowedByCaller", 403, "The caller is not allowed to specify the Description parameter.";
     ForbiddenOperationNotAllowedByUser = "Forbidden.OperationNotAllowedByUser", 403, "The caller is not allowed to %s the specified VirtualBorderRouter.";
-    // Returned once BGP groups exist on VBRs.
-    [unused] DependencyViolationBgpGroup = "DependencyViolation.BgpGroup", 400, "bgp group exists, cannot delete vbr.";
+    DependencyViolationBgpGroup = "DependencyViolation.BgpGroup", 400, "bgp group exists, cannot delete vbr.";
+    // BGP groups, peers and networks (docs/design/bgp.md): the one table the vendor's
+    // pages share, typos verbatim. `DependencyViolation.BgpPeer` is known only from the
+    // Terraform provider, which retries it; its message is physconn's.
+    QuotaExceededBgp = "QuotaExceeded.Bgp", 400, "bgp peer count per vbr quota exceed.";
+    QuotaExceededBgpOnCreateBgpGroup = "QuotaExceeded.Bgp", 400, "bgp group count per vbr quota exceed.";
+    QuotaExceededBgpNetwork = "QuotaExceeded.BgpNetwork", 400, "bgp network count per vbr quota exceed.";
+    [unused] QuotaExceededNqa = "QuotaExceeded.Nqa", 400, "nqa count per vbr quota exceed.";
+    [unused] InvalidPeerIpAddress = "InvalidPeerIpAddress", 400, "multi pconn peer ip can not be null.";
+    InvalidVbrNetwork = "InvalidVbrNetwork", 400, "vbr netowrk not exists";
+    InvalidBgpGroup = "InvalidBgpGroup", 400, "bgp group not exists";
+    InvalidBgpNameMalformed = "InvalidBgpName.Malformed", 400, "Specified Bgp Group name is not valid.";
+    InvalidBgpDescriptionMalformed = "InvalidBgpDescription.Malformed", 400, "Specified Bgp Group description is not valid.";
+    InvalidBgpAuthkeyMalformed = "InvalidBgpAuthkey.Malformed", 400, "Specified Bgp Group authkey is not valid.";
+    InvalidIPMalformed = "InvalidIP.Malformed", 400, "Ip malformed.";
+    InvalidPeerAsnMalformed = "InvalidPeerAsn.Malformed", 400, "invalid peer asn cannot equals aliyun asn:45104";
+    InvalidParamsNotFound = "InvalidParams.NotFound", 400, "instance not found";
+    InvalidParamsAlreadyExists = "InvalidParams.AlreadyExists", 400, "bgp network already exists";
+    InvalidStatusCannotOperate = "InvalidStatus.CannotOperate", 400, "invalid status cannot operate";
+    DependencyViolationBgpPeer = "DependencyViolation.BgpPeer", 400, "bgp peer exists, cannot delete bgp group.";
+    // Not documented; the Terraform provider retries it on CreateBgpGroup. Only a fault
+    // knob would return it, and physconn has none for BGP yet.
+    [unused] OperationConflict = "OperationConflict", 400, "The operation conflicts with another operation in progress on the resource; retry later.";
     // Not documented; the Terraform provider retries it on CreateVirtualBorderRouter.
     [unused] TaskConflict = "TaskConflict", 400, "The operation conflicts with a task in progress on the resource; retry later.";
 }

@@ -1,6 +1,10 @@
 //! The API's actions: resolving `Version` + `Action` to a typed [`Action`],
 //! and one module per action family.
 
+pub mod bgp;
+pub mod bgp_describe;
+pub mod bgp_network;
+pub mod bgp_peer;
 pub mod bss;
 pub mod catalog;
 pub mod circuits;
@@ -120,6 +124,17 @@ actions! {
     ListTagResourcesForExpressConnect => Vpc,
     ChangeResourceGroup => Vpc,
     OpenPhysicalConnectionService => Vpc,
+    CreateBgpGroup => Vpc,
+    ModifyBgpGroupAttribute => Vpc,
+    DeleteBgpGroup => Vpc,
+    DescribeBgpGroups => Vpc,
+    CreateBgpPeer => Vpc,
+    ModifyBgpPeerAttribute => Vpc,
+    DeleteBgpPeer => Vpc,
+    DescribeBgpPeers => Vpc,
+    AddBgpNetwork => Vpc,
+    DeleteBgpNetwork => Vpc,
+    DescribeBgpNetworks => Vpc,
 }
 
 impl Action {
@@ -140,6 +155,9 @@ impl Action {
                 | DescribeVirtualBorderRouters
                 | DescribeVirtualBorderRoutersForPhysicalConnection
                 | ListTagResourcesForExpressConnect
+                | DescribeBgpGroups
+                | DescribeBgpPeers
+                | DescribeBgpNetworks
         )
     }
 
@@ -257,6 +275,17 @@ pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {
         Action::ListTagResourcesForExpressConnect => tags::list(&ctx, &params).await,
         Action::ChangeResourceGroup => tags::change_resource_group(&ctx, &params).await,
         Action::OpenPhysicalConnectionService => services::open(&ctx, &params).await,
+        Action::CreateBgpGroup => bgp::create_group(&ctx, &params).await,
+        Action::ModifyBgpGroupAttribute => bgp::modify_group(&ctx, &params).await,
+        Action::DeleteBgpGroup => bgp::delete_group(&ctx, &params).await,
+        Action::DescribeBgpGroups => bgp_describe::groups(&ctx, &params).await,
+        Action::CreateBgpPeer => bgp_peer::create(&ctx, &params).await,
+        Action::ModifyBgpPeerAttribute => bgp_peer::modify(&ctx, &params).await,
+        Action::DeleteBgpPeer => bgp_peer::delete(&ctx, &params).await,
+        Action::DescribeBgpPeers => bgp_describe::peers(&ctx, &params).await,
+        Action::AddBgpNetwork => bgp_network::add(&ctx, &params).await,
+        Action::DeleteBgpNetwork => bgp_network::delete(&ctx, &params).await,
+        Action::DescribeBgpNetworks => bgp_describe::networks(&ctx, &params).await,
     }
 }
 

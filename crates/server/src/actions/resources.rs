@@ -133,6 +133,20 @@ impl Action {
             | QueryAvailableInstances
             | DescribeVirtualBorderRouters
             | OpenPhysicalConnectionService => &[],
+            // BGP objects are named by ids of their own (RouterId is the
+            // VBR); RAM authorizes them on the account's resources in the
+            // region (docs/design/bgp.md#objects).
+            CreateBgpGroup
+            | ModifyBgpGroupAttribute
+            | DeleteBgpGroup
+            | DescribeBgpGroups
+            | CreateBgpPeer
+            | ModifyBgpPeerAttribute
+            | DeleteBgpPeer
+            | DescribeBgpPeers
+            | AddBgpNetwork
+            | DeleteBgpNetwork
+            | DescribeBgpNetworks => &[],
         }
     }
 

@@ -139,6 +139,9 @@ pub async fn delete(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 if !VbrAction::Delete.allowed_in(v.status) {
                     return Err(refused(VbrError::InvalidState));
                 }
+                if super::bgp::vbr_has_groups(tx, &v.id).await? {
+                    return Err(DomainError::Bgp(physconn_domain::BgpError::VbrHasGroups).into());
+                }
                 begin(tx, st, v, VbrStatus::Deleting, now).await
             })
         },
@@ -158,6 +161,9 @@ pub async fn step(tx: &mut dyn TxOps, timer: &Timer, now: Time) -> OpResult<bool
             v.set_status(to, now);
             tx.vbrs().update_vbr(&v).await
         }
-        Some(VbrStep::Remove) => tx.vbrs().delete_vbr(&v.id).await,
+        Some(VbrStep::Remove) => {
+            super::bgp::drop_with_vbr(tx, &v.id).await?;
+            tx.vbrs().delete_vbr(&v.id).await
+        }
     }
 }

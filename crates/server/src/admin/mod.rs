@@ -3,6 +3,7 @@
 //! It is the contract tests and scripts drive physconn with.
 
 mod accounts;
+mod bgp;
 mod circuits;
 mod clock;
 mod console;
@@ -177,6 +178,9 @@ fn protected_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/admin/vbrs/{id}", get(vbrs::get_vbr)),
         ("/admin/vbrs/{id}/status", post(vbrs::force_status)),
         ("/admin/vbrs/{id}/advance", post(vbrs::advance_vbr)),
+        ("/admin/bgp", get(bgp::list)),
+        ("/admin/bgp/{id}/advance", post(bgp::advance)),
+        ("/admin/bgp-peers/{id}/session", post(bgp::set_session)),
         ("/admin/orders", get(circuits::list_orders)),
         ("/admin/orders/{id}/pay", post(circuits::pay_order)),
         ("/admin/orders/{id}/cancel", post(circuits::cancel_order)),

@@ -21,14 +21,17 @@ pub(crate) struct ListQuery {
     account: Option<String>,
 }
 
-/// The admin view of a VBR: the API object plus its owners and timers.
+/// The admin view of a VBR: the API object plus its owners, timers and
+/// BGP objects.
 async fn view(tx: &mut dyn TxOps, v: &Vbr) -> physconn_store::OpResult<Value> {
     let line = tx.get_circuit(&v.circuit_id).await?;
     let timers = tx.list_timers(&v.id).await?;
+    let bgp = super::bgp::objects_of(tx, &v.id).await?;
     let mut out = render(v, line.as_ref());
     if let Value::Object(m) = &mut out {
         m.insert("AccountId".into(), json!(v.account_id));
         m.insert("RegionId".into(), json!(v.region_id));
+        m.insert("Bgp".into(), bgp);
         m.insert(
             "Timers".into(),
             json!(timers
@@ -128,6 +131,7 @@ async fn apply(
             Ok(Some(view(tx, &v).await?))
         }
         VbrStep::Remove => {
+            crate::actions::bgp::drop_with_vbr(tx, &v.id).await?;
             tx.vbrs().delete_vbr(&v.id).await?;
             Ok(None)
         }

@@ -72,6 +72,8 @@ pub const OPTIONS: &[OptionDoc] = &[
     opt("max_concurrent_requests", "integer", "Requests handled at once; more are shed at once with 503 `ServiceUnavailable`."),
     opt("throttle_per_action_rps", "integer", "Requests per second per access key and action before `Throttling.User`."),
     opt("max_vbrs_per_line", "integer", "Virtual border routers one line may carry (`QuotaExceeded.vbrPerpConn`); the cloud does not document its limit."),
+    opt("max_bgp_groups_per_vbr", "integer", "BGP groups one virtual border router may carry (`QuotaExceeded.Bgp`); the cloud does not document its limit (its peer limit, 8 per VBR, is fixed)."),
+    opt("max_bgp_networks_per_vbr", "integer", "Networks one virtual border router may advertise through BGP (`QuotaExceeded.BgpNetwork`); the cloud does not document its limit."),
     opt("max_pending_circuits", "integer", "Circuits not yet Enabled that one account may hold (`QuotaExceeded.freePconnPerAP`); the cloud's limit is 5."),
     opt("overdue_grace_hours", "integer", "Hours an account may stay below zero (pay-as-you-go metering) before its pay-as-you-go circuits become `FinancialLocked`."),
     opt("idempotency_retention_hours", "integer", "ClientTokens are remembered at least this long (must be > 0); a retry within it gets the first answer. Older ones are purged every 10 minutes, and at once when the manual clock moves past them; the token then starts a new request ([design](design/decisions.md#idempotency))."),

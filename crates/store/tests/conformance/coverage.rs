@@ -1,5 +1,5 @@
 //! The suite covers the whole storage trait: every method of `TxOps`,
-//! `SecurityOps` and `VbrOps` is called by at least one conformance case, so a method
+//! `SecurityOps`, `VbrOps` and `BgpOps` is called by at least one conformance case, so a method
 //! added to either trait without a case (run against SQLite and PostgreSQL
 //! like every other) fails this test.
 
@@ -63,6 +63,8 @@ fn every_storage_method_has_a_conformance_case() {
     let tx = trait_methods(&sources, "TxOps");
     let security = trait_methods(&sources, "SecurityOps");
     let vbr = trait_methods(&sources, "VbrOps");
+    let bgp = trait_methods(&sources, "BgpOps");
+    assert!(bgp.iter().any(|m| m == "list_bgp"), "{bgp:?}");
     assert!(vbr.iter().any(|m| m == "list_vbrs"), "{vbr:?}");
     assert!(tx.iter().any(|m| m == "get_circuit"), "{tx:?}");
     assert!(security.iter().any(|m| m == "insert_audit"), "{security:?}");
@@ -82,6 +84,7 @@ fn every_storage_method_has_a_conformance_case() {
         .iter()
         .chain(&security)
         .chain(&vbr)
+        .chain(&bgp)
         .filter(|m| !suite.contains(&format!(".{m}(")))
         .collect();
     assert!(

@@ -407,8 +407,26 @@ function renderCircuits() {
     { title: 'Status', cell: (v) => [badge(v.Status), v.AccountId !== c.AccountId ? small(`owner ${v.AccountId}`) : null] },
     { title: 'Next step', cell: (v) => (v.Timers.length
       ? [time(v.Timers[0].Due), ' ', h('span', { class: 'muted' }, relative(v.Timers[0].Due, S.clock.now))] : '—') },
+    { title: 'BGP', cell: bgpCell },
   ], d.vbrs || [], { key: (v) => v.VbrId, empty: 'No virtual border routers on this line.' }));
   paint('circuit-orders', d.orders, (os) => ordersTable(os, { compact: true }));
+}
+
+// A VBR's BGP groups, each with its peers and their session states, then
+// its advertised networks (docs/design/bgp.md#admin).
+function bgpCell(v) {
+  const b = v.Bgp || { Groups: [], Peers: [], Networks: [] };
+  if (!b.Groups.length && !b.Networks.length) return '—';
+  const session = (p) => (p.BgpStatus
+    ? badge(p.BgpStatus, p.BgpStatus === 'Established' ? 'ok' : 'bad') : badge('no session', 'muted'));
+  const groups = b.Groups.map((g) => h('div', { class: 'bgp-group', 'data-id': g.BgpGroupId },
+    mono(g.BgpGroupId), ` AS ${g.PeerAsn} `, badge(g.Status),
+    ...b.Peers.filter((p) => p.BgpGroupId === g.BgpGroupId).map((p) => h('div',
+      { class: 'bgp-peer', 'data-id': p.BgpPeerId }, '↳ ', mono(p.PeerIpAddress), ' ', session(p),
+      ' ', small(p.Status)))));
+  const nets = b.Networks.length
+    ? [small(`networks: ${b.Networks.map((n) => n.DstCidrBlock).join(', ')}`)] : [];
+  return [...groups, ...nets];
 }
 
 function orderActions(o) {

@@ -1,5 +1,5 @@
 //! Networks a VBR advertises through BGP: AddBgpNetwork and DeleteBgpNetwork
-//! (docs/design/bgp.md#networks). A network is named by its VBR and CIDR
+//! (docs/design/bgp.md#rules). A network is named by its VBR and CIDR
 //! block; it starts `Pending` and leaves through `Deleting`.
 
 use super::bgp::{begin, own_object, own_vbr, refuse, refused, run, vbr_takes_bgp, Done};

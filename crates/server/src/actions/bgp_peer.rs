@@ -24,7 +24,7 @@ fn multi_hop(p: &Params) -> Result<Option<i64>, ApiError> {
 }
 
 /// The session address: the one given, else the VBR's peer gateway of the
-/// group's IP version (docs/design/bgp.md#peers).
+/// group's IP version (docs/design/bgp.md#rules).
 fn peer_address(given: Option<&str>, v: &Vbr, ipv6: bool) -> OpResult<String> {
     let ip = match given {
         Some(ip) => ip.to_string(),

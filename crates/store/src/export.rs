@@ -163,6 +163,8 @@ pub static TABLES: &[Table] = &[
         name: "account_services",
         key: 2,
         columns: &[("account_id", T), ("service", T), ("opened_at", I)],
+    },
+    Table {
         name: "bgp_objects",
         key: 1,
         columns: &[

@@ -4,6 +4,39 @@
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
+/// The earliest instant a clock may show: times are stored as microseconds
+/// since the Unix epoch (docs/design/decisions.md#clock-range).
+pub const EARLIEST: OffsetDateTime = time::macros::datetime!(1970-01-01 0:00 UTC);
+
+/// The latest instant a clock may show: far enough below the end of the
+/// representable range (the year 9999, where manual provisioning also parks
+/// its timers) that whatever is added to "now" (a timestamp window, a
+/// provider step, a subscription's term, its renewals) stays representable
+/// (docs/design/decisions.md#clock-range).
+pub const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
+
+/// A time a clock refuses to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is outside the times physconn can represent (1970-01-01T00:00:00Z to 9000-01-01T00:00:00Z)")]
+pub struct OutOfRange(pub String);
+
+/// `t` if a clock may show it.
+pub fn in_range(t: OffsetDateTime) -> Result<OffsetDateTime, OutOfRange> {
+    if (EARLIEST..=LATEST).contains(&t) {
+        Ok(t)
+    } else {
+        Err(OutOfRange(t.to_string()))
+    }
+}
+
+/// `t + d` for durations added to a clock's time, which never panics: past
+/// the end of the representable range it is [`LATEST`] (not reached while
+/// the clock stays within [`EARLIEST`]..=[`LATEST`] and `d` is a step,
+/// a window or a term).
+pub fn later(t: OffsetDateTime, d: time::Duration) -> OffsetDateTime {
+    t.checked_add(d).unwrap_or(LATEST)
+}
+
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> OffsetDateTime;
@@ -41,9 +74,10 @@ impl ManualClock {
         *self.lock() = truncate_micros(t);
     }
 
+    /// Moves time forward by `by`, stopping at [`LATEST`].
     pub fn advance(&self, by: time::Duration) -> OffsetDateTime {
         let mut g = self.lock();
-        *g += by;
+        *g = later(*g, by).min(LATEST);
         *g
     }
 
@@ -91,6 +125,17 @@ mod tests {
         c.advance(time::Duration::seconds(90));
         assert_eq!(c.now(), time::macros::datetime!(2026-01-01 0:01:30 UTC));
         assert!(c.is_manual());
+    }
+
+    #[test]
+    fn the_clock_stays_within_what_can_be_represented() {
+        let end = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        assert!(in_range(end).is_err());
+        assert!(in_range(time::macros::datetime!(1969-12-31 23:59:59 UTC)).is_err());
+        assert_eq!(in_range(LATEST), Ok(LATEST));
+        assert_eq!(later(end, time::Duration::days(1)), LATEST);
+        let c = ManualClock::new(time::macros::datetime!(8999-12-31 0:00 UTC));
+        assert_eq!(c.advance(time::Duration::days(400)), LATEST);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::simulator;
 use crate::state::AppState;
+use physconn_domain::clock::later;
 use physconn_domain::order::ABNORMAL_INSUFFICIENT_BALANCE;
 use physconn_domain::TimerKind;
 use physconn_domain::{
@@ -85,7 +86,7 @@ pub async fn on_activated(
                 state,
                 c,
                 TimerKind::Meter,
-                now + time::Duration::HOUR,
+                later(now, time::Duration::HOUR),
                 now,
             )
             .await
@@ -189,7 +190,7 @@ pub async fn meter(
         state,
         c,
         TimerKind::Meter,
-        hour_end + time::Duration::HOUR,
+        later(hour_end, time::Duration::HOUR),
         now,
     )
     .await?;

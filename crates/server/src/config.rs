@@ -77,11 +77,16 @@ pub struct Config {
     pub nonce_cache_entries: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
-    /// A request that takes longer is answered `ServiceUnavailable`.
+    /// A request whose handling (once its body is in) takes longer is
+    /// answered `ServiceUnavailable`.
     pub request_timeout_seconds: f64,
     /// A client must send a request's headers within this many seconds (a
     /// slow-loris client is cut off; idle keep-alive connections close).
     pub header_read_timeout_seconds: f64,
+    /// A client must send a request's body within this many seconds of its
+    /// headers (408 `RequestTimeout`); the request takes a slot of
+    /// `max_concurrent_requests` only once its body is in.
+    pub body_read_timeout_seconds: f64,
     /// Largest request head (request line and headers), bytes.
     pub max_header_bytes: usize,
     /// Connections open at once per listener.
@@ -139,6 +144,7 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             request_timeout_seconds: 30.0,
             header_read_timeout_seconds: 10.0,
+            body_read_timeout_seconds: 10.0,
             max_header_bytes: 64 * 1024,
             max_connections: 4096,
             max_concurrent_requests: 512,
@@ -210,13 +216,21 @@ impl Config {
             ));
         }
         if let Some(s) = &self.clock_start {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| ConfigError::Invalid("clock_start", e.to_string()))?;
+            physconn_domain::clock::in_range(t)
                 .map_err(|e| ConfigError::Invalid("clock_start", e.to_string()))?;
         }
         if !(self.header_read_timeout_seconds.is_finite() && self.header_read_timeout_seconds > 0.0)
         {
             return Err(ConfigError::Invalid(
                 "header_read_timeout_seconds",
+                "must be > 0".into(),
+            ));
+        }
+        if !(self.body_read_timeout_seconds.is_finite() && self.body_read_timeout_seconds > 0.0) {
+            return Err(ConfigError::Invalid(
+                "body_read_timeout_seconds",
                 "must be > 0".into(),
             ));
         }

@@ -1,23 +1,33 @@
 //! Serving a router on a listener with the limits an untrusted network needs:
 //! a deadline for each request's headers (a slow-loris client is cut off and
-//! an idle keep-alive connection closed), a cap on header bytes, a cap on
-//! open connections, and graceful shutdown that lets requests in flight end.
+//! an idle keep-alive connection closed), a cap on the request head answered
+//! in the listener's own error shape, a cap on open connections with idle
+//! ones closed early when near it, and graceful shutdown that lets requests
+//! in flight end (docs/design/protocol.md#edge-limits).
 
+use axum::http::{Request, Response};
 use axum::Router;
+use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Headers must arrive within this long (also the keep-alive idle limit).
     pub header_read_timeout: Duration,
-    /// Largest buffered request head, in bytes (at least 8 KiB).
+    /// Largest request head (request line and headers), in bytes.
     pub max_header_bytes: usize,
     /// Connections open at once; more wait in the kernel's backlog.
     pub max_connections: usize,
@@ -25,25 +35,62 @@ pub struct Limits {
     pub drain: Duration,
 }
 
+/// Once this share (numerator, denominator) of `max_connections` is open,
+/// connections idle for [`IDLE_UNDER_PRESSURE`] are closed, so that idle
+/// clients cannot keep new ones waiting in the backlog for a whole
+/// `header_read_timeout`.
+const PRESSURE_SHARE: (usize, usize) = (3, 4);
+const IDLE_UNDER_PRESSURE: Duration = Duration::from_secs(1);
+
+/// How long a refused connection keeps reading (and discarding) what its
+/// client still sends, so that the client reads the answer rather than a
+/// reset, before it is closed anyway.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// A request the listener answers itself, before any router sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeError {
+    /// The request line alone is over `max_header_bytes` (414).
+    UriTooLong,
+    /// The head is over `max_header_bytes` (431).
+    HeadTooLarge,
+}
+
+/// Renders an [`EdgeError`] in the listener's documented error shape (with
+/// its request id header); the listener adds the framing.
+pub type EdgeAnswer = Arc<dyn Fn(EdgeError) -> Response<Vec<u8>> + Send + Sync>;
+
 /// Accepts until `shutdown` turns true, then drains open connections.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    edge: EdgeAnswer,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let max = limits.max_connections.max(1);
+    let permits = Arc::new(Semaphore::new(max));
+    let pressure = Arc::new(Pressure {
+        open: AtomicUsize::new(0),
+        high: (max * PRESSURE_SHARE.0 / PRESSURE_SHARE.1).max(1),
+        rose: Notify::new(),
+    });
+    let head_limit = limits.max_header_bytes.max(1024);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192))
+        // hyper's own cap (answered with an empty body) must lie beyond ours:
+        // its buffer may also hold bytes read before a head began. It is
+        // also what one connection's read buffer can grow to.
+        .max_buf_size((2 * head_limit).max(8192))
         .keep_alive(true);
     let stop = async move {
         let _ = shutdown.wait_for(|v| *v).await;
     };
     tokio::pin!(stop);
+    let epoch = Instant::now();
     // Every connection's task, so none outlives `serve`.
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -66,12 +113,29 @@ pub async fn serve(
             _ = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        if pressure.open.fetch_add(1, Ordering::AcqRel) + 1 == pressure.high {
+            pressure.rose.notify_waiters();
+        }
+        let state = Arc::new(ConnState::new(epoch));
+        let io = Guarded {
+            inner: stream,
+            conn: state.clone(),
+            limit: head_limit,
+            head: HeadScan::default(),
+            seen_cycle: 0,
+            edge: edge.clone(),
+            refusal: None,
+        };
+        let service = Tracked {
+            router: router.clone(),
+            conn: state.clone(),
+        };
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
+        let pressure = pressure.clone();
         connections.spawn(async move {
             // Errors here are the client's (a reset, a timeout); nothing to do.
-            let _ = conn.await;
+            run_connection(conn, &state, &pressure).await;
+            pressure.open.fetch_sub(1, Ordering::AcqRel);
             drop(permit);
         });
     }
@@ -83,4 +147,383 @@ pub async fn serve(
         tracing::warn!("connections still open after the drain period; closing them");
     }
     connections.shutdown().await;
+}
+
+/// How many connections are open, and a wake-up for idle ones when that
+/// reaches the high-water mark.
+struct Pressure {
+    open: AtomicUsize,
+    high: usize,
+    rose: Notify,
+}
+
+impl Pressure {
+    fn on(&self) -> bool {
+        self.open.load(Ordering::Acquire) >= self.high
+    }
+}
+
+/// Drives a connection to its end, or drops it (closing the socket) once it
+/// has been idle for [`IDLE_UNDER_PRESSURE`] while many connections are open.
+async fn run_connection<F: Future>(conn: F, state: &ConnState, pressure: &Pressure) {
+    tokio::pin!(conn);
+    loop {
+        let rose = pressure.rose.notified();
+        tokio::pin!(rose);
+        // Registered before the check, so a rise in between is not missed.
+        rose.as_mut().enable();
+        if !pressure.on() {
+            tokio::select! {
+                _ = &mut conn => return,
+                _ = &mut rose => continue,
+            }
+        }
+        let now = Instant::now();
+        let deadline = now + IDLE_UNDER_PRESSURE.saturating_sub(state.idle_for(now));
+        tokio::select! {
+            _ = &mut conn => return,
+            _ = tokio::time::sleep_until(deadline) => {
+                if pressure.on() && state.idle_for(Instant::now()) >= IDLE_UNDER_PRESSURE {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What the listener knows of one connection: when it last moved bytes,
+/// whether a request is being handled, and whether that request's body was
+/// read to its end (after which the next bytes are a new head).
+struct ConnState {
+    epoch: Instant,
+    last_activity_ms: AtomicU64,
+    in_flight: AtomicUsize,
+    body_done: AtomicBool,
+    /// Requests answered so far.
+    cycles: AtomicU64,
+}
+
+impl ConnState {
+    fn new(epoch: Instant) -> Self {
+        let s = Self {
+            epoch,
+            last_activity_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            body_done: AtomicBool::new(true),
+            cycles: AtomicU64::new(0),
+        };
+        s.touch();
+        s
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_activity_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self, now: Instant) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
+        let last =
+            self.epoch + Duration::from_millis(self.last_activity_ms.load(Ordering::Relaxed));
+        now.saturating_duration_since(last)
+    }
+
+    /// Between requests: the next bytes read start a new head.
+    fn awaits_head(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0 && self.body_done.load(Ordering::Acquire)
+    }
+}
+
+/// The request head seen so far: its length, whether its request line ended,
+/// and whether the blank line that ends it has come.
+#[derive(Default)]
+struct HeadScan {
+    bytes: usize,
+    started: bool,
+    line_done: bool,
+    done: bool,
+    tail: u32,
+}
+
+impl HeadScan {
+    /// Feeds bytes read while a head is expected; says which limit the head
+    /// broke, if it did.
+    fn feed(&mut self, data: &[u8], limit: usize) -> Option<EdgeError> {
+        for &b in data {
+            if self.done {
+                break;
+            }
+            self.tail = (self.tail << 8) | u32::from(b);
+            // Empty lines before a request line are skipped, as hyper does.
+            if !self.started {
+                if b == b'\r' || b == b'\n' {
+                    continue;
+                }
+                self.started = true;
+            }
+            self.bytes += 1;
+            if b == b'\n' {
+                if self.line_done && (self.tail == 0x0d0a_0d0a || (self.tail & 0xffff) == 0x0a0a) {
+                    self.done = true;
+                }
+                self.line_done = true;
+            }
+            if self.bytes > limit {
+                return Some(if self.line_done {
+                    EdgeError::HeadTooLarge
+                } else {
+                    EdgeError::UriTooLong
+                });
+            }
+        }
+        None
+    }
+}
+
+/// The socket as hyper sees it: reads and writes count as activity, and a
+/// head over the limit is answered here ([`EdgeAnswer`]) and the connection
+/// ended, instead of hyper's empty 414/431.
+struct Guarded {
+    inner: TcpStream,
+    conn: Arc<ConnState>,
+    limit: usize,
+    head: HeadScan,
+    seen_cycle: u64,
+    edge: EdgeAnswer,
+    /// The refusal being written, how much of it is out, and when to stop
+    /// lingering.
+    refusal: Option<Refusal>,
+}
+
+struct Refusal {
+    bytes: Vec<u8>,
+    written: usize,
+    linger: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Guarded {
+    /// Writes the refusal, closes our side, then reads and discards what the
+    /// client still sends (closing with unread data would reset the
+    /// connection and lose the answer) until it closes too or hyper's
+    /// header deadline ends the connection.
+    fn poll_refuse(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(r) = &mut self.refusal {
+            while r.written < r.bytes.len() {
+                if r.linger.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(refused()));
+                }
+                match ready!(Pin::new(&mut self.inner).poll_write(cx, &r.bytes[r.written..])) {
+                    Ok(n) if n > 0 => r.written += n,
+                    _ => return Poll::Ready(Err(refused())),
+                }
+            }
+            if ready!(Pin::new(&mut self.inner).poll_shutdown(cx)).is_err() {
+                return Poll::Ready(Err(refused()));
+            }
+            let mut sink = [0u8; 4096];
+            loop {
+                if r.linger.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(refused()));
+                }
+                let mut buf = ReadBuf::new(&mut sink);
+                match ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf)) {
+                    Ok(()) if !buf.filled().is_empty() => {}
+                    _ => return Poll::Ready(Err(refused())),
+                }
+            }
+        }
+        Poll::Ready(Err(refused()))
+    }
+}
+
+fn refused() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "request head over the limit")
+}
+
+/// An edge answer as HTTP/1.1 bytes; the connection closes after it.
+fn frame(resp: Response<Vec<u8>>) -> Vec<u8> {
+    let (parts, body) = resp.into_parts();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        parts.status.as_u16(),
+        parts.status.canonical_reason().unwrap_or("")
+    )
+    .into_bytes();
+    for (name, value) in &parts.headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    out.extend_from_slice(b"connection: close\r\n\r\n");
+    out.extend_from_slice(&body);
+    out
+}
+
+impl AsyncRead for Guarded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.refusal.is_some() {
+            return this.poll_refuse(cx);
+        }
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+        if buf.filled().len() == before {
+            return Poll::Ready(Ok(()));
+        }
+        this.conn.touch();
+        let cycle = this.conn.cycles.load(Ordering::Acquire);
+        if cycle != this.seen_cycle && this.conn.awaits_head() {
+            this.seen_cycle = cycle;
+            this.head = HeadScan::default();
+        }
+        if this.conn.awaits_head() {
+            if let Some(e) = this.head.feed(&buf.filled()[before..], this.limit) {
+                buf.set_filled(before);
+                this.refusal = Some(Refusal {
+                    bytes: frame((this.edge)(e)),
+                    written: 0,
+                    linger: Box::pin(tokio::time::sleep(LINGER)),
+                });
+                return this.poll_refuse(cx);
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Guarded {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = ready!(Pin::new(&mut this.inner).poll_write(cx, data))?;
+        this.conn.touch();
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = ready!(Pin::new(&mut this.inner).poll_write_vectored(cx, bufs))?;
+        this.conn.touch();
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// The router, telling [`ConnState`] when a request starts, when its body
+/// has been read to the end and when it has been answered.
+struct Tracked {
+    router: Router,
+    conn: Arc<ConnState>,
+}
+
+/// Marks the request answered when dropped (also if the connection goes
+/// while the handler runs).
+struct Answered(Arc<ConnState>);
+
+impl Drop for Answered {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.cycles.fetch_add(1, Ordering::AcqRel);
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+type Answer = Result<Response<axum::body::Body>, std::convert::Infallible>;
+
+impl hyper::service::Service<Request<Incoming>> for Tracked {
+    type Response = Response<axum::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        self.conn
+            .body_done
+            .store(req.body().is_end_stream(), Ordering::Release);
+        self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
+        let answered = Answered(self.conn.clone());
+        let conn = self.conn.clone();
+        let req = req.map(|inner| axum::body::Body::new(TrackedBody { inner, conn }));
+        let router = self.router.clone();
+        Box::pin(async move {
+            let resp = tower::ServiceExt::oneshot(router, req).await;
+            drop(answered);
+            resp
+        })
+    }
+}
+
+struct TrackedBody {
+    inner: Incoming,
+    conn: Arc<ConnState>,
+}
+
+impl HttpBody for TrackedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        if frame.is_none() || self.inner.is_end_stream() {
+            self.conn.body_done.store(true, Ordering::Release);
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_over_the_limit_is_named_by_where_it_broke() {
+        let mut h = HeadScan::default();
+        assert_eq!(h.feed(&[b'a'; 20], 10), Some(EdgeError::UriTooLong));
+        let mut h = HeadScan::default();
+        assert_eq!(
+            h.feed(b"GET / HTTP/1.1\r\nx: aaaaaaaaaaaaaaaa", 20),
+            Some(EdgeError::HeadTooLarge)
+        );
+        // A complete head within the limit, then body bytes: no refusal.
+        let mut h = HeadScan::default();
+        assert_eq!(h.feed(b"\r\nGET / HTTP/1.1\r\nx: y\r\n\r\n", 26), None);
+        assert!(h.done);
+        assert_eq!(h.feed(&[b'b'; 100], 26), None);
+    }
 }

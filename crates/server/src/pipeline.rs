@@ -10,15 +10,16 @@ use crate::errors::from_op;
 use crate::keycache::Principal;
 use crate::nonce::Claim;
 use crate::state::AppState;
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::BodyExt;
 use physconn_domain::ram;
 use physconn_domain::{AccessKey, KeyKind, KeyStatus};
 use physconn_wire::timefmt::parse_timestamp;
 use physconn_wire::{
-    parse_request, render_error, render_json, render_xml, ApiError, ErrorCode, Format, RawRequest,
-    SignatureScheme,
+    format_hint, parse_request, render_error, render_json, render_xml, ApiError, ErrorCode, Format,
+    RawRequest, SignatureScheme,
 };
 use std::sync::Arc;
 
@@ -51,11 +52,36 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
         key_id: None,
         target: String::new(),
     };
-    let outcome =
-        match tokio::time::timeout(timeout, process(&state, req, &request_id, &mut origin)).await {
-            Ok(r) => r,
+    let (parts, body) = req.into_parts();
+    // 1. decode, first half: the body arrives under its own deadline and
+    // before the request takes one of the `max_concurrent_requests` slots, so
+    // clients that trickle bodies cannot hold every slot
+    // (docs/design/protocol.md#edge-limits).
+    let outcome = match read_body(&state, body).await {
+        Err(e) => {
+            let headers = header_pairs(&parts.headers);
+            origin.format = format_hint(&RawRequest {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                raw_query: parts.uri.query().unwrap_or(""),
+                headers: &headers,
+                body: &[],
+            });
+            Err((e, None))
+        }
+        Ok(body) => match state.request_slots.try_acquire() {
+            // Beyond the limit a request is shed at once with the 503 SDKs
+            // and Terraform retry, instead of queueing without bound.
             Err(_) => Err((ApiError::service_unavailable(), None)),
-        };
+            Ok(_slot) => {
+                let work = process(&state, parts, body, &request_id, &mut origin);
+                match tokio::time::timeout(timeout, work).await {
+                    Ok(r) => r,
+                    Err(_) => Err((ApiError::service_unavailable(), None)),
+                }
+            }
+        },
+    };
     let (response, code, action) = match outcome {
         Ok((reply, format, action)) => (
             success(&reply, format, &request_id),
@@ -101,23 +127,30 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
 
 type Failure = (ApiError, Option<Action>);
 
-async fn process(
-    state: &AppState,
-    req: Request<Body>,
-    request_id: &str,
-    origin: &mut ErrorOrigin,
-) -> Result<(Reply, Format, Action), Failure> {
-    let (parts, body) = req.into_parts();
-    let method = parts.method.as_str().to_string();
-    if method != "POST" && method != "GET" {
-        return Err((ApiError::new(ErrorCode::UnsupportedHTTPMethod), None));
+/// The whole body (Content-Length or chunked; hyper removes the chunking),
+/// within `max_body_bytes` (413) and `body_read_timeout_seconds` (408); a
+/// malformed chunk or a body cut short is the client's error (400), not a
+/// size problem.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    let max = state.config.max_body_bytes;
+    // A Content-Length over the limit is refused before any byte is read.
+    if !usize::try_from(hyper::body::Body::size_hint(&body).lower()).is_ok_and(|n| n <= max) {
+        return Err(ApiError::new(ErrorCode::RequestEntityTooLarge));
     }
-    // 1. decode (Content-Length or chunked; hyper removes the chunking)
-    let body = to_bytes(body, state.config.max_body_bytes)
-        .await
-        .map_err(|_| (ApiError::new(ErrorCode::RequestEntityTooLarge), None))?;
-    let headers: Vec<(String, String)> = parts
-        .headers
+    let deadline = std::time::Duration::from_secs_f64(state.config.body_read_timeout_seconds);
+    let limited = http_body_util::Limited::new(body, max);
+    match tokio::time::timeout(deadline, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::new(ErrorCode::RequestEntityTooLarge))
+        }
+        Ok(Err(_)) => Err(ApiError::new(ErrorCode::BadRequest)),
+        Err(_) => Err(ApiError::new(ErrorCode::RequestTimeout)),
+    }
+}
+
+fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
         .iter()
         .map(|(k, v)| {
             (
@@ -125,7 +158,18 @@ async fn process(
                 String::from_utf8_lossy(v.as_bytes()).into_owned(),
             )
         })
-        .collect();
+        .collect()
+}
+
+async fn process(
+    state: &AppState,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+    request_id: &str,
+    origin: &mut ErrorOrigin,
+) -> Result<(Reply, Format, Action), Failure> {
+    let method = parts.method.as_str().to_string();
+    let headers = header_pairs(&parts.headers);
     let raw = RawRequest {
         method: &method,
         path: parts.uri.path(),
@@ -133,6 +177,13 @@ async fn process(
         headers: &headers,
         body: &body,
     };
+    // A request refused before its parameters are parsed is still answered
+    // in the Format it named.
+    origin.format = format_hint(&raw);
+    if method != "POST" && method != "GET" {
+        return Err((ApiError::new(ErrorCode::UnsupportedHTTPMethod), None));
+    }
+    // 1. decode, second half: the parameters.
     let parsed = parse_request(&raw).map_err(|e| (e, None))?;
     origin.format = parsed.format;
     let v3 = matches!(parsed.scheme, SignatureScheme::V3(_));

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use physconn_domain::{Clock, IdGen, ManualClock, RandomIds, SystemClock};
 use physconn_store::DynStore;
-use physconn_wire::{ApiError, Format};
+use physconn_wire::{render_error, ApiError, ErrorCode, Format};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -59,6 +59,8 @@ pub enum StartError {
     Secrets(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Fixtures(#[from] crate::fixtures::FixtureError),
+    #[error("the manual clock stored in the database ({0}) cannot be used: {1}; a version before this check set it. Remove the row `manual_clock` from the `meta` table to start again from `clock_start`")]
+    StoredClock(String, String),
 }
 
 /// The box for access-key secrets: the configured master key; else, for the
@@ -136,11 +138,14 @@ async fn make_clock(
     let stored = physconn_store::read(&**store, |tx| tx.get_meta(simulator::META_MANUAL_CLOCK))
         .await
         .map_err(op_to_start)?;
-    let start = match (
-        stored.and_then(|s| s.parse::<i64>().ok()),
-        &config.clock_start,
-    ) {
-        (Some(us), _) => physconn_domain::clock::from_micros(us),
+    // A stored clock outside the range would make every request fail later
+    // (docs/design/decisions.md#clock-range): refuse to start instead.
+    let stored = match stored {
+        Some(s) => Some(stored_clock(&s)?),
+        None => None,
+    };
+    let start = match (stored, &config.clock_start) {
+        (Some(t), _) => t,
         (None, Some(s)) => {
             time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| crate::config::ConfigError::Invalid("clock_start", e.to_string()))?
@@ -196,39 +201,74 @@ fn op_to_start(e: physconn_store::OpError) -> StartError {
     }
 }
 
-/// The API router: `/health`, everything else is the RPC pipeline.
+fn stored_clock(value: &str) -> Result<time::OffsetDateTime, StartError> {
+    use physconn_domain::clock;
+    let refuse = |why: String| StartError::StoredClock(value.to_string(), why);
+    let us: i64 = value
+        .parse()
+        .map_err(|_| refuse("not a number of microseconds".into()))?;
+    let (lo, hi) = (
+        clock::to_micros(clock::EARLIEST),
+        clock::to_micros(clock::LATEST),
+    );
+    if !(lo..=hi).contains(&us) {
+        return Err(refuse(
+            clock::OutOfRange(format!("{us} µs after the epoch")).to_string(),
+        ));
+    }
+    Ok(clock::from_micros(us))
+}
+
+/// The API router: `/health`, everything else is the RPC pipeline (which
+/// enforces `max_concurrent_requests` itself, once a request's body is in,
+/// so `/health` is never shed).
 pub fn api_router(state: AppState) -> Router {
     let ids = state.ids.clone();
-    let shed_ids = state.ids.clone();
-    let max = state.config.max_concurrent_requests;
     let router = Router::new()
         .route(
             "/health",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .fallback(pipeline::handle)
-        .with_state(state)
-        // Beyond `max_concurrent_requests` a request is shed at once with the
-        // 503 SDKs and Terraform retry, instead of queueing without bound.
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(axum::error_handling::HandleErrorLayer::new(
-                    move |_: tower::BoxError| {
-                        let rid = shed_ids.request_id();
-                        async move {
-                            error_response(
-                                &ApiError::service_unavailable(),
-                                &rid,
-                                Format::Json,
-                                crate::actions::Product::Vpc,
-                            )
-                        }
-                    },
-                ))
-                .load_shed()
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(max)),
-        );
+        .with_state(state);
     with_alibaba_errors(router, ids)
+}
+
+/// The API listener's answer to a request head over `max_header_bytes`: the
+/// Alibaba error body, as from the pipeline (docs/design/protocol.md#edge-errors).
+fn api_edge_answer(ids: Arc<dyn IdGen>) -> crate::listener::EdgeAnswer {
+    Arc::new(move |e| {
+        let err = ApiError::new(match e {
+            crate::listener::EdgeError::UriTooLong => ErrorCode::RequestUriTooLong,
+            crate::listener::EdgeError::HeadTooLarge => ErrorCode::RequestHeaderFieldsTooLarge,
+        });
+        let product = crate::actions::Product::Vpc;
+        let rid = ids.request_id();
+        let body = render_error(&err, &rid, product.host_id(), product.code(), Format::Json);
+        edge_response(err.status, Format::Json.content_type(), &rid, body)
+    })
+}
+
+/// A response the listener writes itself: status, body, content type and
+/// request id.
+pub(crate) fn edge_response(
+    status: u16,
+    content_type: &'static str,
+    request_id: &str,
+    body: Vec<u8>,
+) -> axum::http::Response<Vec<u8>> {
+    let mut resp = axum::http::Response::new(body);
+    *resp.status_mut() =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(request_id) {
+        h.insert(pipeline::REQUEST_ID_HEADER, v);
+    }
+    resp
 }
 
 /// Wraps a router so that a panic anywhere below becomes an Alibaba
@@ -274,6 +314,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         None => clock.clone(),
     });
     let nonces = nonce_cache(&config, &store, sign_clock.as_ref()).await?;
+    let config_slots = config.max_concurrent_requests;
     let state = AppState::new(Shared {
         nonces: Arc::new(nonces),
         sign_clock,
@@ -292,6 +333,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         secrets,
         audit,
         admin_token_sha256: Arc::new(admin_hash),
+        request_slots: tokio::sync::Semaphore::new(config_slots),
     });
     let mut notices =
         bootstrap::ensure_default_account(&state, opts.access_key, state.config.default_balance())
@@ -327,12 +369,25 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         max_connections: c.max_connections,
         drain: std::time::Duration::from_secs(10),
     };
-    let serve = |listener: tokio::net::TcpListener, router: Router, rx: watch::Receiver<bool>| {
-        tokio::spawn(crate::listener::serve(listener, router, limits, rx))
+    let serve = |listener: tokio::net::TcpListener,
+                 router: Router,
+                 edge: crate::listener::EdgeAnswer,
+                 rx: watch::Receiver<bool>| {
+        tokio::spawn(crate::listener::serve(listener, router, limits, edge, rx))
     };
     let tasks = vec![
-        serve(api, api_router(state.clone()), rx.clone()),
-        serve(adm, admin::router(state.clone()), rx.clone()),
+        serve(
+            api,
+            api_router(state.clone()),
+            api_edge_answer(state.ids.clone()),
+            rx.clone(),
+        ),
+        serve(
+            adm,
+            admin::router(state.clone()),
+            admin::edge_answer(state.ids.clone()),
+            rx.clone(),
+        ),
         tokio::spawn(simulator::run(state.clone(), rx.clone())),
         tokio::spawn(crate::retention::run(state.clone(), rx)),
     ];

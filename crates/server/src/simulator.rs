@@ -11,6 +11,7 @@
 //! the step exists but only the admin API moves it.
 
 use crate::state::AppState;
+use physconn_domain::clock::later;
 use physconn_domain::{
     Circuit, Clock, IdGen, LoaStatus, PaymentStatus, ProvisioningMode, Status, Time, TimerKind,
 };
@@ -77,7 +78,7 @@ pub async fn schedule_next(
 ) -> OpResult<()> {
     let (mode, delay) = mode_for(tx, state, circuit).await?;
     let due_at = match mode {
-        ProvisioningMode::Auto => from + delay,
+        ProvisioningMode::Auto => later(from, delay),
         ProvisioningMode::Manual => PARKED,
     };
     tx.insert_timer(&Timer {
@@ -121,7 +122,7 @@ pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time
         .filter(|t| !t.kind.is_billing())
     {
         let due = match mode {
-            ProvisioningMode::Auto if t.due_at == PARKED => now + delay,
+            ProvisioningMode::Auto if t.due_at == PARKED => later(now, delay),
             ProvisioningMode::Auto => t.due_at,
             ProvisioningMode::Manual => PARKED,
         };
@@ -460,7 +461,7 @@ pub async fn advance(state: &AppState, by: time::Duration) -> OpResult<Time> {
     let Some(clock) = state.manual_clock.clone() else {
         return Ok(state.clock.now());
     };
-    let target = clock.now() + by;
+    let target = later(clock.now(), by).min(physconn_domain::clock::LATEST);
     loop {
         let next = physconn_store::read(&*state.store, |tx| tx.next_timer_due()).await?;
         match next {

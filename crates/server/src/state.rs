@@ -53,6 +53,8 @@ pub struct Shared {
     pub secrets: Arc<SecretBox>,
     /// SHA-256 (hex) of the admin bearer token.
     pub admin_token_sha256: Arc<String>,
+    /// One permit per request being handled (`max_concurrent_requests`).
+    pub request_slots: tokio::sync::Semaphore,
 }
 
 impl Shared {

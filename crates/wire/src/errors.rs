@@ -139,7 +139,12 @@ error_codes! {
     InvalidSignatureMethod = "InvalidSignatureMethod", 400, "Specified signature method is not supported.";
     InvalidSignatureVersion = "InvalidSignatureVersion", 400, "Specified signature version is not supported.";
     RequestEntityTooLarge = "RequestEntityTooLarge", 413, "The request body is too large.";
-    [unused] RequestTimeout = "RequestTimeout", 408, "The request has timed out.";
+    RequestTimeout = "RequestTimeout", 408, "The request has timed out.";
+    // Broken HTTP, answered at the edge (docs/design/protocol.md#edge-errors); the cloud
+    // documents no code for these, so they are physconn's own.
+    BadRequest = "BadRequest", 400, "The request body is malformed or incomplete.";
+    RequestUriTooLong = "RequestURITooLong", 414, "The request URI is too long.";
+    RequestHeaderFieldsTooLarge = "RequestHeaderFieldsTooLarge", 431, "The request header fields are too large.";
     // CreatePhysicalConnectionOccupancyOrder.
     [unused] IAbsInvalidStatusValueNotSupported = "IAbs.InvalidStatus.ValueNotSupported", 400, "status is not supported.";
     InvalidPriceNotFound = "InvalidPrice.NotFound", 400, "Pricing plan result not found.";

@@ -21,7 +21,7 @@ pub use errors::{ApiError, ErrorCode, ErrorSpec, Reach};
 pub use flatten::{unflatten, FlattenError, Node};
 pub use render::{render_error, render_json, render_xml, Format};
 pub use request::{
-    header, parse_request, ParsedRequest, RawRequest, SignatureScheme, SigningStrings,
+    format_hint, header, parse_request, ParsedRequest, RawRequest, SignatureScheme, SigningStrings,
 };
 pub use sign::{
     parse_v3_authorization, sign_v1, sign_v3, AuthHeaderError, ClientCredentials, ClientRequest,

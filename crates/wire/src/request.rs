@@ -114,6 +114,27 @@ fn find<'p>(pairs: &'p [(String, String)], name: &str) -> Option<&'p str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The `Format` a request names, found without decoding anything else, so that a
+/// request refused before it could be parsed (a bad escape, invalid UTF-8) is
+/// still answered in the format it asked for. The query wins over a form body, as
+/// in [`parse_request`] a name may appear only once anyway.
+pub fn format_hint(raw: &RawRequest) -> Format {
+    fn named(src: &[u8]) -> Option<&[u8]> {
+        src.split(|b| *b == b'&').find_map(|pair| {
+            let eq = pair.iter().position(|b| *b == b'=')?;
+            (&pair[..eq] == b"Format").then(|| &pair[eq + 1..])
+        })
+    }
+    let body = match header(raw.headers, "content-type") {
+        Some(ct) if is_form_content_type(ct) => raw.body,
+        _ => &[],
+    };
+    match named(raw.raw_query.as_bytes()).or_else(|| named(body)) {
+        Some(v) if v.eq_ignore_ascii_case(b"xml") => Format::Xml,
+        _ => Format::Json,
+    }
+}
+
 /// Decodes the query and, when `Content-Type` starts with
 /// `application/x-www-form-urlencoded`, the body; then finds out how the request is signed.
 ///

@@ -57,7 +57,7 @@ pub(super) async fn schedule_step(
     };
     let (mode, delay) = simulator::mode_for(tx, st, &line).await?;
     let due_at = match mode {
-        physconn_domain::ProvisioningMode::Auto => now + delay,
+        physconn_domain::ProvisioningMode::Auto => physconn_domain::clock::later(now, delay),
         physconn_domain::ProvisioningMode::Manual => simulator::PARKED,
     };
     tx.insert_timer(&physconn_store::Timer {

@@ -223,7 +223,7 @@ pub(crate) async fn issue_sts(
     }
     let a = load_account(&state, id).await?;
     let now = state.now();
-    let expires_at = now + time::Duration::seconds(body.seconds);
+    let expires_at = physconn_domain::clock::later(now, time::Duration::seconds(body.seconds));
     let key = AccessKey {
         id: state.ids.sts_access_key_id(),
         account_id: a.id.clone(),

@@ -5,6 +5,7 @@ use crate::simulator;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
+use physconn_domain::clock;
 use physconn_wire::timefmt::format_timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,7 +39,15 @@ pub(crate) async fn advance_clock(
     if !(body.seconds.is_finite() && body.seconds >= 0.0 && body.seconds <= 1e10) {
         return Err(AdminError::bad("seconds must be a non-negative number"));
     }
-    simulator::advance(&state, time::Duration::seconds_f64(body.seconds)).await?;
+    let by = time::Duration::seconds_f64(body.seconds);
+    let target = state.now().checked_add(by).ok_or_else(|| {
+        AdminError::bad(format!(
+            "seconds: {}",
+            clock::OutOfRange(format!("now + {} s", body.seconds))
+        ))
+    })?;
+    clock::in_range(target).map_err(|e| AdminError::bad(format!("seconds: {e}")))?;
+    simulator::advance(&state, by).await?;
     Ok(Json(clock_json(&state)))
 }
 
@@ -60,6 +69,7 @@ pub(crate) async fn set_clock(
     };
     let t = time::OffsetDateTime::parse(&body.now, &time::format_description::well_known::Rfc3339)
         .map_err(|_| AdminError::bad("now must be RFC 3339, e.g. 2026-01-01T00:00:00Z"))?;
+    clock::in_range(t).map_err(|e| AdminError::bad(format!("now: {e}")))?;
     let now = physconn_domain::Clock::now(clock.as_ref());
     if t > now {
         simulator::advance(&state, t - now).await?;

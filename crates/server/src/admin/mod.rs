@@ -7,6 +7,7 @@ mod bgp;
 mod circuits;
 mod clock;
 mod console;
+mod edge;
 mod openapi;
 mod ram;
 mod reset;
@@ -81,9 +82,14 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
         Some(h) if physconn_wire::sign::signatures_equal(&h, &state.admin_token_sha256) => {
             let action = format!("{} {}", req.method(), req.uri().path());
             let changes = req.method() != axum::http::Method::GET;
+            let request_id = req
+                .extensions()
+                .get::<edge::RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_else(|| state.ids.request_id());
             let resp = next.run(req).await;
             if changes {
-                audit_admin(&state, action, resp.status()).await;
+                audit_admin(&state, action, resp.status(), request_id).await;
             }
             resp
         }
@@ -98,7 +104,7 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
 
 /// Every admin call that changes something is audited (no bodies: they may
 /// carry balances' context but never secrets, and the path says what).
-async fn audit_admin(state: &AppState, action: String, status: StatusCode) {
+async fn audit_admin(state: &AppState, action: String, status: StatusCode, request_id: String) {
     let now = state.now();
     let account = action
         .split('/')
@@ -114,7 +120,7 @@ async fn audit_admin(state: &AppState, action: String, status: StatusCode) {
             channel: "admin".into(),
             action,
             account_id: account,
-            request_id: state.ids.request_id(),
+            request_id,
             outcome: status.as_u16().to_string(),
             detail: String::new(),
         })
@@ -234,7 +240,48 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .merge(protected)
+        .fallback(|| async { AdminError::not_found("path") })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("admin handler panicked");
+                AdminError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "the request failed on an internal error; it is logged",
+                )
+                .into_response()
+            },
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::shape_answer,
+        ))
         .with_state(state)
+}
+
+/// The admin listener's answer to a request head over `max_header_bytes`.
+pub fn edge_answer(ids: std::sync::Arc<dyn physconn_domain::IdGen>) -> crate::listener::EdgeAnswer {
+    std::sync::Arc::new(move |e| {
+        let (status, code, message) = match e {
+            crate::listener::EdgeError::UriTooLong => (
+                414,
+                "RequestURITooLong",
+                "the request URI is over max_header_bytes",
+            ),
+            crate::listener::EdgeError::HeadTooLarge => (
+                431,
+                "RequestHeaderFieldsTooLarge",
+                "the request head is over max_header_bytes",
+            ),
+        };
+        let body = json!({"Code": code, "Message": message}).to_string();
+        crate::server::edge_response(
+            status,
+            "application/json",
+            &ids.request_id(),
+            body.into_bytes(),
+        )
+    })
 }
 
 pub(crate) async fn write<R, F>(state: &AppState, f: F) -> AResult<R>

@@ -332,9 +332,9 @@ async fn middleware_errors_have_the_alibaba_shape() {
     s.shutdown().await;
 
     // A client that announces a body and never sends it is cut off by the
-    // request timeout with a 503 in the same shape.
+    // body timeout with a 408 in the same shape.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let s = TestServer::start_with(|c| c.request_timeout_seconds = 0.2).await;
+    let s = TestServer::start_with(|c| c.body_read_timeout_seconds = 0.2).await;
     let mut sock = tokio::net::TcpStream::connect(s.r().api_addr)
         .await
         .unwrap();
@@ -345,8 +345,8 @@ async fn middleware_errors_have_the_alibaba_shape() {
     .unwrap();
     let mut out = String::new();
     sock.read_to_string(&mut out).await.unwrap();
-    assert!(out.starts_with("HTTP/1.1 503"), "{out}");
-    assert!(out.contains("\"Code\":\"ServiceUnavailable\""), "{out}");
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    assert!(out.contains("\"Code\":\"RequestTimeout\""), "{out}");
     s.shutdown().await;
 }
 

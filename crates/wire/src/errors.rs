@@ -394,7 +394,7 @@ mod tests {
                 "{code:?} repeats another row"
             );
             assert!(
-                [400, 403, 404, 408, 413, 500, 503].contains(&spec.status),
+                [400, 403, 404, 408, 413, 414, 431, 500, 503].contains(&spec.status),
                 "{code:?}"
             );
             assert!(!spec.message.is_empty(), "{code:?}");

@@ -75,7 +75,7 @@ async fn sixteen_clients_write_in_one_account_without_reruns() {
                     ("ClientToken", token.as_str()),
                 ];
                 let r = c
-                    .call(&api, &creds, "CreatePhysicalConnection", &p, START)
+                    .call(&api, &creds, "CreatePhysicalConnection", &p, &now())
                     .await;
                 assert_eq!(r.status, 200, "create: {}", r.body);
                 ids.push(r.body["PhysicalConnectionId"].as_str().unwrap().to_string());
@@ -106,7 +106,7 @@ async fn sixteen_clients_write_in_one_account_without_reruns() {
                     ("PhysicalConnectionId", id.as_str()),
                 ];
                 let r = c
-                    .call(&api, &creds, "ConfirmPhysicalConnection", &target, START)
+                    .call(&api, &creds, "ConfirmPhysicalConnection", &target, &now())
                     .await;
                 assert_eq!(r.status, 200, "confirm: {}", r.body);
                 let token = format!("order-{id}");
@@ -125,7 +125,7 @@ async fn sixteen_clients_write_in_one_account_without_reruns() {
                         &creds,
                         "CreatePhysicalConnectionOccupancyOrder",
                         &p,
-                        START,
+                        &now(),
                     )
                     .await;
                 assert_eq!(r.status, 200, "order: {}", r.body);

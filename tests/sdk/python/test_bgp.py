@@ -4,6 +4,8 @@ order with each refusal, the field and state errors, tenancy, and the session st
 API sets."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from checks import sdk_error
@@ -103,7 +105,7 @@ def test_documented_errors(server, vbr, client_factory):
     with sdk_error(c, "InvalidStatus.CannotOperate", 400, CANNOT):
         c.call("DeleteBgpGroup", {"RegionId": REGION, "BgpGroupId": gid})
     # Another account sees none of it.
-    other = client_factory("tea-v3", server.create_account("bgp-other", "10.00"))
+    other = client_factory("tea-v3", server.create_account("bgp-other-" + uuid.uuid4().hex[:8], "10.00"))
     with sdk_error(other, "InvalidBgpGroup", 400, "bgp group not exists"):
         other.call("ModifyBgpGroupAttribute", {"RegionId": REGION, "BgpGroupId": gid, "Name": "mine"})
     body = other.call("DescribeBgpGroups", {"RegionId": REGION, "RouterId": vid}).body

@@ -19,8 +19,10 @@ def test_sdks_work_after_the_manual_clock_moves_40_days(server, client_factory, 
     c = client_factory(kind, acc)
     server.advance(FORTY_DAYS)
     later = server.now()
+    # PeerLocation: the first-generation Tea SDK's model requires it.
     r = c.call("CreatePhysicalConnection", {"RegionId": REGION, "AccessPointId": ACCESS_POINT,
-                                            "LineOperator": "CT", "PortType": "1000Base-LX"})
+                                            "LineOperator": "CT", "PortType": "1000Base-LX",
+                                            "PeerLocation": "Hangzhou, Room 1"})
     pc = r.body["PhysicalConnectionId"]
     v = describe_one(c, pc)
     created = parse_time(v["CreationTime"])

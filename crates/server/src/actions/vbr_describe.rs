@@ -230,22 +230,8 @@ pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         })
     })
     .await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|v| render(v, lines.get(&v.circuit_id)))
-        .collect();
-    Ok(Reply::standard(
-        ctx,
-        vec![
-            ("PageNumber", json!(q.page)),
-            ("PageSize", json!(q.size)),
-            ("TotalCount", json!(total)),
-            (
-                "VirtualBorderRouterSet",
-                json!({ "VirtualBorderRouterType": items }),
-            ),
-        ],
-    ))
+    let items = rows.iter().map(|v| render(v, lines.get(&v.circuit_id)));
+    Ok(page_reply(ctx, &q, total, "VirtualBorderRouter", items))
 }
 
 pub async fn describe_for_line(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
@@ -278,22 +264,37 @@ pub async fn describe_for_line(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiEr
         })
     })
     .await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
-        .map(|v| render_for_line(v, lines.get(&v.circuit_id)))
-        .collect();
-    Ok(Reply::standard(
+        .map(|v| render_for_line(v, lines.get(&v.circuit_id)));
+    Ok(page_reply(
+        ctx,
+        &q,
+        total,
+        "VirtualBorderRouterForPhysicalConnection",
+        items,
+    ))
+}
+
+/// One page of VBRs in both describes' shape: `{name}Set.{name}Type[]`.
+fn page_reply(
+    ctx: &CallCtx,
+    q: &Query,
+    total: i64,
+    name: &str,
+    items: impl Iterator<Item = Value>,
+) -> Reply {
+    let items: Vec<Value> = items.collect();
+    let set = format!("{name}Set");
+    Reply::standard(
         ctx,
         vec![
             ("PageNumber", json!(q.page)),
             ("PageSize", json!(q.size)),
             ("TotalCount", json!(total)),
-            (
-                "VirtualBorderRouterForPhysicalConnectionSet",
-                json!({ "VirtualBorderRouterForPhysicalConnectionType": items }),
-            ),
+            (set.as_str(), json!({ format!("{name}Type"): items })),
         ],
-    ))
+    )
 }
 
 fn time_or_empty(t: Option<physconn_domain::Time>) -> String {

@@ -100,7 +100,7 @@ pub struct CircuitQuery {
 }
 
 /// Everything a workflow can read or write. Both backends implement it with
-/// the same SQL texts (`sql_text.rs`, `sql_query.rs`).
+/// the same SQL texts (`sql/text.rs`, `sql/query.rs`).
 pub trait TxOps: Send {
     // accounts and money
     fn get_account<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Account>>>;

@@ -1,5 +1,5 @@
 //! The SQLite writer writes a commit's WAL frames in a few large writes
-//! (`sqlite_wal_vfs.rs`), not two per page: checked on the writer thread's
+//! (`sqlite/wal_vfs.rs`), not two per page: checked on the writer thread's
 //! own count of write system calls, with the store as the server opens it.
 
 use physconn_store::*;

@@ -1,6 +1,6 @@
 -- physconn schema, PostgreSQL dialect. Times are microseconds since the Unix epoch
 -- (BIGINT); money is integer fen; ids are application-made TEXT. Every
--- statement is idempotent (IF NOT EXISTS): the migrator (store/src/migrate.rs)
+-- statement is idempotent (IF NOT EXISTS): the migrator (store/src/postgres/migrate.rs)
 -- records a version in the same transaction as its statements; with the
 -- statements idempotent, a migration cut short anywhere is simply run again.
 

@@ -1,15 +1,15 @@
 //! [`TxOps`](crate::TxOps) over a sqlx connection (`impl_txops!`, used by the
 //! PostgreSQL backend). The statement texts are shared with the SQLite
-//! backend (`sqlite_ops.rs`): fixed ones in `sql_text.rs`, dynamic ones in
-//! `sql_query.rs`; the circuit operations are in `sql_circuits.rs`, faults,
-//! resets, nonces and export in `sql_extra.rs`.
+//! backend (`sqlite/txops.rs`): fixed ones in `sql/text.rs`, dynamic ones in
+//! `sql/query.rs`; the circuit operations are in `postgres/circuits.rs`, faults,
+//! resets, nonces and export in `postgres/extra.rs`.
 //! It stays inside the subset both (and CockroachDB/YugabyteDB) accept: `$N`
 //! placeholders, `ON CONFLICT … DO UPDATE SET … = excluded.…` (optionally
 //! with a `WHERE`), `LIMIT/OFFSET`, no sequences, no database-specific
 //! functions.
 
-pub(crate) use crate::sql_query::{self as dynamic, Arg, Built};
-pub(crate) use crate::sql_text::{
+pub(crate) use crate::sql::query::{self as dynamic, Arg, Built};
+pub(crate) use crate::sql::text::{
     bind_account, bind_circuit, bind_order, count_delta, counted, statements,
 };
 
@@ -19,8 +19,8 @@ macro_rules! bind_built {
         let mut q = $q;
         for a in &$b.args {
             q = match *a {
-                $crate::sql::Arg::Text(s) => q.bind(s),
-                $crate::sql::Arg::Int(i) => q.bind(i),
+                $crate::postgres::txops::Arg::Text(s) => q.bind(s),
+                $crate::postgres::txops::Arg::Int(i) => q.bind(i),
             };
         }
         q
@@ -40,12 +40,12 @@ macro_rules! impl_txops {
             use $crate::export::Table;
             use $crate::job::BoxFut;
             use $crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
-            use $crate::rows::*;
-            use $crate::sql::*;
+            use $crate::postgres::txops::*;
+            use $crate::sql::rows::*;
             use $crate::{OpResult, StoreError};
 
-            $crate::sql_extra::extra_fns!($conn);
-            $crate::sql_circuits::circuit_fns!($conn);
+            $crate::postgres::extra::extra_fns!($conn);
+            $crate::postgres::circuits::circuit_fns!($conn);
 
             fn collect<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
                 rows.into_iter()

@@ -1,7 +1,7 @@
 //! More of the shared SQL, kept apart so no file grows past a screenful of
 //! macro: provider faults, test resets, the shared nonces of many servers on
 //! one database, and whole-table reads and writes for export/import. Same
-//! rules as `sql.rs`: one text for every backend, instantiated per
+//! rules as `postgres/txops.rs`: one text for every backend, instantiated per
 //! connection type by `impl_txops!` through `extra_fns!`.
 
 /// Defines `extra::*` (free functions over one connection type) for the
@@ -14,15 +14,15 @@ macro_rules! extra_fns {
             use sqlx::{Column, Row};
             use $crate::export::{ColType, Table};
             use $crate::ops::Fault;
-            use $crate::rows::{us, FaultRow};
-            use $crate::sql_text::{
+            use $crate::sql::rows::{us, FaultRow};
+            use $crate::sql::text::{
                 placeholders, statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES,
             };
             use $crate::{OpResult, StoreError};
 
             /// The circuit's row, then the account's: the fixed order of
             /// docs/design/decisions.md#row-locks. PostgreSQL only, so the
-            /// texts live here rather than in `sql_text.rs` (SQLite has no
+            /// texts live here rather than in `sql/text.rs` (SQLite has no
             /// `FOR UPDATE`, and needs no row locks behind its one writer).
             pub(super) async fn lock_rows(
                 conn: &mut $conn,

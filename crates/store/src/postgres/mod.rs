@@ -8,14 +8,23 @@
 //!
 //! When the database goes away, requests fail fast as `Unavailable` (a pool
 //! acquire gives up after [`ACQUIRE_TIMEOUT`], a refused connect at once) and
-//! the pool heals by itself (`pg_pool.rs`): a connection that broke is closed,
+//! the pool heals by itself (`postgres/pool.rs`): a connection that broke is closed,
 //! and once one broke, the idle ones are pinged before they are handed out, so
 //! connections the server killed (restart, `pg_terminate_backend`) are
 //! replaced by new ones.
 
+mod bgp;
+mod circuits;
+mod extra;
+pub(crate) mod migrate;
+mod pool;
+mod security;
+pub(crate) mod txops;
+mod vbr;
+
 use crate::job::{BoxFut, ErasedJob, Failure};
-use crate::pg_pool::PgConns;
 use crate::{Backend, PoolStat, Store, StoreError};
+use pool::PgConns;
 use rand::Rng;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -24,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-crate::sql::impl_txops!(sqlx::PgConnection, sqlx::Postgres);
+txops::impl_txops!(sqlx::PgConnection, sqlx::Postgres);
 
 /// Attempts per job before a conflict is reported as `ServiceUnavailable`.
 const MAX_ATTEMPTS: u32 = 20;
@@ -84,7 +93,7 @@ impl PgStore {
         let conns = PgConns::new(opts, max_connections);
         let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
         let mut lease = conns.acquire(ACQUIRE_TIMEOUT).await?;
-        crate::migrate::run(lease.conn(), now).await?;
+        migrate::run(lease.conn(), now).await?;
         lease.done();
         drop(lease);
         Ok(Self {
@@ -96,7 +105,7 @@ impl PgStore {
     /// The migration versions recorded in `schema_migrations`.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
         let mut lease = self.conns.acquire(ACQUIRE_TIMEOUT).await?;
-        let versions = crate::migrate::applied_versions(lease.conn()).await?;
+        let versions = migrate::applied_versions(lease.conn()).await?;
         lease.done();
         Ok(versions)
     }

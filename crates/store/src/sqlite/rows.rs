@@ -1,12 +1,12 @@
 //! rusqlite plumbing of the SQLite backend: binding the shared `$N` statement
-//! texts, reading rows into the shared row shapes (`rows.rs`, columns in the
-//! `*_COLS` order of `sql_text.rs`), and mapping errors.
+//! texts, reading rows into the shared row shapes (`sql/rows.rs`, columns in the
+//! `*_COLS` order of `sql/text.rs`), and mapping errors.
 
-use crate::rows::{
+use crate::sql::query::Arg;
+use crate::sql::rows::{
     AccountRow, CircuitRow, EventRow, FaultRow, IdemRow, KeyRow, LedgerRow, OrderRow, TagRow,
     TimerRow,
 };
-use crate::sql_query::Arg;
 use crate::{OpError, StoreError};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Row, Statement};

@@ -1,19 +1,20 @@
 //! [`TxOps`] over one rusqlite connection, run synchronously on the thread
-//! that owns it (`sqlite.rs`). Every operation finishes before it returns
+//! that owns it (`sqlite/mod.rs`). Every operation finishes before it returns
 //! and hands back an already-completed future, so a whole job runs on that
 //! thread without a single hand-off per statement. The statement texts are
-//! the ones the PostgreSQL backend runs (`sql_text.rs`, `sql_query.rs`);
+//! the ones the PostgreSQL backend runs (`sql/text.rs`, `sql/query.rs`);
 //! statements are prepared once per connection (`prepare_cached`). The
-//! circuit operations are in `sqlite_circuits.rs`, the rest in
-//! `sqlite_more.rs`.
+//! circuit operations are in `sqlite/circuits.rs`, RAM users and the audit
+//! log in `sqlite/security.rs`, whole-table export and import in
+//! `sqlite/export.rs`.
 
 use crate::export::Table;
 use crate::job::BoxFut;
 use crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
-use crate::rows::{key_token, ous, t, us};
-use crate::sql_query::{self as dynamic, Built};
-use crate::sql_text::statements;
-use crate::sqlite_rows::{self as row, bind};
+use crate::sql::query::{self as dynamic, Built};
+use crate::sql::rows::{key_token, ous, t, us};
+use crate::sql::text::{statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES};
+use crate::sqlite::rows::{self as row, bind};
 use crate::{OpResult, StoreError};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
@@ -548,5 +549,30 @@ impl TxOps for Lite {
 
     fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>> {
         done(self.exec(statements().set_meta, &[&key, &value]).map(drop))
+    }
+}
+
+impl Lite {
+    pub(crate) fn insert_fault_row(&self, f: &Fault) -> OpResult<()> {
+        let args: [&dyn ToSql; 7] = [
+            &f.id,
+            &f.scope,
+            &f.target,
+            &f.outcome.as_str(),
+            &f.remaining,
+            &f.share_ppm,
+            &us(f.created_at),
+        ];
+        self.exec(&statements().insert_fault, &args)?;
+        Ok(())
+    }
+
+    pub(crate) fn reset_all_but(&self, account_id: &str) -> OpResult<()> {
+        for table in RESET_TABLES {
+            self.exec(&format!("DELETE FROM {table}"), &[])?;
+        }
+        self.exec(RESET_ACCOUNTS, &[&account_id])?;
+        self.exec(RESET_KEYS, &[&account_id])?;
+        Ok(())
     }
 }

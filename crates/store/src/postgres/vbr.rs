@@ -1,4 +1,4 @@
-//! [`VbrOps`] on PostgreSQL (the SQLite counterpart is `sqlite_vbr.rs`; both
+//! [`VbrOps`] on PostgreSQL (the SQLite counterpart is `sqlite/vbr.rs`; both
 //! run the statements of `vbr::text`).
 
 use crate::vbr::{decode, encode, text, VbrOps, VbrScope};

@@ -3,11 +3,11 @@
 //! migration 0004) kept in the same transaction as every circuit write.
 
 use crate::ops::CircuitQuery;
-use crate::rows::{ous, us, CircuitRow, TagRow};
-use crate::sql_query as dynamic;
-use crate::sql_text::{count_delta, counted, statements};
-use crate::sqlite_ops::Lite;
-use crate::sqlite_rows as row;
+use crate::sql::query as dynamic;
+use crate::sql::rows::{ous, us, CircuitRow, TagRow};
+use crate::sql::text::{count_delta, counted, statements};
+use crate::sqlite::rows as row;
+use crate::sqlite::txops::Lite;
 use crate::{OpResult, StoreError};
 use physconn_domain::{Circuit, Status};
 use rusqlite::types::ToSql;

@@ -34,42 +34,42 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 1,
         description: "init",
-        sql: include_str!("../migrations/postgres/0001_init.sql"),
+        sql: include_str!("../../migrations/postgres/0001_init.sql"),
     },
     Migration {
         version: 2,
         description: "lifecycle",
-        sql: include_str!("../migrations/postgres/0002_lifecycle.sql"),
+        sql: include_str!("../../migrations/postgres/0002_lifecycle.sql"),
     },
     Migration {
         version: 3,
         description: "nonces",
-        sql: include_str!("../migrations/postgres/0003_nonces.sql"),
+        sql: include_str!("../../migrations/postgres/0003_nonces.sql"),
     },
     Migration {
         version: 4,
         description: "live circuits",
-        sql: include_str!("../migrations/postgres/0004_live_circuits.sql"),
+        sql: include_str!("../../migrations/postgres/0004_live_circuits.sql"),
     },
     Migration {
         version: 5,
         description: "security",
-        sql: include_str!("../migrations/postgres/0005_security.sql"),
+        sql: include_str!("../../migrations/postgres/0005_security.sql"),
     },
     Migration {
         version: 6,
         description: "vbrs",
-        sql: include_str!("../migrations/postgres/0006_vbrs.sql"),
+        sql: include_str!("../../migrations/postgres/0006_vbrs.sql"),
     },
     Migration {
         version: 7,
         description: "account services",
-        sql: include_str!("../migrations/postgres/0007_account_services.sql"),
+        sql: include_str!("../../migrations/postgres/0007_account_services.sql"),
     },
     Migration {
         version: 8,
         description: "bgp",
-        sql: include_str!("../migrations/postgres/0008_bgp.sql"),
+        sql: include_str!("../../migrations/postgres/0008_bgp.sql"),
     },
 ];
 

@@ -1,4 +1,4 @@
-//! [`BgpOps`] on PostgreSQL (the SQLite counterpart is `sqlite_bgp.rs`; both
+//! [`BgpOps`] on PostgreSQL (the SQLite counterpart is `sqlite/bgp.rs`; both
 //! run the statements of `bgp::text`).
 
 use crate::bgp::{decode, encode, text, BgpOps, BgpScope};

@@ -1,7 +1,7 @@
 //! [`VbrOps`] on the embedded SQLite store (the PostgreSQL counterpart is
-//! `sql_vbr.rs`; both run the statements of `vbr::text`).
+//! `postgres/vbr.rs`; both run the statements of `vbr::text`).
 
-use crate::sqlite_ops::{done, Lite};
+use crate::sqlite::txops::{done, Lite};
 use crate::vbr::{decode, encode, text, VbrOps, VbrScope};
 use crate::{BoxFut, OpResult};
 use physconn_domain::clock::to_micros;

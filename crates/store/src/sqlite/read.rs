@@ -12,8 +12,8 @@
 //! before.
 
 use crate::job::ErasedJob;
+use crate::sqlite::txops::Lite;
 use crate::sqlite::{exec, lock, run_job};
-use crate::sqlite_ops::Lite;
 use crate::StoreError;
 use std::collections::VecDeque;
 use std::future::Future;

@@ -2,7 +2,7 @@
 //! filters, `IN` lists), built as text plus arguments so both backends run the
 //! same SQL: sqlx binds the arguments in order, rusqlite by their `$N` names.
 
-use crate::sql_text::CIRCUIT_COLS;
+use crate::sql::text::CIRCUIT_COLS;
 use crate::CircuitQuery;
 use physconn_domain::Status;
 

@@ -13,7 +13,7 @@
 //! Reads run on read-only connections (WAL gives each a consistent snapshot
 //! without blocking the writer): normally inline, in the requesting task, on
 //! a leased connection, with no hand-off at all; on a few reader threads
-//! when none is free (`sqlite_read.rs`). All writes go to one writer thread
+//! when none is free (`sqlite/read.rs`). All writes go to one writer thread
 //! (the job crosses once, the result comes back through a oneshot) that
 //! *group-commits*: it takes every job queued while
 //! the previous commit was being fsynced, runs each in its own savepoint
@@ -25,12 +25,20 @@
 //! connection that is closed before the threads start, so data directories
 //! keep their `_sqlx_migrations` history.
 
+mod bgp;
+mod circuits;
+mod export;
+mod read;
+mod rows;
+mod security;
+mod sync;
+pub(crate) mod txops;
+mod vbr;
+mod wal_vfs;
+
 use crate::job::{BoxFut, ErasedJob};
-use crate::sqlite_ops::Lite;
-use crate::sqlite_read::{self as read, InlinePool, ReadQueue, Stats, Unpark};
-use crate::sqlite_sync::{self as sync, Batch};
-use crate::sqlite_wal_vfs as wal_vfs;
 use crate::{Backend, PoolStat, Store, StoreError};
+use read::{InlinePool, ReadQueue, Stats, Unpark};
 use rusqlite::OpenFlags;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
@@ -40,7 +48,9 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use sync::Batch;
 use tokio::sync::oneshot;
+use txops::Lite;
 
 /// Most jobs one transaction takes; bounds the latency one batch adds.
 const MAX_BATCH: usize = 512;
@@ -80,10 +90,10 @@ pub struct SqliteOptions {
     /// reads that find no inline connection free.
     pub readers: u32,
     /// Read-only connections that reads lease to run in their own task
-    /// (`sqlite_read.rs`); about the number of tokio workers is enough.
+    /// (`sqlite/read.rs`); about the number of tokio workers is enough.
     pub inline_readers: u32,
     /// `true` (default): a write is answered once the WAL holding it is on
-    /// disk (synced by the sync thread, `sqlite_sync.rs`), so every
+    /// disk (synced by the sync thread, `sqlite/sync.rs`), so every
     /// acknowledged write survives power loss. `false`: answered at commit.
     pub synchronous_full: bool,
 }
@@ -121,7 +131,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone, Copy, PartialEq)]
 enum Durability {
     /// `synchronous = FULL` through the gathering VFS: one WAL write per
-    /// commit, its sync left to the sync thread (`sqlite_wal_vfs.rs`).
+    /// commit, its sync left to the sync thread (`sqlite/wal_vfs.rs`).
     Gathered,
     /// `synchronous = NORMAL`: committed, synced by the sync thread (or,
     /// with `synchronous_full` off, not before the answer).

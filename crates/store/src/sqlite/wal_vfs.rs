@@ -21,7 +21,7 @@
 //! `SQLITE_SYNC_NORMAL` at a commit and with `SQLITE_SYNC_FULL` before a
 //! checkpoint copies frames into the database or a new WAL generation
 //! starts (`walSyncFlags` in the SQLite source). The FULL ones are done
-//! here. The commit ones are left to the sync thread (`sqlite_sync.rs`),
+//! here. The commit ones are left to the sync thread (`sqlite/sync.rs`),
 //! which fdatasyncs the WAL after `COMMIT` returns and before any job of
 //! the batch is answered: that is why this VFS is only ever used when that
 //! thread runs.

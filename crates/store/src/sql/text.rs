@@ -1,7 +1,7 @@
 //! The statement texts and column lists shared by every backend: column
 //! orders, every fixed statement built once per process, and the macros that
 //! bind a row's values in column order (sqlx). The PostgreSQL backend
-//! (`impl_txops!`) and the SQLite one (`sqlite_ops.rs`) both run these texts.
+//! (`impl_txops!`) and the SQLite one (`sqlite/txops.rs`) both run these texts.
 
 use physconn_domain::Status;
 
@@ -85,7 +85,7 @@ fn circuit_deleted_at_param() -> usize {
 
 /// Every fixed statement text, built once per process and used by both
 /// backends (sqlx for PostgreSQL, rusqlite for SQLite), so a query is written
-/// once. Dynamic statements (filters, `IN` lists) come from `sql_query.rs`.
+/// once. Dynamic statements (filters, `IN` lists) come from `sql/query.rs`.
 pub(crate) struct Statements {
     pub get_account: String,
     pub get_account_by_name: String,

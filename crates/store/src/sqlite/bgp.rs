@@ -1,8 +1,8 @@
 //! [`BgpOps`] on the embedded SQLite store (the PostgreSQL counterpart is
-//! `sql_bgp.rs`; both run the statements of `bgp::text`).
+//! `postgres/bgp.rs`; both run the statements of `bgp::text`).
 
 use crate::bgp::{decode, encode, text, BgpOps, BgpScope};
-use crate::sqlite_ops::{done, Lite};
+use crate::sqlite::txops::{done, Lite};
 use crate::{BoxFut, OpResult};
 use physconn_domain::clock::to_micros;
 use physconn_domain::BgpObject;

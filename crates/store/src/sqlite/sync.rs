@@ -6,7 +6,7 @@
 //! for the fsync, so durable orders cost one batch's CPU
 //! *plus* one fsync, in turn (BENCHMARKS.md). Now `COMMIT` writes the WAL
 //! frames and does not sync them: the writer opens the database through the
-//! gathering VFS (`sqlite_wal_vfs.rs`), which writes a commit's frames in
+//! gathering VFS (`sqlite/wal_vfs.rs`), which writes a commit's frames in
 //! one go and leaves the commit's sync out (or, if that VFS cannot be
 //! registered, runs `synchronous = NORMAL`, which never syncs at commit).
 //! The writer hands each committed batch to this thread, which

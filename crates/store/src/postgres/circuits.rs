@@ -1,5 +1,5 @@
 //! The circuit operations of [`TxOps`](crate::TxOps) over a sqlx connection
-//! (the counterpart of `sqlite_circuits.rs`): rows with their tags, listings,
+//! (the counterpart of `sqlite/circuits.rs`): rows with their tags, listings,
 //! and the per-(account, region) counts (`circuit_counts`, migration 0004)
 //! kept in the same transaction as every circuit write. Instantiated per
 //! connection type by `impl_txops!` through `circuit_fns!`.
@@ -10,8 +10,8 @@ macro_rules! circuit_fns {
         mod circuits {
             use physconn_domain::{Circuit, Status};
             use $crate::ops::CircuitQuery;
-            use $crate::rows::*;
-            use $crate::sql::*;
+            use $crate::postgres::txops::*;
+            use $crate::sql::rows::*;
             use $crate::{OpResult, StoreError};
 
             type Tags = std::collections::HashMap<String, Vec<(String, String)>>;

@@ -1,0 +1,10 @@
+//! What both engines share: the statement texts (fixed ones in `text.rs`,
+//! the request-dependent ones in `query.rs`, those of RAM users and the audit
+//! log in `security.rs`) and the row shapes with their conversion to domain
+//! types (`rows.rs`). Both engines run the same SQL: `$N` placeholders and
+//! the subset PostgreSQL, SQLite, CockroachDB and YugabyteDB all accept.
+
+pub(crate) mod query;
+pub(crate) mod rows;
+pub(crate) mod security;
+pub(crate) mod text;

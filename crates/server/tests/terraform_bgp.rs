@@ -8,20 +8,11 @@
 //! instead of sleeping.
 
 mod common;
+mod provider;
 use common::*;
 use physconn_domain::IdGen;
+use provider::{token, REGION};
 use serde_json::Value;
-
-const REGION: (&str, &str) = ("RegionId", "cn-hangzhou");
-
-fn token(action: &str) -> String {
-    let t = format!(
-        "TF-{action}-{}-{}",
-        1_764_400_000,
-        physconn_domain::RandomIds.request_id().to_lowercase()
-    );
-    t.chars().take(64).collect()
-}
 
 /// A V1 call with the parameters in the form body, except `query` ones,
 /// which travel in the query string as the provider sends `BgpPeerId`.

@@ -49,12 +49,3 @@ impl<'a> BgpScope<'a> {
         }
     }
 }
-
-pub(crate) fn encode(o: &BgpObject) -> OpResult<String> {
-    serde_json::to_string(o).map_err(|e| crate::StoreError::Corrupt(e.to_string()).into())
-}
-
-pub(crate) fn decode(doc: &str) -> OpResult<BgpObject> {
-    serde_json::from_str(doc)
-        .map_err(|e| crate::StoreError::Corrupt(format!("bgp document: {e}")).into())
-}

@@ -47,6 +47,24 @@ pub struct Table {
 }
 
 impl Table {
+    /// Refuses a table whose columns (`actual`, as the database names them)
+    /// are not the ones the export knows: one the table spec does not know
+    /// (a migration without its export entry) fails the export instead of
+    /// being silently dropped.
+    pub(crate) fn check_columns<S: AsRef<str>>(&self, actual: &[S]) -> Result<(), StoreError> {
+        let mut actual: Vec<&str> = actual.iter().map(AsRef::as_ref).collect();
+        let mut known: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
+        actual.sort_unstable();
+        known.sort_unstable();
+        if actual == known {
+            return Ok(());
+        }
+        Err(StoreError::Corrupt(format!(
+            "table {} has columns {actual:?}; the export knows {known:?}",
+            self.name
+        )))
+    }
+
     pub(crate) fn column_list(&self) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
         names.join(", ")

@@ -59,13 +59,3 @@ impl<'a> VbrScope<'a> {
         }
     }
 }
-
-/// The row's document, encoded.
-pub(crate) fn encode(v: &Vbr) -> OpResult<String> {
-    serde_json::to_string(v).map_err(|e| crate::StoreError::Corrupt(e.to_string()).into())
-}
-
-pub(crate) fn decode(doc: &str) -> OpResult<Vbr> {
-    serde_json::from_str(doc)
-        .map_err(|e| crate::StoreError::Corrupt(format!("vbr document: {e}")).into())
-}

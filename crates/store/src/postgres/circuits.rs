@@ -1,237 +1,200 @@
-//! The circuit operations of [`TxOps`](crate::TxOps) over a sqlx connection
-//! (the counterpart of `sqlite/circuits.rs`): rows with their tags, listings,
-//! and the per-(account, region) counts (`circuit_counts`, migration 0004)
-//! kept in the same transaction as every circuit write. Instantiated per
-//! connection type by `impl_txops!` through `circuit_fns!`.
+//! The circuit operations of [`TxOps`](crate::TxOps) on PostgreSQL (the
+//! counterpart of `sqlite/circuits.rs`): rows with their tags, listings, and
+//! the per-(account, region) counts (`circuit_counts`, migration 0004) kept
+//! in the same transaction as every circuit write.
 
-/// Defines `circuits::*` (free functions over one connection type).
-macro_rules! circuit_fns {
-    ($conn:ty) => {
-        mod circuits {
-            use physconn_domain::{Circuit, Status};
-            use $crate::ops::CircuitQuery;
-            use $crate::postgres::txops::*;
-            use $crate::sql::rows::*;
-            use $crate::{OpResult, StoreError};
-
-            type Tags = std::collections::HashMap<String, Vec<(String, String)>>;
-
-            async fn tags_by_id(conn: &mut $conn, b: Built<'_>) -> OpResult<Tags> {
-                let rows: Vec<TagRow> = bind_built!(sqlx::query_as::<_, TagRow>(&b.sql), b)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let mut by_id = Tags::default();
-                for t in rows {
-                    by_id
-                        .entry(t.circuit_id)
-                        .or_default()
-                        .push((t.tag_key, t.tag_value));
-                }
-                Ok(by_id)
-            }
-
-            fn with_tags(rows: Vec<CircuitRow>, mut by_id: Tags) -> OpResult<Vec<Circuit>> {
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let tags = by_id.remove(&r.id).unwrap_or_default();
-                    out.push(r.into_circuit(tags)?);
-                }
-                Ok(out)
-            }
-
-            async fn count(conn: &mut $conn, b: Built<'_>) -> OpResult<i64> {
-                let (n,): (i64,) = bind_built!(sqlx::query_as(&b.sql), b)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                Ok(n)
-            }
-
-            async fn add_counts(
-                conn: &mut $conn,
-                c: &Circuit,
-                (live, pending): (i64, i64),
-            ) -> OpResult<()> {
-                sqlx::query(statements().add_counts)
-                    .bind(&c.account_id)
-                    .bind(&c.region_id)
-                    .bind(live)
-                    .bind(pending)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            }
-
-            pub(super) async fn get_circuit(
-                conn: &mut $conn,
-                id: &str,
-            ) -> OpResult<Option<Circuit>> {
-                let row = sqlx::query_as::<_, CircuitRow>(&statements().select_circuit)
-                    .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let Some(row) = row else { return Ok(None) };
-                let tags: Vec<TagRow> = sqlx::query_as(statements().tags_of_circuit)
-                    .bind(id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let tags = tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect();
-                Ok(Some(row.into_circuit(tags)?))
-            }
-
-            pub(super) async fn insert_circuit(conn: &mut $conn, c: &Circuit) -> OpResult<()> {
-                bind_circuit!(sqlx::query(&statements().insert_circuit), c)
-                    .execute(&mut *conn)
-                    .await?;
-                let counts = counted(c.status, c.deleted_at.is_some());
-                if counts != (0, 0) {
-                    add_counts(conn, c, counts).await?;
-                }
-                replace_tags(conn, &c.id, &c.tags).await
-            }
-
-            pub(super) async fn update_circuit(conn: &mut $conn, c: &Circuit) -> OpResult<()> {
-                // Usually neither an index nor the counts move: one
-                // statement. Otherwise (a delete, recover, lock, or
-                // leaving the pending statuses) the old row says how
-                // the counts move.
-                let s = statements();
-                let same = bind_circuit!(sqlx::query(&s.update_circuit_in_place), c)
-                    .execute(&mut *conn)
-                    .await?;
-                if same.rows_affected() > 0 {
-                    return Ok(());
-                }
-                let old: Option<(String, Option<i64>)> = sqlx::query_as(s.circuit_counted)
-                    .bind(&c.id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let Some((status, deleted)) = old else {
-                    return Ok(());
-                };
-                let status = Status::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?;
-                bind_circuit!(sqlx::query(&s.update_circuit), c)
-                    .execute(&mut *conn)
-                    .await?;
-                let new = (c.status, c.deleted_at.is_some());
-                if let Some(delta) = count_delta((status, deleted.is_some()), new) {
-                    add_counts(conn, c, delta).await?;
-                }
-                Ok(())
-            }
-
-            pub(super) async fn replace_tags(
-                conn: &mut $conn,
-                circuit_id: &str,
-                tags: &[(String, String)],
-            ) -> OpResult<()> {
-                sqlx::query(statements().delete_tags)
-                    .bind(circuit_id)
-                    .execute(&mut *conn)
-                    .await?;
-                for (i, (k, v)) in tags.iter().enumerate() {
-                    sqlx::query(statements().insert_tag)
-                        .bind(circuit_id)
-                        .bind(k)
-                        .bind(v)
-                        .bind(i as i64)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Ok(())
-            }
-
-            pub(super) async fn list_circuits(
-                conn: &mut $conn,
-                q: &CircuitQuery,
-            ) -> OpResult<(Vec<Circuit>, i64)> {
-                let total = if q.match_nothing {
-                    0
-                } else if dynamic::unfiltered(q) {
-                    let r: Option<(i64,)> = sqlx::query_as(statements().live_count)
-                        .bind(&q.account_id)
-                        .bind(&q.region_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    r.map_or(0, |(n,)| n)
-                } else {
-                    count(conn, dynamic::count_matching(q)).await?
-                };
-                if total == 0 || q.offset >= total {
-                    return Ok((Vec::new(), total));
-                }
-                let page = dynamic::page(q, total);
-                let rows: Vec<CircuitRow> = bind_built!(sqlx::query_as(&page.sql), page)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                if rows.is_empty() {
-                    return Ok((Vec::new(), total));
-                }
-                let tags =
-                    tags_by_id(conn, dynamic::tags_of(rows.iter().map(|r| r.id.as_str()))).await?;
-                Ok((with_tags(rows, tags)?, total))
-            }
-
-            pub(super) async fn list_account_circuits(
-                conn: &mut $conn,
-                account_id: &str,
-            ) -> OpResult<Vec<Circuit>> {
-                let s = statements();
-                let rows = sqlx::query_as::<_, CircuitRow>(&s.list_account_circuits)
-                    .bind(account_id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let tags: Vec<TagRow> = sqlx::query_as(s.account_circuit_tags)
-                    .bind(account_id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let mut by_id = Tags::default();
-                for t in tags {
-                    by_id
-                        .entry(t.circuit_id)
-                        .or_default()
-                        .push((t.tag_key, t.tag_value));
-                }
-                with_tags(rows, by_id)
-            }
-
-            pub(super) async fn count_circuits(
-                conn: &mut $conn,
-                account_id: &str,
-                statuses: &[Status],
-            ) -> OpResult<i64> {
-                count(conn, dynamic::count_statuses(account_id, statuses)).await
-            }
-
-            pub(super) async fn count_pending_circuits(
-                conn: &mut $conn,
-                account_id: &str,
-            ) -> OpResult<i64> {
-                let r: Vec<(i64,)> = sqlx::query_as(statements().pending_counts)
-                    .bind(account_id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                Ok(r.iter().map(|(n,)| *n).sum())
-            }
-
-            pub(super) async fn count_business_status(
-                conn: &mut $conn,
-                account_id: &str,
-                business_status: &str,
-            ) -> OpResult<i64> {
-                let s = statements();
-                let q = if business_status == "FinancialLocked" {
-                    sqlx::query_as(s.count_locked).bind(account_id)
-                } else {
-                    sqlx::query_as(s.count_business_status)
-                        .bind(account_id)
-                        .bind(business_status)
-                };
-                let (n,): (i64,) = q.fetch_one(&mut *conn).await?;
-                Ok(n)
-            }
-        }
-    };
+use super::bind::{args, bind_circuit};
+use crate::ops::CircuitQuery;
+use crate::sql::query::{self as dynamic, Built};
+use crate::sql::rows::{with_tags, CircuitRow, TagRow};
+use crate::sql::text::{count_delta, counted, statements};
+use crate::{OpResult, StoreError};
+use physconn_domain::{Circuit, Status};
+use sqlx::PgConnection;
+async fn tags(conn: &mut PgConnection, b: Built<'_>) -> OpResult<Vec<TagRow>> {
+    let rows = sqlx::query_as_with::<_, TagRow, _>(&b.sql, args(&b.args)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows)
 }
 
-pub(crate) use circuit_fns;
+async fn count(conn: &mut PgConnection, b: Built<'_>) -> OpResult<i64> {
+    let (n,): (i64,) = sqlx::query_as_with(&b.sql, args(&b.args)?)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
+
+async fn add_counts(
+    conn: &mut PgConnection,
+    c: &Circuit,
+    (live, pending): (i64, i64),
+) -> OpResult<()> {
+    sqlx::query(statements().add_counts)
+        .bind(&c.account_id)
+        .bind(&c.region_id)
+        .bind(live)
+        .bind(pending)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn get_circuit(conn: &mut PgConnection, id: &str) -> OpResult<Option<Circuit>> {
+    let row = sqlx::query_as::<_, CircuitRow>(&statements().select_circuit)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let tags: Vec<TagRow> = sqlx::query_as(statements().tags_of_circuit)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let tags = tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect();
+    Ok(Some(row.into_circuit(tags)?))
+}
+
+pub(super) async fn insert_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
+    bind_circuit(sqlx::query(&statements().insert_circuit), c)
+        .execute(&mut *conn)
+        .await?;
+    let counts = counted(c.status, c.deleted_at.is_some());
+    if counts != (0, 0) {
+        add_counts(conn, c, counts).await?;
+    }
+    replace_tags(conn, &c.id, &c.tags).await
+}
+
+pub(super) async fn update_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
+    // Usually neither an index nor the counts move: one
+    // statement. Otherwise (a delete, recover, lock, or
+    // leaving the pending statuses) the old row says how
+    // the counts move.
+    let s = statements();
+    let same = bind_circuit(sqlx::query(&s.update_circuit_in_place), c)
+        .execute(&mut *conn)
+        .await?;
+    if same.rows_affected() > 0 {
+        return Ok(());
+    }
+    let old: Option<(String, Option<i64>)> = sqlx::query_as(s.circuit_counted)
+        .bind(&c.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((status, deleted)) = old else {
+        return Ok(());
+    };
+    let status = Status::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?;
+    bind_circuit(sqlx::query(&s.update_circuit), c)
+        .execute(&mut *conn)
+        .await?;
+    let new = (c.status, c.deleted_at.is_some());
+    if let Some(delta) = count_delta((status, deleted.is_some()), new) {
+        add_counts(conn, c, delta).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn replace_tags(
+    conn: &mut PgConnection,
+    circuit_id: &str,
+    tags: &[(String, String)],
+) -> OpResult<()> {
+    sqlx::query(statements().delete_tags)
+        .bind(circuit_id)
+        .execute(&mut *conn)
+        .await?;
+    for (i, (k, v)) in tags.iter().enumerate() {
+        sqlx::query(statements().insert_tag)
+            .bind(circuit_id)
+            .bind(k)
+            .bind(v)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn list_circuits(
+    conn: &mut PgConnection,
+    q: &CircuitQuery,
+) -> OpResult<(Vec<Circuit>, i64)> {
+    let total = if q.match_nothing {
+        0
+    } else if dynamic::unfiltered(q) {
+        let r: Option<(i64,)> = sqlx::query_as(statements().live_count)
+            .bind(&q.account_id)
+            .bind(&q.region_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        r.map_or(0, |(n,)| n)
+    } else {
+        count(conn, dynamic::count_matching(q)).await?
+    };
+    if total == 0 || q.offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let page = dynamic::page(q, total);
+    let rows: Vec<CircuitRow> = sqlx::query_as_with(&page.sql, args(&page.args)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    if rows.is_empty() {
+        return Ok((Vec::new(), total));
+    }
+    let tags = tags(conn, dynamic::tags_of(rows.iter().map(|r| r.id.as_str()))).await?;
+    Ok((with_tags(rows, tags)?, total))
+}
+
+pub(super) async fn list_account_circuits(
+    conn: &mut PgConnection,
+    account_id: &str,
+) -> OpResult<Vec<Circuit>> {
+    let s = statements();
+    let rows = sqlx::query_as::<_, CircuitRow>(&s.list_account_circuits)
+        .bind(account_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let tags: Vec<TagRow> = sqlx::query_as(s.account_circuit_tags)
+        .bind(account_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(with_tags(rows, tags)?)
+}
+
+pub(super) async fn count_circuits(
+    conn: &mut PgConnection,
+    account_id: &str,
+    statuses: &[Status],
+) -> OpResult<i64> {
+    count(conn, dynamic::count_statuses(account_id, statuses)).await
+}
+
+pub(super) async fn count_pending_circuits(
+    conn: &mut PgConnection,
+    account_id: &str,
+) -> OpResult<i64> {
+    let r: Vec<(i64,)> = sqlx::query_as(statements().pending_counts)
+        .bind(account_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(r.iter().map(|(n,)| *n).sum())
+}
+
+pub(super) async fn count_business_status(
+    conn: &mut PgConnection,
+    account_id: &str,
+    business_status: &str,
+) -> OpResult<i64> {
+    let s = statements();
+    let q = if business_status == "FinancialLocked" {
+        sqlx::query_as(s.count_locked).bind(account_id)
+    } else {
+        sqlx::query_as(s.count_business_status)
+            .bind(account_id)
+            .bind(business_status)
+    };
+    let (n,): (i64,) = q.fetch_one(&mut *conn).await?;
+    Ok(n)
+}

@@ -1,653 +1,606 @@
-//! [`TxOps`](crate::TxOps) over a sqlx connection (`impl_txops!`, used by the
-//! PostgreSQL backend). The statement texts are shared with the SQLite
-//! backend (`sqlite/txops.rs`): fixed ones in `sql/text.rs`, dynamic ones in
-//! `sql/query.rs`; the circuit operations are in `postgres/circuits.rs`, faults,
-//! resets, nonces and export in `postgres/extra.rs`.
-//! It stays inside the subset both (and CockroachDB/YugabyteDB) accept: `$N`
-//! placeholders, `ON CONFLICT … DO UPDATE SET … = excluded.…` (optionally
-//! with a `WHERE`), `LIMIT/OFFSET`, no sequences, no database-specific
-//! functions.
+//! [`TxOps`] on PostgreSQL, over one sqlx connection inside the job's
+//! transaction. The statements are the ones the SQLite store runs
+//! (`sql/text.rs`, `sql/query.rs`); the circuit operations are in
+//! `postgres/circuits.rs`, the simulator's faults and the test reset in
+//! `postgres/faults.rs`, whole-table export and import in
+//! `postgres/export.rs`, the row locks of the locked mode in `postgres/mod.rs`;
+//! the rest is here.
 
-pub(crate) use crate::sql::query::{self as dynamic, Arg, Built};
-pub(crate) use crate::sql::text::{
-    bind_account, bind_circuit, bind_order, count_delta, counted, statements,
-};
+use super::bind::{bind_account, bind_order};
+use super::{circuits, export, faults};
+use crate::export::Table;
+use crate::job::BoxFut;
+use crate::ops::{CircuitEvent, CircuitQuery, Fault, RowLocks, Timer, TxOps};
+use crate::sql::rows::*;
+use crate::sql::text::statements;
+use crate::{OpResult, StoreError};
+use physconn_domain::idempotency::IdempotencyRecord;
+use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
+use serde_json::Value;
+use sqlx::PgConnection;
 
-/// Binds a built statement's arguments in order.
-macro_rules! bind_built {
-    ($q:expr, $b:expr) => {{
-        let mut q = $q;
-        for a in &$b.args {
-            q = match *a {
-                $crate::postgres::txops::Arg::Text(s) => q.bind(s),
-                $crate::postgres::txops::Arg::Int(i) => q.bind(i),
-            };
-        }
-        q
-    }};
-}
-pub(crate) use bind_built;
-
-/// Implements `TxOps` for a sqlx connection type with the shared SQL.
-macro_rules! impl_txops {
-    ($conn:ty, $db:ty) => {
-        mod txops_impl {
-            use physconn_domain::idempotency::IdempotencyRecord;
-            use physconn_domain::{
-                AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time,
-            };
-            use serde_json::Value;
-            use $crate::export::Table;
-            use $crate::job::BoxFut;
-            use $crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
-            use $crate::postgres::txops::*;
-            use $crate::sql::rows::*;
-            use $crate::{OpResult, StoreError};
-
-            $crate::postgres::extra::extra_fns!($conn);
-            $crate::postgres::circuits::circuit_fns!($conn);
-
-            fn collect<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
-                rows.into_iter()
-                    .map(|r| r.try_into().map_err(Into::into))
-                    .collect()
-            }
-
-            impl TxOps for $conn {
-                fn get_account<'a>(
-                    &'a mut self,
-                    id: &'a str,
-                ) -> BoxFut<'a, OpResult<Option<Account>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, AccountRow>(&statements().get_account)
-                            .bind(id)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(r.map(Account::from))
-                    })
-                }
-
-                fn get_account_by_name<'a>(
-                    &'a mut self,
-                    name: &'a str,
-                ) -> BoxFut<'a, OpResult<Option<Account>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, AccountRow>(&statements().get_account_by_name)
-                            .bind(name)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(r.map(Account::from))
-                    })
-                }
-
-                fn list_accounts(&mut self) -> BoxFut<'_, OpResult<Vec<Account>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, AccountRow>(&statements().list_accounts)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        Ok(r.into_iter().map(Account::from).collect())
-                    })
-                }
-
-                fn insert_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        bind_account!(sqlx::query(&statements().insert_account), a)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn update_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        bind_account!(sqlx::query(&statements().update_account), a)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn insert_ledger<'a>(&'a mut self, e: &'a LedgerEntry) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(&statements().insert_ledger)
-                            .bind(&e.id)
-                            .bind(&e.account_id)
-                            .bind(e.seq)
-                            .bind(e.amount.0)
-                            .bind(e.balance_after.0)
-                            .bind(e.kind.as_str())
-                            .bind(e.order_id.as_deref())
-                            .bind(&e.note)
-                            .bind(us(e.created_at))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn list_ledger<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                    limit: i64,
-                ) -> BoxFut<'a, OpResult<Vec<LedgerEntry>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, LedgerRow>(&statements().list_ledger)
-                            .bind(account_id)
-                            .bind(limit)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        collect(r)
-                    })
-                }
-
-                fn ledger_sum<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>> {
-                    Box::pin(async move {
-                        let amounts: Vec<(i64,)> = sqlx::query_as(statements().ledger_amounts)
-                            .bind(account_id)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        Ok(amounts.iter().map(|(a,)| *a).sum())
-                    })
-                }
-
-                fn get_access_key<'a>(
-                    &'a mut self,
-                    id: &'a str,
-                ) -> BoxFut<'a, OpResult<Option<AccessKey>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, KeyRow>(&statements().get_key)
-                            .bind(id)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(match r {
-                            Some(r) => Some(r.try_into()?),
-                            None => None,
-                        })
-                    })
-                }
-
-                fn insert_access_key<'a>(
-                    &'a mut self,
-                    k: &'a AccessKey,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        let (token, exp) = key_token(k);
-                        sqlx::query(&statements().insert_key)
-                            .bind(&k.id)
-                            .bind(&k.account_id)
-                            .bind(&k.secret)
-                            .bind(k.status.as_str())
-                            .bind(token)
-                            .bind(exp)
-                            .bind(us(k.created_at))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn update_access_key<'a>(
-                    &'a mut self,
-                    k: &'a AccessKey,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        let (token, exp) = key_token(k);
-                        sqlx::query(&statements().update_key)
-                            .bind(&k.id)
-                            .bind(&k.account_id)
-                            .bind(&k.secret)
-                            .bind(k.status.as_str())
-                            .bind(token)
-                            .bind(exp)
-                            .bind(us(k.created_at))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn set_access_key_status<'a>(
-                    &'a mut self,
-                    id: &'a str,
-                    status: KeyStatus,
-                ) -> BoxFut<'a, OpResult<bool>> {
-                    Box::pin(async move {
-                        let r = sqlx::query(statements().set_key_status)
-                            .bind(id)
-                            .bind(status.as_str())
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(r.rows_affected() > 0)
-                    })
-                }
-
-                fn list_access_keys<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                ) -> BoxFut<'a, OpResult<Vec<AccessKey>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, KeyRow>(&statements().list_keys)
-                            .bind(account_id)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        collect(r)
-                    })
-                }
-
-                fn get_circuit<'a>(
-                    &'a mut self,
-                    id: &'a str,
-                ) -> BoxFut<'a, OpResult<Option<Circuit>>> {
-                    Box::pin(circuits::get_circuit(self, id))
-                }
-
-                fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(circuits::insert_circuit(self, c))
-                }
-
-                fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(circuits::update_circuit(self, c))
-                }
-
-                fn replace_tags<'a>(
-                    &'a mut self,
-                    circuit_id: &'a str,
-                    tags: &'a [(String, String)],
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(circuits::replace_tags(self, circuit_id, tags))
-                }
-
-                fn list_circuits<'a>(
-                    &'a mut self,
-                    q: &'a CircuitQuery,
-                ) -> BoxFut<'a, OpResult<(Vec<Circuit>, i64)>> {
-                    Box::pin(circuits::list_circuits(self, q))
-                }
-
-                fn list_account_circuits<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                ) -> BoxFut<'a, OpResult<Vec<Circuit>>> {
-                    Box::pin(circuits::list_account_circuits(self, account_id))
-                }
-
-                fn count_circuits<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                    statuses: &'a [Status],
-                ) -> BoxFut<'a, OpResult<i64>> {
-                    Box::pin(circuits::count_circuits(self, account_id, statuses))
-                }
-
-                fn count_pending_circuits<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                ) -> BoxFut<'a, OpResult<i64>> {
-                    Box::pin(circuits::count_pending_circuits(self, account_id))
-                }
-
-                fn count_business_status<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                    business_status: &'a str,
-                ) -> BoxFut<'a, OpResult<i64>> {
-                    Box::pin(circuits::count_business_status(
-                        self,
-                        account_id,
-                        business_status,
-                    ))
-                }
-
-                fn insert_event<'a>(&'a mut self, e: &'a CircuitEvent) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(&statements().insert_event)
-                            .bind(&e.id)
-                            .bind(&e.circuit_id)
-                            .bind(us(e.at))
-                            .bind(e.from_status.map(|s| s.as_str()))
-                            .bind(e.to_status.as_str())
-                            .bind(&e.cause)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn list_events<'a>(
-                    &'a mut self,
-                    circuit_id: &'a str,
-                ) -> BoxFut<'a, OpResult<Vec<CircuitEvent>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, EventRow>(&statements().list_events)
-                            .bind(circuit_id)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        collect(r)
-                    })
-                }
-
-                fn get_order<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Order>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, OrderRow>(&statements().get_order)
-                            .bind(id)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(match r {
-                            Some(r) => Some(r.try_into()?),
-                            None => None,
-                        })
-                    })
-                }
-
-                fn insert_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        bind_order!(sqlx::query(&statements().insert_order), o)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn update_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        bind_order!(sqlx::query(&statements().update_order), o)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn list_orders<'a>(
-                    &'a mut self,
-                    account_id: Option<&'a str>,
-                ) -> BoxFut<'a, OpResult<Vec<Order>>> {
-                    Box::pin(async move {
-                        let rows = match account_id {
-                            Some(a) => {
-                                sqlx::query_as::<_, OrderRow>(&statements().list_orders_of)
-                                    .bind(a)
-                                    .fetch_all(&mut *self)
-                                    .await?
-                            }
-                            None => {
-                                sqlx::query_as::<_, OrderRow>(&statements().list_orders_all)
-                                    .fetch_all(&mut *self)
-                                    .await?
-                            }
-                        };
-                        collect(rows)
-                    })
-                }
-
-                fn get_idempotency<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                    action: &'a str,
-                    token: &'a str,
-                ) -> BoxFut<'a, OpResult<Option<IdempotencyRecord>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, IdemRow>(&statements().get_idem)
-                            .bind(account_id)
-                            .bind(action)
-                            .bind(token)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(r.map(IdempotencyRecord::from))
-                    })
-                }
-
-                fn insert_idempotency<'a>(
-                    &'a mut self,
-                    r: &'a IdempotencyRecord,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(&statements().insert_idem)
-                            .bind(&r.account_id)
-                            .bind(&r.action)
-                            .bind(&r.token)
-                            .bind(&r.fingerprint)
-                            .bind(&r.response)
-                            .bind(us(r.created_at))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn purge_idempotency(&mut self, before: Time) -> BoxFut<'_, OpResult<u64>> {
-                    Box::pin(async move {
-                        let r = sqlx::query(statements().purge_idem)
-                            .bind(us(before))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(r.rows_affected())
-                    })
-                }
-
-                fn insert_timer<'a>(&'a mut self, t: &'a Timer) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(&statements().insert_timer)
-                            .bind(&t.id)
-                            .bind(&t.circuit_id)
-                            .bind(t.kind.as_str())
-                            .bind(t.expect_status.map_or("", |s| s.as_str()))
-                            .bind(us(t.due_at))
-                            .bind(us(t.created_at))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn delete_timer<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
-                    Box::pin(async move {
-                        let r = sqlx::query(statements().delete_timer)
-                            .bind(id)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(r.rows_affected() > 0)
-                    })
-                }
-
-                fn delete_timers_for<'a>(
-                    &'a mut self,
-                    circuit_id: &'a str,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(statements().delete_timers_for)
-                            .bind(circuit_id)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn due_timers(
-                    &mut self,
-                    now: Time,
-                    limit: i64,
-                ) -> BoxFut<'_, OpResult<Vec<Timer>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, TimerRow>(&statements().due_timers)
-                            .bind(us(now))
-                            .bind(limit)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        collect(r)
-                    })
-                }
-
-                fn next_timer_due(&mut self) -> BoxFut<'_, OpResult<Option<Time>>> {
-                    Box::pin(async move {
-                        let r: Option<(i64,)> = sqlx::query_as(statements().next_timer_due)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(r.map(|(d,)| t(d)))
-                    })
-                }
-
-                fn list_timers<'a>(
-                    &'a mut self,
-                    circuit_id: &'a str,
-                ) -> BoxFut<'a, OpResult<Vec<Timer>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, TimerRow>(&statements().list_timers)
-                            .bind(circuit_id)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        collect(r)
-                    })
-                }
-
-                fn all_timers(&mut self) -> BoxFut<'_, OpResult<Vec<Timer>>> {
-                    Box::pin(async move {
-                        let r = sqlx::query_as::<_, TimerRow>(&statements().all_timers)
-                            .fetch_all(&mut *self)
-                            .await?;
-                        collect(r)
-                    })
-                }
-
-                fn set_timer_due<'a>(
-                    &'a mut self,
-                    id: &'a str,
-                    due_at: Time,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(statements().set_timer_due)
-                            .bind(id)
-                            .bind(us(due_at))
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-
-                fn insert_fault<'a>(&'a mut self, f: &'a Fault) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(extra::insert_fault(self, f))
-                }
-
-                fn list_faults(&mut self) -> BoxFut<'_, OpResult<Vec<Fault>>> {
-                    Box::pin(extra::list_faults(self))
-                }
-
-                fn set_fault_remaining<'a>(
-                    &'a mut self,
-                    id: &'a str,
-                    remaining: i64,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(extra::set_fault_remaining(self, id, remaining))
-                }
-
-                fn delete_fault<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
-                    Box::pin(extra::delete_fault(self, id))
-                }
-
-                fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(extra::reset_except(self, account_id))
-                }
-
-                fn security(&mut self) -> &mut dyn $crate::security::SecurityOps {
-                    self
-                }
-
-                fn vbrs(&mut self) -> &mut dyn $crate::vbr::VbrOps {
-                    self
-                }
-
-                fn bgp(&mut self) -> &mut dyn $crate::bgp::BgpOps {
-                    self
-                }
-
-                fn claim_nonce<'a>(
-                    &'a mut self,
-                    access_key_id: &'a str,
-                    nonce: &'a str,
-                    now: Time,
-                    expires_at: Time,
-                ) -> BoxFut<'a, OpResult<bool>> {
-                    Box::pin(extra::claim_nonce(
-                        self,
-                        access_key_id,
-                        nonce,
-                        now,
-                        expires_at,
-                    ))
-                }
-
-                fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>> {
-                    Box::pin(extra::purge_nonces(self, now))
-                }
-
-                fn open_service<'a>(
-                    &'a mut self,
-                    account_id: &'a str,
-                    service: &'a str,
-                    at: Time,
-                ) -> BoxFut<'a, OpResult<bool>> {
-                    Box::pin(extra::open_service(self, account_id, service, at))
-                }
-
-                fn dump_table<'a>(
-                    &'a mut self,
-                    table: &'a Table,
-                ) -> BoxFut<'a, OpResult<Vec<Vec<Value>>>> {
-                    Box::pin(extra::dump_table(self, table))
-                }
-
-                fn load_rows<'a>(
-                    &'a mut self,
-                    table: &'a Table,
-                    rows: &'a [Vec<Value>],
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(extra::load_rows(self, table, rows))
-                }
-
-                fn count_rows<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<i64>> {
-                    Box::pin(extra::count_rows(self, table))
-                }
-
-                fn table_names(&mut self) -> BoxFut<'_, OpResult<Vec<String>>> {
-                    Box::pin(extra::table_names(self))
-                }
-
-                fn lock_rows<'a>(
-                    &'a mut self,
-                    locks: &'a $crate::ops::RowLocks,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(extra::lock_rows(self, locks))
-                }
-
-                fn get_meta<'a>(
-                    &'a mut self,
-                    key: &'a str,
-                ) -> BoxFut<'a, OpResult<Option<String>>> {
-                    Box::pin(async move {
-                        let r: Option<(String,)> = sqlx::query_as(statements().get_meta)
-                            .bind(key)
-                            .fetch_optional(&mut *self)
-                            .await?;
-                        Ok(r.map(|(v,)| v))
-                    })
-                }
-
-                fn set_meta<'a>(
-                    &'a mut self,
-                    key: &'a str,
-                    value: &'a str,
-                ) -> BoxFut<'a, OpResult<()>> {
-                    Box::pin(async move {
-                        sqlx::query(statements().set_meta)
-                            .bind(key)
-                            .bind(value)
-                            .execute(&mut *self)
-                            .await?;
-                        Ok(())
-                    })
-                }
-            }
-        }
-    };
+fn collect<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
+    rows.into_iter()
+        .map(|r| r.try_into().map_err(Into::into))
+        .collect()
 }
 
-pub(crate) use impl_txops;
+impl TxOps for PgConnection {
+    fn get_account<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Account>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, AccountRow>(&statements().get_account)
+                .bind(id)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(Account::from))
+        })
+    }
+
+    fn get_account_by_name<'a>(
+        &'a mut self,
+        name: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<Account>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, AccountRow>(&statements().get_account_by_name)
+                .bind(name)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(Account::from))
+        })
+    }
+
+    fn list_accounts(&mut self) -> BoxFut<'_, OpResult<Vec<Account>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, AccountRow>(&statements().list_accounts)
+                .fetch_all(&mut *self)
+                .await?;
+            Ok(r.into_iter().map(Account::from).collect())
+        })
+    }
+
+    fn insert_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            bind_account(sqlx::query(&statements().insert_account), a)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn update_account<'a>(&'a mut self, a: &'a Account) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            bind_account(sqlx::query(&statements().update_account), a)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn insert_ledger<'a>(&'a mut self, e: &'a LedgerEntry) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(&statements().insert_ledger)
+                .bind(&e.id)
+                .bind(&e.account_id)
+                .bind(e.seq)
+                .bind(e.amount.0)
+                .bind(e.balance_after.0)
+                .bind(e.kind.as_str())
+                .bind(e.order_id.as_deref())
+                .bind(&e.note)
+                .bind(us(e.created_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn list_ledger<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        limit: i64,
+    ) -> BoxFut<'a, OpResult<Vec<LedgerEntry>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, LedgerRow>(&statements().list_ledger)
+                .bind(account_id)
+                .bind(limit)
+                .fetch_all(&mut *self)
+                .await?;
+            collect(r)
+        })
+    }
+
+    fn ledger_sum<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>> {
+        Box::pin(async move {
+            let amounts: Vec<(i64,)> = sqlx::query_as(statements().ledger_amounts)
+                .bind(account_id)
+                .fetch_all(&mut *self)
+                .await?;
+            Ok(amounts.iter().map(|(a,)| *a).sum())
+        })
+    }
+
+    fn get_access_key<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<AccessKey>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, KeyRow>(&statements().get_key)
+                .bind(id)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(match r {
+                Some(r) => Some(r.try_into()?),
+                None => None,
+            })
+        })
+    }
+
+    fn insert_access_key<'a>(&'a mut self, k: &'a AccessKey) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            let (token, exp) = key_token(k);
+            sqlx::query(&statements().insert_key)
+                .bind(&k.id)
+                .bind(&k.account_id)
+                .bind(&k.secret)
+                .bind(k.status.as_str())
+                .bind(token)
+                .bind(exp)
+                .bind(us(k.created_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn update_access_key<'a>(&'a mut self, k: &'a AccessKey) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            let (token, exp) = key_token(k);
+            sqlx::query(&statements().update_key)
+                .bind(&k.id)
+                .bind(&k.account_id)
+                .bind(&k.secret)
+                .bind(k.status.as_str())
+                .bind(token)
+                .bind(exp)
+                .bind(us(k.created_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn set_access_key_status<'a>(
+        &'a mut self,
+        id: &'a str,
+        status: KeyStatus,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(async move {
+            let r = sqlx::query(statements().set_key_status)
+                .bind(id)
+                .bind(status.as_str())
+                .execute(&mut *self)
+                .await?;
+            Ok(r.rows_affected() > 0)
+        })
+    }
+
+    fn list_access_keys<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<AccessKey>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, KeyRow>(&statements().list_keys)
+                .bind(account_id)
+                .fetch_all(&mut *self)
+                .await?;
+            collect(r)
+        })
+    }
+
+    fn get_circuit<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Circuit>>> {
+        Box::pin(circuits::get_circuit(self, id))
+    }
+
+    fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(circuits::insert_circuit(self, c))
+    }
+
+    fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(circuits::update_circuit(self, c))
+    }
+
+    fn replace_tags<'a>(
+        &'a mut self,
+        circuit_id: &'a str,
+        tags: &'a [(String, String)],
+    ) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(circuits::replace_tags(self, circuit_id, tags))
+    }
+
+    fn list_circuits<'a>(
+        &'a mut self,
+        q: &'a CircuitQuery,
+    ) -> BoxFut<'a, OpResult<(Vec<Circuit>, i64)>> {
+        Box::pin(circuits::list_circuits(self, q))
+    }
+
+    fn list_account_circuits<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<Circuit>>> {
+        Box::pin(circuits::list_account_circuits(self, account_id))
+    }
+
+    fn count_circuits<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        statuses: &'a [Status],
+    ) -> BoxFut<'a, OpResult<i64>> {
+        Box::pin(circuits::count_circuits(self, account_id, statuses))
+    }
+
+    fn count_pending_circuits<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>> {
+        Box::pin(circuits::count_pending_circuits(self, account_id))
+    }
+
+    fn count_business_status<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        business_status: &'a str,
+    ) -> BoxFut<'a, OpResult<i64>> {
+        Box::pin(circuits::count_business_status(
+            self,
+            account_id,
+            business_status,
+        ))
+    }
+
+    fn insert_event<'a>(&'a mut self, e: &'a CircuitEvent) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(&statements().insert_event)
+                .bind(&e.id)
+                .bind(&e.circuit_id)
+                .bind(us(e.at))
+                .bind(e.from_status.map(|s| s.as_str()))
+                .bind(e.to_status.as_str())
+                .bind(&e.cause)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn list_events<'a>(
+        &'a mut self,
+        circuit_id: &'a str,
+    ) -> BoxFut<'a, OpResult<Vec<CircuitEvent>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, EventRow>(&statements().list_events)
+                .bind(circuit_id)
+                .fetch_all(&mut *self)
+                .await?;
+            collect(r)
+        })
+    }
+
+    fn get_order<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Order>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, OrderRow>(&statements().get_order)
+                .bind(id)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(match r {
+                Some(r) => Some(r.try_into()?),
+                None => None,
+            })
+        })
+    }
+
+    fn insert_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            bind_order(sqlx::query(&statements().insert_order), o)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn update_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            bind_order(sqlx::query(&statements().update_order), o)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn list_orders<'a>(
+        &'a mut self,
+        account_id: Option<&'a str>,
+    ) -> BoxFut<'a, OpResult<Vec<Order>>> {
+        Box::pin(async move {
+            let rows = match account_id {
+                Some(a) => {
+                    sqlx::query_as::<_, OrderRow>(&statements().list_orders_of)
+                        .bind(a)
+                        .fetch_all(&mut *self)
+                        .await?
+                }
+                None => {
+                    sqlx::query_as::<_, OrderRow>(&statements().list_orders_all)
+                        .fetch_all(&mut *self)
+                        .await?
+                }
+            };
+            collect(rows)
+        })
+    }
+
+    fn get_idempotency<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        action: &'a str,
+        token: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<IdempotencyRecord>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, IdemRow>(&statements().get_idem)
+                .bind(account_id)
+                .bind(action)
+                .bind(token)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(IdempotencyRecord::from))
+        })
+    }
+
+    fn insert_idempotency<'a>(&'a mut self, r: &'a IdempotencyRecord) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(&statements().insert_idem)
+                .bind(&r.account_id)
+                .bind(&r.action)
+                .bind(&r.token)
+                .bind(&r.fingerprint)
+                .bind(&r.response)
+                .bind(us(r.created_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn purge_idempotency(&mut self, before: Time) -> BoxFut<'_, OpResult<u64>> {
+        Box::pin(async move {
+            let r = sqlx::query(statements().purge_idem)
+                .bind(us(before))
+                .execute(&mut *self)
+                .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    fn insert_timer<'a>(&'a mut self, t: &'a Timer) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(&statements().insert_timer)
+                .bind(&t.id)
+                .bind(&t.circuit_id)
+                .bind(t.kind.as_str())
+                .bind(t.expect_status.map_or("", |s| s.as_str()))
+                .bind(us(t.due_at))
+                .bind(us(t.created_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn delete_timer<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(async move {
+            let r = sqlx::query(statements().delete_timer)
+                .bind(id)
+                .execute(&mut *self)
+                .await?;
+            Ok(r.rows_affected() > 0)
+        })
+    }
+
+    fn delete_timers_for<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(statements().delete_timers_for)
+                .bind(circuit_id)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn due_timers(&mut self, now: Time, limit: i64) -> BoxFut<'_, OpResult<Vec<Timer>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, TimerRow>(&statements().due_timers)
+                .bind(us(now))
+                .bind(limit)
+                .fetch_all(&mut *self)
+                .await?;
+            collect(r)
+        })
+    }
+
+    fn next_timer_due(&mut self) -> BoxFut<'_, OpResult<Option<Time>>> {
+        Box::pin(async move {
+            let r: Option<(i64,)> = sqlx::query_as(statements().next_timer_due)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(|(d,)| t(d)))
+        })
+    }
+
+    fn list_timers<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<Vec<Timer>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, TimerRow>(&statements().list_timers)
+                .bind(circuit_id)
+                .fetch_all(&mut *self)
+                .await?;
+            collect(r)
+        })
+    }
+
+    fn all_timers(&mut self) -> BoxFut<'_, OpResult<Vec<Timer>>> {
+        Box::pin(async move {
+            let r = sqlx::query_as::<_, TimerRow>(&statements().all_timers)
+                .fetch_all(&mut *self)
+                .await?;
+            collect(r)
+        })
+    }
+
+    fn set_timer_due<'a>(&'a mut self, id: &'a str, due_at: Time) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(statements().set_timer_due)
+                .bind(id)
+                .bind(us(due_at))
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn insert_fault<'a>(&'a mut self, f: &'a Fault) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(faults::insert_fault(self, f))
+    }
+
+    fn list_faults(&mut self) -> BoxFut<'_, OpResult<Vec<Fault>>> {
+        Box::pin(faults::list_faults(self))
+    }
+
+    fn set_fault_remaining<'a>(
+        &'a mut self,
+        id: &'a str,
+        remaining: i64,
+    ) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(faults::set_fault_remaining(self, id, remaining))
+    }
+
+    fn delete_fault<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(faults::delete_fault(self, id))
+    }
+
+    fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(faults::reset_except(self, account_id))
+    }
+
+    fn security(&mut self) -> &mut dyn crate::security::SecurityOps {
+        self
+    }
+
+    fn vbrs(&mut self) -> &mut dyn crate::vbr::VbrOps {
+        self
+    }
+
+    fn bgp(&mut self) -> &mut dyn crate::bgp::BgpOps {
+        self
+    }
+
+    fn claim_nonce<'a>(
+        &'a mut self,
+        access_key_id: &'a str,
+        nonce: &'a str,
+        now: Time,
+        expires_at: Time,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(claim_nonce(self, access_key_id, nonce, now, expires_at))
+    }
+
+    fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>> {
+        Box::pin(purge_nonces(self, now))
+    }
+
+    fn open_service<'a>(
+        &'a mut self,
+        account_id: &'a str,
+        service: &'a str,
+        at: Time,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(open_service(self, account_id, service, at))
+    }
+
+    fn dump_table<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<Vec<Vec<Value>>>> {
+        Box::pin(export::dump_table(self, table))
+    }
+
+    fn load_rows<'a>(
+        &'a mut self,
+        table: &'a Table,
+        rows: &'a [Vec<Value>],
+    ) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(export::load_rows(self, table, rows))
+    }
+
+    fn count_rows<'a>(&'a mut self, table: &'a Table) -> BoxFut<'a, OpResult<i64>> {
+        Box::pin(export::count_rows(self, table))
+    }
+
+    fn table_names(&mut self) -> BoxFut<'_, OpResult<Vec<String>>> {
+        Box::pin(export::table_names(self))
+    }
+
+    fn lock_rows<'a>(&'a mut self, locks: &'a RowLocks) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(super::lock_rows(self, locks))
+    }
+
+    fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>> {
+        Box::pin(async move {
+            let r: Option<(String,)> = sqlx::query_as(statements().get_meta)
+                .bind(key)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(|(v,)| v))
+        })
+    }
+
+    fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(async move {
+            sqlx::query(statements().set_meta)
+                .bind(key)
+                .bind(value)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+async fn claim_nonce(
+    conn: &mut PgConnection,
+    access_key_id: &str,
+    nonce: &str,
+    now: Time,
+    expires_at: Time,
+) -> OpResult<bool> {
+    let r = sqlx::query(statements().claim_nonce)
+        .bind(access_key_id)
+        .bind(nonce)
+        .bind(us(expires_at))
+        .bind(us(now))
+        .execute(&mut *conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+async fn open_service(
+    conn: &mut PgConnection,
+    account_id: &str,
+    service: &str,
+    at: Time,
+) -> OpResult<bool> {
+    let r = sqlx::query(statements().open_service)
+        .bind(account_id)
+        .bind(service)
+        .bind(us(at))
+        .execute(&mut *conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+async fn purge_nonces(conn: &mut PgConnection, now: Time) -> OpResult<u64> {
+    let r = sqlx::query(statements().purge_nonces)
+        .bind(us(now))
+        .execute(&mut *conn)
+        .await?;
+    Ok(r.rows_affected())
+}

@@ -10,6 +10,7 @@ use physconn_domain::{
     KeyStatus, LedgerEntry, LedgerKind, LineOperator, LoaStatus, Order, OrderKind, PaymentStatus,
     PortType, PricingCycle, ProvisioningMode, Status, Time, TimerKind,
 };
+use std::collections::HashMap;
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {v:?}"))
@@ -205,6 +206,26 @@ pub(crate) struct TagRow {
     pub(crate) circuit_id: String,
     pub(crate) tag_key: String,
     pub(crate) tag_value: String,
+}
+
+/// Circuits from their rows and the tag rows of them all (in tag order).
+pub(crate) fn with_tags(
+    rows: Vec<CircuitRow>,
+    tags: Vec<TagRow>,
+) -> Result<Vec<Circuit>, StoreError> {
+    let mut by_id: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for t in tags {
+        by_id
+            .entry(t.circuit_id)
+            .or_default()
+            .push((t.tag_key, t.tag_value));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let tags = by_id.remove(&r.id).unwrap_or_default();
+        out.push(r.into_circuit(tags)?);
+    }
+    Ok(out)
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,7 +1,7 @@
-//! The statement texts and column lists shared by every backend: column
-//! orders, every fixed statement built once per process, and the macros that
-//! bind a row's values in column order (sqlx). The PostgreSQL backend
-//! (`impl_txops!`) and the SQLite one (`sqlite/txops.rs`) both run these texts.
+//! The statement texts and column lists shared by both engines: column
+//! orders and every fixed statement, built once per process. The PostgreSQL
+//! store (`postgres/txops.rs`, binding in `postgres/bind.rs`) and the SQLite
+//! one (`sqlite/txops.rs`, binding in `sqlite/rows.rs`) both run these texts.
 
 use physconn_domain::Status;
 
@@ -328,85 +328,6 @@ pub(crate) fn statements() -> &'static Statements {
         }
     })
 }
-
-/// Binds a circuit's columns in `CIRCUIT_COLS` order.
-macro_rules! bind_circuit {
-    ($q:expr, $c:expr) => {{
-        let c = $c;
-        $q.bind(&c.id)
-            .bind(&c.account_id)
-            .bind(&c.region_id)
-            .bind(&c.access_point_id)
-            .bind(c.status.as_str())
-            .bind(c.business_status.as_str())
-            .bind(c.loa_status.map(|s| s.as_str()))
-            .bind(&c.name)
-            .bind(&c.description)
-            .bind(c.line_operator.as_str())
-            .bind(c.port_type.as_str())
-            .bind(c.bandwidth)
-            .bind(&c.port_number)
-            .bind(&c.circuit_code)
-            .bind(&c.peer_location)
-            .bind(&c.ad_location)
-            .bind(&c.ad_detail_location)
-            .bind(&c.redundant_id)
-            .bind(&c.resource_group_id)
-            .bind(us(c.created_at))
-            .bind(ous(c.enabled_at))
-            .bind(ous(c.end_at))
-            .bind(c.charge_type.map(|s| s.as_str()))
-            .bind(c.pending_order_id.as_deref())
-            .bind(c.auto_renew)
-            .bind(c.auto_renew_duration)
-            .bind(ous(c.deleted_at))
-            .bind(c.loa.as_ref().and_then(|l| serde_json::to_string(l).ok()))
-            .bind(c.provisioning_mode.map(|m| m.as_str()))
-            .bind(ous(c.metered_until))
-    }};
-}
-
-macro_rules! bind_order {
-    ($q:expr, $o:expr) => {{
-        let o = $o;
-        $q.bind(&o.id)
-            .bind(&o.account_id)
-            .bind(&o.circuit_id)
-            .bind(&o.region_id)
-            .bind(o.kind.as_str())
-            .bind(o.status.as_str())
-            .bind(o.abnormal_reason.as_deref())
-            .bind(o.charge_type.as_str())
-            .bind(o.period)
-            .bind(o.pricing_cycle.as_str())
-            .bind(o.auto_renew)
-            .bind(o.auto_renew_duration)
-            .bind(o.port_type.as_str())
-            .bind(o.amount.0)
-            .bind(&o.currency)
-            .bind(us(o.created_at))
-            .bind(ous(o.paid_at))
-            .bind(ous(o.cancelled_at))
-            .bind(o.related_order_id.as_deref())
-    }};
-}
-
-macro_rules! bind_account {
-    ($q:expr, $a:expr) => {{
-        let a = $a;
-        $q.bind(&a.id)
-            .bind(&a.name)
-            .bind(a.balance.0)
-            .bind(a.credit_limit.0)
-            .bind(a.bypass_sp)
-            .bind(a.ledger_seq)
-            .bind(us(a.created_at))
-            .bind(a.provisioning_mode.map(|m| m.as_str()))
-            .bind(ous(a.overdue_since))
-    }};
-}
-
-pub(crate) use {bind_account, bind_circuit, bind_order};
 
 #[cfg(test)]
 mod tests {

@@ -4,16 +4,13 @@
 
 use crate::ops::CircuitQuery;
 use crate::sql::query as dynamic;
-use crate::sql::rows::{ous, us, CircuitRow, TagRow};
+use crate::sql::rows::{ous, us, with_tags};
 use crate::sql::text::{count_delta, counted, statements};
 use crate::sqlite::rows as row;
 use crate::sqlite::txops::Lite;
 use crate::{OpResult, StoreError};
 use physconn_domain::{Circuit, Status};
 use rusqlite::types::ToSql;
-use std::collections::HashMap;
-
-type Tags = HashMap<String, Vec<(String, String)>>;
 
 impl Lite {
     /// Writes a circuit's columns in `CIRCUIT_COLS` order with `sql`.
@@ -60,22 +57,6 @@ impl Lite {
             &[&c.account_id, &c.region_id, &live, &pending],
         )?;
         Ok(())
-    }
-
-    pub(crate) fn with_tags(rows: Vec<CircuitRow>, tags: Vec<TagRow>) -> OpResult<Vec<Circuit>> {
-        let mut by_id = Tags::default();
-        for t in tags {
-            by_id
-                .entry(t.circuit_id)
-                .or_default()
-                .push((t.tag_key, t.tag_value));
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let tags = by_id.remove(&r.id).unwrap_or_default();
-            out.push(r.into_circuit(tags)?);
-        }
-        Ok(out)
     }
 
     pub(crate) fn get_circuit(&self, id: &str) -> OpResult<Option<Circuit>> {
@@ -156,7 +137,7 @@ impl Lite {
             &dynamic::tags_of(rows.iter().map(|r| r.id.as_str())),
             row::tag,
         )?;
-        Ok((Self::with_tags(rows, tags)?, total))
+        Ok((with_tags(rows, tags)?, total))
     }
 
     /// A listing filtered by `PhysicalConnectionId` alone (what Terraform
@@ -196,7 +177,7 @@ impl Lite {
         let s = statements();
         let rows = self.all(&s.list_account_circuits, &[&account_id], row::circuit)?;
         let tags = self.all(s.account_circuit_tags, &[&account_id], row::tag)?;
-        Self::with_tags(rows, tags)
+        Ok(with_tags(rows, tags)?)
     }
 }
 

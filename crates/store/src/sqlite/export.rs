@@ -4,7 +4,7 @@
 use crate::export::{ColType, Table};
 use crate::sql::text::{placeholders, statements};
 use crate::sqlite::txops::Lite;
-use crate::{OpResult, StoreError};
+use crate::OpResult;
 use rusqlite::types::ToSql;
 use serde_json::Value;
 
@@ -15,18 +15,9 @@ impl Lite {
         let probe = self
             .conn
             .prepare_cached(&format!("SELECT * FROM {} LIMIT 1", table.name))?;
-        let mut actual: Vec<String> = probe.column_names().iter().map(|c| c.to_string()).collect();
+        let actual: Vec<String> = probe.column_names().iter().map(|c| c.to_string()).collect();
         drop(probe);
-        let mut known: Vec<String> = table.columns.iter().map(|(c, _)| c.to_string()).collect();
-        actual.sort_unstable();
-        known.sort_unstable();
-        if actual != known {
-            return Err(StoreError::Corrupt(format!(
-                "table {} has columns {actual:?}; the export knows {known:?}",
-                table.name
-            ))
-            .into());
-        }
+        table.check_columns(&actual)?;
         let q = format!("SELECT {} FROM {}", table.column_list(), table.name);
         self.all(&q, &[], |r| {
             let mut values = Vec::with_capacity(table.columns.len());

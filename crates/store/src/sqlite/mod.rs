@@ -25,15 +25,14 @@
 //! connection that is closed before the threads start, so data directories
 //! keep their `_sqlx_migrations` history.
 
-mod bgp;
 mod circuits;
+mod documents;
 mod export;
 mod read;
 mod rows;
 mod security;
 mod sync;
 pub(crate) mod txops;
-mod vbr;
 mod wal_vfs;
 
 use crate::job::{BoxFut, ErasedJob};

@@ -85,32 +85,14 @@ async fn setup_order(s: &TestServer) -> (String, String) {
     )
 }
 
-async fn new_vbr(s: &TestServer, line: &str, vlan: &str) -> String {
-    let r = s
-        .call(
-            "CreateVirtualBorderRouter",
-            &[
-                ("RegionId", REGION),
-                ("PhysicalConnectionId", line),
-                ("VlanId", vlan),
-                ("LocalGatewayIp", "10.0.0.1"),
-                ("PeerGatewayIp", "10.0.0.2"),
-                ("PeeringSubnetMask", "255.255.255.252"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["VbrId"].as_str().unwrap().to_string()
-}
-
 async fn world(s: &TestServer) -> World {
     let (d, od) = setup_order(s).await;
     let (a, oa) = setup_order(s).await;
     s.advance(3.0).await;
     assert_eq!(s.describe(&d).await["Status"], "Allocated");
     let e = s.circuit_in(Status::Enabled).await;
-    let vd = new_vbr(s, &e, "10").await;
-    let va = new_vbr(s, &e, "11").await;
+    let vd = s.new_vbr(&e, "10").await;
+    let va = s.new_vbr(&e, "11").await;
     let policy = json!({"Version": "1", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": "*", "Resource": [

@@ -11,24 +11,6 @@ use serde_json::{json, Value};
 
 const R: (&str, &str) = ("RegionId", "cn-hangzhou");
 
-async fn new_vbr(s: &TestServer, line: &str, vlan: &str) -> String {
-    let r = s
-        .call(
-            "CreateVirtualBorderRouter",
-            &[
-                R,
-                ("PhysicalConnectionId", line),
-                ("VlanId", vlan),
-                ("LocalGatewayIp", "10.0.0.1"),
-                ("PeerGatewayIp", "10.0.0.2"),
-                ("PeeringSubnetMask", "255.255.255.252"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["VbrId"].as_str().expect("VbrId").to_string()
-}
-
 fn ok(r: &Resp) -> Value {
     assert_eq!(r.status, 200, "{}", r.text);
     r.json()
@@ -99,7 +81,7 @@ async fn new_peer(s: &TestServer, group: &str) -> String {
 async fn lifecycle_on_a_vbr_in_dependency_order() {
     let s = TestServer::start().await;
     let line = s.circuit_in(Status::Enabled).await;
-    let vbr = new_vbr(&s, &line, "10").await;
+    let vbr = s.new_vbr(&line, "10").await;
 
     let r = s
         .call(
@@ -304,7 +286,7 @@ async fn create(s: &TestServer, vbr: &str, extra: &[(&str, &str)]) -> Resp {
 async fn field_rules_and_states() {
     let s = TestServer::start().await;
     let line = s.circuit_in(Status::Enabled).await;
-    let vbr = new_vbr(&s, &line, "11").await;
+    let vbr = s.new_vbr(&line, "11").await;
     let asn = "invalid peer asn cannot equals aliyun asn:45104";
     refused(
         &create(&s, &vbr, &[("PeerAsn", "45104")]).await,
@@ -448,7 +430,7 @@ async fn quotas_from_the_configuration() {
     })
     .await;
     let line = s.circuit_in(Status::Enabled).await;
-    let vbr = new_vbr(&s, &line, "12").await;
+    let vbr = s.new_vbr(&line, "12").await;
     new_group(&s, &vbr, "65001").await;
     let r = s
         .call(
@@ -474,18 +456,12 @@ async fn quotas_from_the_configuration() {
 async fn another_account_sees_nothing() {
     let s = TestServer::start().await;
     let line = s.circuit_in(Status::Enabled).await;
-    let vbr = new_vbr(&s, &line, "13").await;
+    let vbr = s.new_vbr(&line, "13").await;
     let gid = new_group(&s, &vbr, "65001").await;
     let pid = new_peer(&s, &gid).await;
 
-    let acct = s.create_account("other", "100.00").await;
-    let key = acct["AccessKeyId"].as_str().unwrap().to_string();
-    let secret = acct["AccessKeySecret"].as_str().unwrap().to_string();
-    let creds = physconn_wire::ClientCredentials {
-        access_key_id: &key,
-        access_key_secret: &secret,
-        security_token: None,
-    };
+    let other = s.account_keys("other", "100.00").await;
+    let creds = other.creds();
     let r = s
         .call_as(
             &creds,

@@ -241,14 +241,8 @@ async fn seed_errors() {
 async fn other_accounts_circuits_do_not_exist() {
     let s = TestServer::start().await;
     let id = s.confirmed_circuit().await;
-    let v = s.create_account("other", "100000.00").await;
-    let key = v["AccessKeyId"].as_str().unwrap().to_string();
-    let secret = v["AccessKeySecret"].as_str().unwrap().to_string();
-    let creds = physconn_wire::ClientCredentials {
-        access_key_id: &key,
-        access_key_secret: &secret,
-        security_token: None,
-    };
+    let other = s.account_keys("other", "100000.00").await;
+    let creds = other.creds();
     let r = s
         .call_as(
             &creds,

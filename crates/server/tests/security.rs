@@ -3,7 +3,6 @@
 
 mod common;
 use common::*;
-use physconn_wire::ClientCredentials;
 use serde_json::json;
 
 #[tokio::test]
@@ -24,15 +23,8 @@ async fn ram_users_act_under_their_policy() {
         )
         .await;
     assert_eq!(st, 201, "{u}");
-    let (key, secret) = (
-        u["AccessKeyId"].as_str().unwrap().to_string(),
-        u["AccessKeySecret"].as_str().unwrap().to_string(),
-    );
-    let creds = ClientCredentials {
-        access_key_id: &key,
-        access_key_secret: &secret,
-        security_token: None,
-    };
+    let keys = Keys::of(&u);
+    let creds = keys.creds();
     // Allowed: reading and creating.
     let r = s
         .call_as(
@@ -201,12 +193,9 @@ async fn state_changes_and_admin_actions_are_audited() {
 async fn secrets_are_encrypted_at_rest() {
     let s = TestServer::start().await;
     let created = s.create_account("enc", "1").await;
-    let (key, secret) = (
-        created["AccessKeyId"].as_str().unwrap().to_string(),
-        created["AccessKeySecret"].as_str().unwrap().to_string(),
-    );
+    let keys = Keys::of(&created);
     let state = s.r().state.clone();
-    let k2 = key.clone();
+    let k2 = keys.id.clone();
     let stored = physconn_store::read(&*state.store, move |tx| {
         let k = k2.clone();
         Box::pin(async move { tx.get_access_key(&k).await })
@@ -215,19 +204,19 @@ async fn secrets_are_encrypted_at_rest() {
     .unwrap()
     .unwrap();
     assert!(stored.secret.starts_with("enc1:"), "stored form");
-    assert!(!stored.secret.contains(&secret));
+    assert!(!stored.secret.contains(&keys.secret));
     // The key still signs; the master key lives beside the embedded store.
-    let creds = ClientCredentials {
-        access_key_id: &key,
-        access_key_secret: &secret,
-        security_token: None,
-    };
-    assert_eq!(s.call_as(&creds, "DescribeRegions", &[]).await.status, 200);
+    assert_eq!(
+        s.call_as(&keys.creds(), "DescribeRegions", &[])
+            .await
+            .status,
+        200
+    );
     let mode = std::fs::metadata(s.dir.path().join("master.key")).unwrap();
     assert!(mode.len() > 0);
     let db = std::fs::read(s.dir.path().join("physconn.db")).unwrap();
     let wal = std::fs::read(s.dir.path().join("physconn.db-wal")).unwrap_or_default();
-    let needle = secret.as_bytes();
+    let needle = keys.secret.as_bytes();
     for bytes in [&db, &wal] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),

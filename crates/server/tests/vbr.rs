@@ -11,30 +11,6 @@ use serde_json::{json, Value};
 
 const R: (&str, &str) = ("RegionId", "cn-hangzhou");
 
-async fn create_vbr(s: &TestServer, line: &str, vlan: &str, extra: &[(&str, &str)]) -> Resp {
-    let mut p = vec![
-        R,
-        ("PhysicalConnectionId", line),
-        ("VlanId", vlan),
-        ("LocalGatewayIp", "10.0.0.1"),
-        ("PeerGatewayIp", "10.0.0.2"),
-        ("PeeringSubnetMask", "255.255.255.252"),
-    ];
-    for (k, v) in extra {
-        match p.iter_mut().find(|(have, _)| have == k) {
-            Some(slot) => slot.1 = v,
-            None => p.push((k, v)),
-        }
-    }
-    s.call("CreateVirtualBorderRouter", &p).await
-}
-
-async fn new_vbr(s: &TestServer, line: &str, vlan: &str) -> String {
-    let r = create_vbr(s, line, vlan, &[]).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["VbrId"].as_str().expect("VbrId").to_string()
-}
-
 /// The VBR as DescribeVirtualBorderRouters shows it by id, or `Null`.
 async fn vbr(s: &TestServer, id: &str) -> Value {
     let r = s
@@ -99,22 +75,22 @@ async fn set_line_business(s: &TestServer, id: &str, b: BusinessStatus) {
 async fn lifecycle_with_the_line() {
     let s = TestServer::start().await;
     let line = s.circuit_in(Status::Enabled).await;
-    let r = create_vbr(
-        &s,
-        &line,
-        "10",
-        &[
-            ("Name", "vbr-one"),
-            ("Tags.1.Key", "env"),
-            ("Tags.1.Value", "ci"),
-            ("Tag.1.Key", "env"),
-            ("Tag.1.Value", "ignored"),
-            ("Tag.2.Key", "team"),
-            ("Tag.2.Value", "net"),
-            ("ResourceGroupId", "rg-acfmtest"),
-        ],
-    )
-    .await;
+    let r = s
+        .create_vbr(
+            &line,
+            "10",
+            &[
+                ("Name", "vbr-one"),
+                ("Tags.1.Key", "env"),
+                ("Tags.1.Value", "ci"),
+                ("Tag.1.Key", "env"),
+                ("Tag.1.Value", "ignored"),
+                ("Tag.2.Key", "team"),
+                ("Tag.2.Value", "net"),
+                ("ResourceGroupId", "rg-acfmtest"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let id = r.json()["VbrId"].as_str().unwrap().to_string();
     assert!(id.starts_with("vbr-bp1") && id.len() == 25, "{id}");
@@ -245,10 +221,10 @@ async fn create_refusals() {
     let code = |r: Resp| (r.status, r.code());
     let want = |st: u16, c: &str| (st, c.to_string());
     assert_eq!(
-        code(create_vbr(&s, &confirmed, "1", &[]).await),
+        code(s.create_vbr(&confirmed, "1", &[]).await),
         want(400, "InvalidPhysicalConnectionId.NotEnabled")
     );
-    let r = create_vbr(&s, "pc-bp1nothere000000000000", "1", &[]).await;
+    let r = s.create_vbr("pc-bp1nothere000000000000", "1", &[]).await;
     assert_eq!(
         (r.status, r.json()["Message"].as_str()),
         (
@@ -262,29 +238,38 @@ async fn create_refusals() {
         ("x", "InvalidVlanId.Malformed"),
     ] {
         assert_eq!(
-            code(create_vbr(&s, &line, vlan, &[]).await),
+            code(s.create_vbr(&line, vlan, &[]).await),
             want(400, c),
             "{vlan}"
         );
     }
     assert_eq!(
-        code(create_vbr(&s, &line, "1", &[("PeeringSubnetMask", "255.255.0.0")]).await),
+        code(
+            s.create_vbr(&line, "1", &[("PeeringSubnetMask", "255.255.0.0")])
+                .await
+        ),
         want(400, "InvalidPeeringSubnetMask.Malformed")
     );
     assert_eq!(
-        code(create_vbr(&s, &line, "1", &[("PeerGatewayIp", "10.0.1.2")]).await),
+        code(
+            s.create_vbr(&line, "1", &[("PeerGatewayIp", "10.0.1.2")])
+                .await
+        ),
         want(400, "InvalidIp.NotSameSubnet")
     );
     assert_eq!(
-        code(create_vbr(&s, &line, "1", &[("LocalGatewayIp", "10.0.0.999")]).await),
+        code(
+            s.create_vbr(&line, "1", &[("LocalGatewayIp", "10.0.0.999")])
+                .await
+        ),
         want(400, "InvalidLocalGatewayIp.Malformed")
     );
     assert_eq!(
-        code(create_vbr(&s, &line, "1", &[("Name", "1bad")]).await),
+        code(s.create_vbr(&line, "1", &[("Name", "1bad")]).await),
         want(400, "InvalidName.Malformed")
     );
     assert_eq!(
-        code(create_vbr(&s, &line, "1", &[("Bandwidth", "123")]).await),
+        code(s.create_vbr(&line, "1", &[("Bandwidth", "123")]).await),
         want(400, "InvalidParameter")
     );
     let r = s
@@ -295,28 +280,31 @@ async fn create_refusals() {
         .await;
     assert_eq!(code(r), want(400, "MissingParameter"));
     assert_eq!(
-        code(create_vbr(&s, &line, "1", &[("VbrOwnerId", "1999999999999999")]).await),
+        code(
+            s.create_vbr(&line, "1", &[("VbrOwnerId", "1999999999999999")])
+                .await
+        ),
         want(404, "InvalidVbrOwnerId.NotFound")
     );
 
-    new_vbr(&s, &line, "0").await;
+    s.new_vbr(&line, "0").await;
     assert_eq!(
-        code(create_vbr(&s, &line, "0", &[]).await),
+        code(s.create_vbr(&line, "0", &[]).await),
         want(400, "InvalidVlanId.Used")
     );
-    new_vbr(&s, &line, "2999").await;
+    s.new_vbr(&line, "2999").await;
     assert_eq!(
-        code(create_vbr(&s, &line, "5", &[]).await),
+        code(s.create_vbr(&line, "5", &[]).await),
         want(400, "QuotaExceeded.vbrPerpConn")
     );
 
     // A locked line: no new VBRs, and its VBRs show the lock.
     set_line_business(&s, &line, BusinessStatus::FinancialLocked).await;
     let other = s.circuit_in(Status::Enabled).await;
-    let ok = new_vbr(&s, &other, "7").await;
+    let ok = s.new_vbr(&other, "7").await;
     set_line_business(&s, &other, BusinessStatus::FinancialLocked).await;
     assert_eq!(
-        code(create_vbr(&s, &other, "8", &[]).await),
+        code(s.create_vbr(&other, "8", &[]).await),
         want(400, "InvalidPhysicalConnectionId.NotEnabled")
     );
     let v = vbr(&s, &ok).await;
@@ -329,8 +317,8 @@ async fn create_refusals() {
 async fn vlan_rules_and_the_seven_day_hold() {
     let s = TestServer::start().await;
     let line = s.circuit_in(Status::Enabled).await;
-    let a = new_vbr(&s, &line, "100").await;
-    let b = new_vbr(&s, &line, "101").await;
+    let a = s.new_vbr(&line, "100").await;
+    let b = s.new_vbr(&line, "101").await;
     let modify_vlan = |id: String, vlan: &'static str| {
         let s = &s;
         async move {
@@ -354,11 +342,11 @@ async fn vlan_rules_and_the_seven_day_hold() {
     s.advance(1.0).await;
     // Terminated: the VLAN stays taken for 7 days.
     assert_eq!(
-        create_vbr(&s, &line, "100", &[]).await.code(),
+        s.create_vbr(&line, "100", &[]).await.code(),
         "InvalidVlanId.Used"
     );
     s.advance(7.0 * 86400.0).await;
-    let c = new_vbr(&s, &line, "100").await;
+    let c = s.new_vbr(&line, "100").await;
     let r = act(&s, "RecoverVirtualBorderRouter", &a).await;
     assert_eq!(
         (r.status, r.code().as_str()),
@@ -385,7 +373,7 @@ async fn status_action_matrix() {
     for from in VbrStatus::ALL {
         for (action, to) in actions {
             vlan += 1;
-            let id = new_vbr(&s, &line, &vlan.to_string()).await;
+            let id = s.new_vbr(&line, &vlan.to_string()).await;
             let from = *from;
             set_vbr(&s, &id, move |v| v.status = from).await;
             let r = match action {
@@ -440,15 +428,15 @@ async fn tenancy_paging_filters_and_tokens() {
         .collect();
     assert_eq!(tok.len(), 64);
     let token = [("ClientToken", tok.as_str())];
-    let first = create_vbr(&s, &line, "5", &token).await;
-    let again = create_vbr(&s, &line, "5", &token).await;
+    let first = s.create_vbr(&line, "5", &token).await;
+    let again = s.create_vbr(&line, "5", &token).await;
     assert_eq!(first.json()["VbrId"], again.json()["VbrId"]);
-    let other = create_vbr(&s, &line, "6", &token).await;
+    let other = s.create_vbr(&line, "6", &token).await;
     assert_eq!(other.code(), "IdempotentParameterMismatch");
     let a = first.json()["VbrId"].as_str().unwrap().to_string();
     for vlan in 6..9 {
         s.advance(1.0).await;
-        new_vbr(&s, &line, &vlan.to_string()).await;
+        s.new_vbr(&line, &vlan.to_string()).await;
     }
 
     let page = s
@@ -501,14 +489,8 @@ async fn tenancy_paging_filters_and_tokens() {
     assert!(set[0].get("VbrOwnerUid").is_none());
 
     // Another account sees none of it.
-    let acct = s.create_account("other", "100.00").await;
-    let key = acct["AccessKeyId"].as_str().unwrap().to_string();
-    let secret = acct["AccessKeySecret"].as_str().unwrap().to_string();
-    let creds = physconn_wire::ClientCredentials {
-        access_key_id: &key,
-        access_key_secret: &secret,
-        security_token: None,
-    };
+    let other = s.account_keys("other", "100.00").await;
+    let creds = other.creds();
     let r = s
         .call_as(
             &creds,
@@ -550,7 +532,7 @@ async fn manual_mode_parks_vbr_steps() {
     let s = TestServer::start_with(|c| c.provisioning = physconn_domain::ProvisioningMode::Manual)
         .await;
     let line = s.circuit_in(Status::Enabled).await;
-    let id = new_vbr(&s, &line, "9").await;
+    let id = s.new_vbr(&line, "9").await;
     assert_eq!(
         act(&s, "TerminateVirtualBorderRouter", &id).await.status,
         200
@@ -575,9 +557,11 @@ async fn cross_account_rules() {
         access_key_secret: &secret,
         security_token: None,
     };
-    let r = create_vbr(&s, &line, "1", &[("PeerGatewayIp", "10.0.0.1")]).await;
+    let r = s
+        .create_vbr(&line, "1", &[("PeerGatewayIp", "10.0.0.1")])
+        .await;
     assert_eq!(r.code(), "InvalidIp.Malformed");
-    let r = create_vbr(&s, &line, "1", &[("VbrOwnerId", &owner_id)]).await;
+    let r = s.create_vbr(&line, "1", &[("VbrOwnerId", &owner_id)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let id = r.json()["VbrId"].as_str().unwrap().to_string();
     assert_eq!(vbr(&s, &id).await["Status"], "unconfirmed");

@@ -414,3 +414,67 @@ impl TestServer {
             .unwrap_or_default()
     }
 }
+
+/// An access key pair the test holds: an account's or a RAM user's, as the
+/// admin API answered it.
+pub struct Keys {
+    pub id: String,
+    pub secret: String,
+}
+
+impl Keys {
+    /// The `AccessKeyId` and `AccessKeySecret` of an admin API answer.
+    pub fn of(v: &Value) -> Keys {
+        let field = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("{k}: {v}"))
+                .to_string()
+        };
+        Keys {
+            id: field("AccessKeyId"),
+            secret: field("AccessKeySecret"),
+        }
+    }
+
+    pub fn creds(&self) -> ClientCredentials<'_> {
+        ClientCredentials {
+            access_key_id: &self.id,
+            access_key_secret: &self.secret,
+            security_token: None,
+        }
+    }
+}
+
+impl TestServer {
+    /// A new account's first access key.
+    pub async fn account_keys(&self, name: &str, balance: &str) -> Keys {
+        Keys::of(&self.create_account(name, balance).await)
+    }
+
+    /// CreateVirtualBorderRouter on `line` with VLAN `vlan`, gateways
+    /// 10.0.0.1/10.0.0.2 in a /30; `extra` adds parameters or replaces these.
+    pub async fn create_vbr(&self, line: &str, vlan: &str, extra: &[(&str, &str)]) -> Resp {
+        let mut p = vec![
+            ("RegionId", "cn-hangzhou"),
+            ("PhysicalConnectionId", line),
+            ("VlanId", vlan),
+            ("LocalGatewayIp", "10.0.0.1"),
+            ("PeerGatewayIp", "10.0.0.2"),
+            ("PeeringSubnetMask", "255.255.255.252"),
+        ];
+        for (k, v) in extra {
+            match p.iter_mut().find(|(have, _)| have == k) {
+                Some(slot) => slot.1 = v,
+                None => p.push((k, v)),
+            }
+        }
+        self.call("CreateVirtualBorderRouter", &p).await
+    }
+
+    /// [`Self::create_vbr`] that must succeed: the new VBR's id.
+    pub async fn new_vbr(&self, line: &str, vlan: &str) -> String {
+        let r = self.create_vbr(line, vlan, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["VbrId"].as_str().expect("VbrId").to_string()
+    }
+}

@@ -2,7 +2,7 @@
 //! error, never a panic, and a successful decode re-encodes to the same pairs.
 //!
 //! Shared by the libFuzzer target (`fuzz_targets/decode.rs`) and the short
-//! replay in CI (`crates/server/tests/fuzz_short.rs`).
+//! replay in CI (`crates/server/tests/it/fuzz_short.rs`).
 
 pub fn run(data: &[u8]) {
     if let Ok(pairs) = physconn_wire::decode_form(data) {

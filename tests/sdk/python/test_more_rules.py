@@ -91,7 +91,7 @@ def test_tea_v3_reads_xml_error_body(server, client_factory, account):
 def test_manual_clock_moves_do_not_expire_signatures(make_server, client_factory, kind):
     """The timestamp window follows the machine's time, which the SDKs sign with, not the manual
     clock (docs/design/protocol.md#replay-protection); expired timestamps themselves are tested
-    with hand-signed requests in crates/server/tests/replay.rs and pipeline.rs."""
+    with hand-signed requests in crates/server/tests/it/replay.rs and pipeline.rs."""
     s = make_server()
     acc = s.create_account()
     c = client_factory(kind, acc, srv=s)

@@ -83,6 +83,9 @@ enum WorkloadName {
     PlaceOrders,
     /// One page of DescribePhysicalConnections (--page-size, --page-number).
     Page,
+    /// DescribeVirtualBorderRouters of one VBR by id (100 VBRs on 10 Enabled lines are
+    /// created first).
+    VbrDescribe,
     /// moto: CreateConnection.
     MotoCreate,
     /// moto: DescribeConnections by id (100 connections are created first).
@@ -190,8 +193,12 @@ async fn run_one(a: RunArgs) -> Result<()> {
     let moto_create = || Workload::MotoCreate {
         counter: Default::default(),
     };
-    if a.workload == WorkloadName::Describe && signers.len() > 1 {
-        bail!("describe reads the circuits of one account: use --accounts 1");
+    if matches!(
+        a.workload,
+        WorkloadName::Describe | WorkloadName::VbrDescribe
+    ) && signers.len() > 1
+    {
+        bail!("describe reads the objects of one account: use --accounts 1");
     }
     let workload = match a.workload {
         WorkloadName::Describe => Workload::describe(seed(Workload::Create, 100).await.concat()),
@@ -208,14 +215,20 @@ async fn run_one(a: RunArgs) -> Result<()> {
             };
             Workload::place_orders(seed(Workload::Prepare(provider), n + w).await)
         }
+        WorkloadName::VbrDescribe => {
+            Workload::vbr_describe(seed(Workload::VbrSeed(provider), 10).await.concat())
+        }
         WorkloadName::MotoCreate => moto_create(),
         WorkloadName::MotoDescribe => {
             Workload::moto_describe(seed(moto_create(), 100).await.concat())
         }
     };
-    if let Workload::Describe { ids, .. } | Workload::MotoDescribe { ids, .. } = &workload {
+    if let Workload::Describe { ids, .. }
+    | Workload::VbrDescribe { ids, .. }
+    | Workload::MotoDescribe { ids, .. } = &workload
+    {
         if ids.is_empty() {
-            bail!("could not create the circuits to describe");
+            bail!("could not create the objects to describe");
         }
     }
     let (report, _) = run(&spec, &signers, Arc::new(workload)).await;

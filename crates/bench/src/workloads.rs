@@ -43,6 +43,11 @@ pub enum Workload {
     /// CreatePhysicalConnectionOccupancyOrder, one per prepared circuit: connection `i`
     /// takes from `queues[i]` (its account's circuits).
     PlaceOrders { queues: Vec<Mutex<Vec<String>>> },
+    /// DescribeVirtualBorderRouters of one VBR by id (ids taken in turn).
+    VbrDescribe { ids: Vec<String>, next: AtomicUsize },
+    /// An Enabled line (the `order` path) carrying `VBRS_PER_LINE` new VBRs:
+    /// what `VbrDescribe` reads.
+    VbrSeed(Provider),
     /// moto: DescribeConnections of one connection by id.
     MotoDescribe { ids: Vec<String>, next: AtomicUsize },
     /// moto: CreateConnection.
@@ -52,6 +57,13 @@ pub enum Workload {
 impl Workload {
     pub fn describe(ids: Vec<String>) -> Workload {
         Workload::Describe {
+            ids,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn vbr_describe(ids: Vec<String>) -> Workload {
+        Workload::VbrDescribe {
             ids,
             next: AtomicUsize::new(0),
         }
@@ -76,6 +88,24 @@ impl Workload {
                 let id = &ids[next.fetch_add(1, Ordering::Relaxed) % ids.len()];
                 c.call_ok("DescribePhysicalConnections", &describe_params(id))
                     .await?;
+            }
+            Workload::VbrDescribe { ids, next } => {
+                let id = &ids[next.fetch_add(1, Ordering::Relaxed) % ids.len()];
+                c.call_ok("DescribeVirtualBorderRouters", &vbr_describe_params(id))
+                    .await?;
+            }
+            Workload::VbrSeed(provider) => {
+                let line = prepare(c, *provider).await?;
+                c.call_ok(
+                    "CreatePhysicalConnectionOccupancyOrder",
+                    &order_params(&line),
+                )
+                .await?;
+                reach(c, *provider, &line, "Enabled").await?;
+                for vlan in 1..=VBRS_PER_LINE {
+                    let id = create_vbr(c, &line, vlan).await?;
+                    c.created.push(id);
+                }
             }
             Workload::Page { size, number } => {
                 let p = pairs(&[
@@ -155,6 +185,37 @@ pub fn describe_params(id: &str) -> Vec<(String, String)> {
         ("Filter.1.Value.1", id),
         ("PageSize", "10"),
     ])
+}
+
+/// The describe by id of a VBR, as `describe_params` is of a line.
+pub fn vbr_describe_params(id: &str) -> Vec<(String, String)> {
+    pairs(&[
+        ("RegionId", REGION),
+        ("Filter.1.Key", "VbrId"),
+        ("Filter.1.Value.1", id),
+        ("PageSize", "10"),
+    ])
+}
+
+/// VBRs made per line by `VbrSeed`: the default per-line quota.
+pub const VBRS_PER_LINE: u32 = 10;
+
+async fn create_vbr(c: &mut Client, line: &str, vlan: u32) -> Result<String> {
+    let vlan = vlan.to_string();
+    let p = pairs(&[
+        ("RegionId", REGION),
+        ("PhysicalConnectionId", line),
+        ("VlanId", &vlan),
+        ("LocalGatewayIp", "10.0.0.1"),
+        ("PeerGatewayIp", "10.0.0.2"),
+        ("PeeringSubnetMask", "255.255.255.252"),
+    ]);
+    let r = c.call_ok("CreateVirtualBorderRouter", &p).await?;
+    r.json()?
+        .get("VbrId")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("CreateVirtualBorderRouter: no VbrId"))
 }
 
 pub fn create_params() -> Vec<(String, String)> {

@@ -12,6 +12,7 @@
 pub mod bgp;
 pub mod export;
 mod job;
+mod migrate;
 mod ops;
 mod postgres;
 pub mod security;
@@ -61,8 +62,6 @@ impl From<sqlx::Error> for StoreError {
                 // serialization_failure, deadlock_detected, unique_violation
                 // (a concurrent twin inserted the same key first)
                 Some("40001") | Some("40P01") | Some("23505") => StoreError::Conflict,
-                // SQLITE_BUSY / SQLITE_LOCKED
-                Some("5") | Some("6") | Some("517") => StoreError::Conflict,
                 // connection exceptions, admin_shutdown (restart or
                 // pg_terminate_backend), crash_shutdown, cannot_connect_now,
                 // too_many_connections, read-only after a failover

@@ -1,4 +1,5 @@
-//! The PostgreSQL migrator. It does not use sqlx's, because that one
+//! The PostgreSQL migrator (the list and the claim are `migrate.rs`, shared
+//! with the SQLite store). It does not use sqlx's, because that one
 //! serialises migrators with `pg_advisory_lock`, which CockroachDB and
 //! YugabyteDB do not (reliably) provide, and we promise to stay inside SQL
 //! they accept. Instead:
@@ -14,64 +15,12 @@
 //!   `CREATE … IF NOT EXISTS` of the same table or schema fail with a unique
 //!   violation in PostgreSQL) are retried after a short jittered pause, after
 //!   which the object exists and the statement is a no-op.
-//!
-//! SQLite keeps sqlx's migrator: a database file belongs to one process, and
-//! existing data directories keep their `_sqlx_migrations` history.
 
+use crate::migrate::{Migration, APPLIED, BOOKKEEPING, CLAIM, MIGRATIONS};
 use crate::{BoxFut, StoreError};
 use rand::Rng;
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
-
-pub(crate) struct Migration {
-    pub version: i64,
-    pub description: &'static str,
-    pub sql: &'static str,
-}
-
-/// Every PostgreSQL migration, oldest first. Append only.
-pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        description: "init",
-        sql: include_str!("../../migrations/postgres/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        description: "lifecycle",
-        sql: include_str!("../../migrations/postgres/0002_lifecycle.sql"),
-    },
-    Migration {
-        version: 3,
-        description: "nonces",
-        sql: include_str!("../../migrations/postgres/0003_nonces.sql"),
-    },
-    Migration {
-        version: 4,
-        description: "live circuits",
-        sql: include_str!("../../migrations/postgres/0004_live_circuits.sql"),
-    },
-    Migration {
-        version: 5,
-        description: "security",
-        sql: include_str!("../../migrations/postgres/0005_security.sql"),
-    },
-    Migration {
-        version: 6,
-        description: "vbrs",
-        sql: include_str!("../../migrations/postgres/0006_vbrs.sql"),
-    },
-    Migration {
-        version: 7,
-        description: "account services",
-        sql: include_str!("../../migrations/postgres/0007_account_services.sql"),
-    },
-    Migration {
-        version: 8,
-        description: "bgp",
-        sql: include_str!("../../migrations/postgres/0008_bgp.sql"),
-    },
-];
 
 /// Attempts per step before a catalogue race is reported.
 const MAX_ATTEMPTS: u32 = 10;
@@ -110,16 +59,13 @@ impl Step<'_> {
     fn run<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFut<'c, Result<(), sqlx::Error>> {
         Box::pin(async move {
             match self {
-            Step::Schema(ddl) => sqlx::query(ddl).execute(&mut *conn).await.map(|_| ()),
-            Step::Bookkeeping => sqlx::query(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (\
-                 version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            )
-            .execute(&mut *conn)
-            .await
-            .map(|_| ()),
-            Step::Apply(m, now) => apply(conn, m, *now).await,
-        }
+                Step::Schema(ddl) => sqlx::query(ddl).execute(&mut *conn).await.map(|_| ()),
+                Step::Bookkeeping => sqlx::query(BOOKKEEPING)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ()),
+                Step::Apply(m, now) => apply(conn, m, *now).await,
+            }
         })
     }
 }
@@ -182,7 +128,7 @@ async fn ensure_schema(conn: &mut PgConnection) -> Result<(), StoreError> {
 pub(crate) async fn run(conn: &mut PgConnection, now_micros: i64) -> Result<(), StoreError> {
     ensure_schema(conn).await?;
     retrying(conn, Step::Bookkeeping).await?;
-    for m in POSTGRES {
+    for m in MIGRATIONS {
         retrying(conn, Step::Apply(m, now_micros)).await?;
     }
     Ok(())
@@ -190,16 +136,13 @@ pub(crate) async fn run(conn: &mut PgConnection, now_micros: i64) -> Result<(), 
 
 async fn apply(conn: &mut PgConnection, m: &Migration, now_micros: i64) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin().await?;
-    let claimed = sqlx::query(
-        "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (version) DO NOTHING",
-    )
-    .bind(m.version)
-    .bind(m.description)
-    .bind(now_micros)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
+    let claimed = sqlx::query(CLAIM)
+        .bind(m.version)
+        .bind(m.description)
+        .bind(now_micros)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
         == 1;
     if !claimed {
         // Applied already (or by a migrator that just committed).
@@ -207,7 +150,7 @@ async fn apply(conn: &mut PgConnection, m: &Migration, now_micros: i64) -> Resul
         return Ok(());
     }
     // A bare string runs on the simple-query protocol: many statements.
-    sqlx::Executor::execute(&mut *tx, m.sql).await?;
+    sqlx::Executor::execute(&mut *tx, m.postgres).await?;
     tx.commit().await?;
     tracing::info!(
         version = m.version,
@@ -219,9 +162,6 @@ async fn apply(conn: &mut PgConnection, m: &Migration, now_micros: i64) -> Resul
 
 /// The versions recorded as applied (tests and `physconn migrate`).
 pub(crate) async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>, StoreError> {
-    let rows: Vec<(i64,)> =
-        sqlx::query_as("SELECT version FROM schema_migrations ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<(i64,)> = sqlx::query_as(APPLIED).fetch_all(&mut *conn).await?;
     Ok(rows.into_iter().map(|(v,)| v).collect())
 }

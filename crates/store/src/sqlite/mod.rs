@@ -21,13 +21,13 @@
 //! once, and only then answers the jobs. Durable order placement is
 //! therefore not bound by one fsync per request.
 //!
-//! Migrations still run through sqlx's migrator, once at open on a
-//! connection that is closed before the threads start, so data directories
-//! keep their `_sqlx_migrations` history.
+//! Migrations run once at open (`sqlite/migrate.rs`), on a connection that
+//! is closed before the threads start.
 
 mod circuits;
 mod documents;
 mod export;
+mod migrate;
 mod read;
 mod rows;
 mod security;
@@ -39,8 +39,6 @@ use crate::job::{BoxFut, ErasedJob};
 use crate::{Backend, PoolStat, Store, StoreError};
 use read::{InlinePool, ReadQueue, Stats, Unpark};
 use rusqlite::OpenFlags;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -65,9 +63,6 @@ const READER_CACHE_KIB: i64 = 4_096;
 
 /// Pages of the database file are read through a mapping, without a copy.
 const MMAP_BYTES: i64 = 256 << 20;
-
-/// Page size of a new database file (an existing one keeps its own).
-const PAGE_SIZE: u32 = 1024;
 
 /// The checkpointer copies the WAL back into the database at most this often.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
@@ -114,6 +109,7 @@ enum Msg {
 }
 
 pub struct SqliteStore {
+    path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<Msg>>>,
     reads: Arc<ReadQueue>,
     inline: InlinePool,
@@ -196,26 +192,8 @@ impl SqliteStore {
                 })?;
             }
         }
-        let mut migrator = SqliteConnectOptions::new()
-            .filename(&o.path)
-            .create_if_missing(true)
-            .page_size(PAGE_SIZE)
-            .journal_mode(SqliteJournalMode::Wal)
-            // Not FULL: each migration commit would fsync (seven on a fresh
-            // directory, most of a cold start on a slow disk). In WAL mode a
-            // crash can only lose whole trailing migrations, which run again
-            // at the next start; the writer's first FULL commit (bootstrap)
-            // syncs the WAL with everything before it.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .disable_statement_logging()
-            .connect()
-            .await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&mut migrator)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        migrator.close().await?;
+        let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
+        migrate::run(&o.path, now)?;
 
         let rt = tokio::runtime::Handle::try_current().ok();
         // Committed batches wait for their WAL sync on their own thread.
@@ -276,6 +254,7 @@ impl SqliteStore {
             .map(|_| open_conn(&o, true))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            path: o.path.clone(),
             writer: Mutex::new(Some(tx)),
             reads,
             inline: InlinePool::new(inline),
@@ -283,6 +262,11 @@ impl SqliteStore {
             stats,
             threads: Mutex::new(threads),
         })
+    }
+
+    /// The migration versions recorded in `schema_migrations`.
+    pub fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        migrate::applied_versions(&self.path)
     }
 
     /// Runs only the migrations (the `migrate` subcommand).

@@ -106,6 +106,44 @@ pub enum CircuitCmd {
 }
 
 #[derive(Subcommand)]
+pub enum VbrCmd {
+    /// A line's VBRs (`--circuit`) or an account's (`--account`).
+    List {
+        #[arg(long, conflicts_with = "account", required_unless_present = "account")]
+        circuit: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// A VBR with its pending steps and BGP objects.
+    Show { id: String },
+    /// Perform the VBR's pending provider move now (or accept an unconfirmed VBR).
+    Advance { id: String },
+    /// The same move, only if it leads to `status` (active, terminated, deleted).
+    Status { id: String, status: String },
+}
+
+#[derive(Subcommand)]
+pub enum BgpCmd {
+    /// A VBR's BGP groups, peers and networks.
+    List {
+        #[arg(long)]
+        vbr: String,
+    },
+    /// Perform a group's, peer's or network's (`<RouterId>:<DstCidrBlock>`) pending step now.
+    Advance { id: String },
+    /// Set a peer's session state (Idle, Connect, Active, OpenSent, OpenConfirm, Established,
+    /// or "" for none).
+    Session {
+        peer: String,
+        state: String,
+        #[arg(long)]
+        advertised: Option<i64>,
+        #[arg(long)]
+        received: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum FaultCmd {
     /// Make the next matching provider step fail.
     Add {
@@ -389,6 +427,49 @@ pub async fn circuit(c: &Client, cmd: CircuitCmd) -> Result<Value> {
             let path = format!("/admin/physical-connections/{id}/provisioning");
             c.call("PUT", &path, Some(json!({"mode": mode.json()})))
                 .await
+        }
+    }
+}
+
+pub async fn vbr(c: &Client, cmd: VbrCmd) -> Result<Value> {
+    match cmd {
+        VbrCmd::List { circuit, account } => {
+            let query = match (circuit, account) {
+                (Some(line), _) => format!("circuit={line}"),
+                (None, Some(a)) => format!("account={a}"),
+                (None, None) => bail!("--circuit or --account"),
+            };
+            c.call("GET", &format!("/admin/vbrs?{query}"), None).await
+        }
+        VbrCmd::Show { id } => c.call("GET", &format!("/admin/vbrs/{id}"), None).await,
+        VbrCmd::Advance { id } => {
+            c.call("POST", &format!("/admin/vbrs/{id}/advance"), None)
+                .await
+        }
+        VbrCmd::Status { id, status } => {
+            let path = format!("/admin/vbrs/{id}/status");
+            c.call("POST", &path, Some(json!({"status": status}))).await
+        }
+    }
+}
+
+pub async fn bgp(c: &Client, cmd: BgpCmd) -> Result<Value> {
+    match cmd {
+        BgpCmd::List { vbr } => c.call("GET", &format!("/admin/bgp?vbr={vbr}"), None).await,
+        BgpCmd::Advance { id } => {
+            c.call("POST", &format!("/admin/bgp/{id}/advance"), None)
+                .await
+        }
+        BgpCmd::Session {
+            peer,
+            state,
+            advertised,
+            received,
+        } => {
+            let body = json!({"BgpStatus": state, "AdvertisedRouteCount": advertised,
+                "ReceivedRouteCount": received});
+            let path = format!("/admin/bgp-peers/{peer}/session");
+            c.call("POST", &path, Some(body)).await
         }
     }
 }

@@ -5,7 +5,8 @@
 mod admin_cli;
 
 use admin_cli::{
-    AccountCmd, AdminTarget, CircuitCmd, ClockCmd, FaultCmd, KeyCmd, OrderCmd, ProvisioningCmd,
+    AccountCmd, AdminTarget, BgpCmd, CircuitCmd, ClockCmd, FaultCmd, KeyCmd, OrderCmd,
+    ProvisioningCmd, VbrCmd,
 };
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -57,6 +58,12 @@ enum Command {
     /// Drive circuits through the provider's steps (admin API).
     #[command(subcommand)]
     Circuit(CircuitCmd),
+    /// Drive virtual border routers through the provider's moves (admin API).
+    #[command(subcommand)]
+    Vbr(VbrCmd),
+    /// BGP objects' pending steps and peers' session states (admin API).
+    #[command(subcommand)]
+    Bgp(BgpCmd),
     /// Provider faults (admin API).
     #[command(subcommand)]
     Fault(FaultCmd),
@@ -370,6 +377,8 @@ fn main() -> Result<()> {
             Command::Account(c) => admin_cli::account(&client()?, c).await?,
             Command::Key(c) => admin_cli::key(&client()?, c).await?,
             Command::Circuit(c) => admin_cli::circuit(&client()?, c).await?,
+            Command::Vbr(c) => admin_cli::vbr(&client()?, c).await?,
+            Command::Bgp(c) => admin_cli::bgp(&client()?, c).await?,
             Command::Fault(c) => admin_cli::fault(&client()?, c).await?,
             Command::Provisioning(c) => admin_cli::provisioning(&client()?, c).await?,
             Command::Order(c) => admin_cli::order(&client()?, c).await?,

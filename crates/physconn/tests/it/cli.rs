@@ -177,6 +177,27 @@ fn a_scenario_from_the_shell() {
             .len(),
         0
     );
+    // VBRs and BGP: the listings answer, a move of an unknown VBR fails
+    // with the admin API's 404.
+    assert_eq!(
+        cli(&s, t, &["vbr", "list", "--account", &id])["Vbrs"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        cli(&s, t, &["bgp", "list", "--vbr", "vbr-nothere"])["Peers"],
+        serde_json::json!([])
+    );
+    let out = Command::new(BIN)
+        .args(["vbr", "advance", "vbr-nothere"])
+        .env("PHYSCONN_ADMIN_URL", &s.admin)
+        .env("PHYSCONN_ADMIN_TOKEN", t)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("404"),
+        "{out:?}"
+    );
     let advanced = cli(&s, t, &["clock", "advance", "90"]);
     assert!(advanced["now"].is_string());
     cli(&s, t, &["reset"]);
@@ -208,6 +229,8 @@ fn completions_cover_the_subcommands() {
         "import",
         "account",
         "circuit",
+        "vbr",
+        "bgp",
         "fault",
         "clock",
         "reset",

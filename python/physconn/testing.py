@@ -291,7 +291,8 @@ class PhysconnServer:
 
         base = dict(os.environ)
         # Settings of the caller's own physconn must not leak into a test server.
-        for name in ("PHYSCONN_CONFIG", "PHYSCONN_DATABASE_URL", "PHYSCONN_MASTER_KEY"):
+        for name in ("PHYSCONN_CONFIG", "PHYSCONN_DATABASE_URL", "PHYSCONN_MASTER_KEY", "PHYSCONN_TLS",
+                     "PHYSCONN_TLS_SAN", "PHYSCONN_TLS_CERT", "PHYSCONN_TLS_KEY"):
             base.pop(name, None)
         base.update(PHYSCONN_ACCESS_KEY_ID=self.access_key_id, PHYSCONN_ACCESS_KEY_SECRET=self.access_key_secret,
                     PHYSCONN_ADMIN_TOKEN=self.admin_token)

@@ -146,6 +146,25 @@ struct ServeArgs {
     /// and after every reset (docs/fixtures.md).
     #[arg(long)]
     fixtures: Option<PathBuf>,
+    /// Serve both listeners over HTTPS; without --tls-cert, with a
+    /// certificate from a local CA made in <data-dir>/tls/ (docs/tls.md).
+    #[arg(long, env = "PHYSCONN_TLS")]
+    tls: bool,
+    /// Another name (DNS name or IP address) for the issued certificate
+    /// besides localhost, 127.0.0.1 and ::1; repeatable.
+    #[arg(
+        long = "tls-san",
+        value_name = "NAME",
+        env = "PHYSCONN_TLS_SAN",
+        value_delimiter = ','
+    )]
+    tls_san: Vec<String>,
+    /// Your own certificate chain (PEM) instead of an issued one; implies --tls.
+    #[arg(long, value_name = "FILE", env = "PHYSCONN_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "PHYSCONN_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -189,6 +208,18 @@ fn apply_serve_flags(c: &mut Config, a: &ServeArgs) -> Result<()> {
     }
     if let Some(v) = &a.fixtures {
         c.fixtures = Some(v.clone());
+    }
+    if a.tls {
+        c.tls = true;
+    }
+    if !a.tls_san.is_empty() {
+        c.tls_san = a.tls_san.clone();
+    }
+    if let Some(v) = &a.tls_cert {
+        c.tls_cert = Some(v.clone());
+    }
+    if let Some(v) = &a.tls_key {
+        c.tls_key = Some(v.clone());
     }
     Ok(())
 }
@@ -284,8 +315,10 @@ async fn serve(a: ServeArgs) -> Result<()> {
     }
     writeln!(
         out,
-        "listening: api=http://{} admin=http://{}",
-        running.api_addr, running.admin_addr
+        "listening: api={scheme}://{} admin={scheme}://{}",
+        running.api_addr,
+        running.admin_addr,
+        scheme = running.scheme
     )?;
     out.flush()?;
     drop(out);

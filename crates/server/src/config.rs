@@ -121,6 +121,17 @@ pub struct Config {
     /// TOML file of accounts and lines applied on a new store and after every
     /// reset (docs/fixtures.md).
     pub fixtures: Option<PathBuf>,
+    /// Serve both listeners over HTTPS (docs/tls.md): with `tls_cert` and
+    /// `tls_key` the operator's certificate, else one physconn issues from a
+    /// local CA in `<data_dir>/tls/`.
+    pub tls: bool,
+    /// Names (DNS names or IP addresses) the issued certificate is valid for
+    /// besides `localhost`, `127.0.0.1` and `::1`.
+    pub tls_san: Vec<String>,
+    /// The operator's certificate chain (PEM); implies `tls`.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// The price table (docs/design/billing.md#price-table), keyed by port type.
     pub prices: PriceTable,
 }
@@ -159,6 +170,10 @@ impl Default for Config {
             throttle_burst: 2000,
             master_key: None,
             fixtures: None,
+            tls: false,
+            tls_san: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             prices: PriceTable::default(),
         }
     }

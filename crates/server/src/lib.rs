@@ -26,6 +26,7 @@ pub mod server;
 pub mod simulator;
 pub mod state;
 pub mod throttle;
+pub mod tls;
 
 pub use config::{ClockMode, Config};
 pub use server::{start, Running, StartOptions};

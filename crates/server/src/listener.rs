@@ -3,14 +3,15 @@
 //! an idle keep-alive connection closed), a cap on the request head answered
 //! in the listener's own error shape, a cap on open connections with idle
 //! ones closed early when near it, and graceful shutdown that lets requests
-//! in flight end (docs/design/protocol.md#edge-limits).
+//! in flight end (docs/design/protocol.md#edge-limits). The same limits hold
+//! over TLS (docs/tls.md), whose handshake has the header deadline too.
 
 use axum::http::{Request, Response};
 use axum::Router;
 use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -19,9 +20,10 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -60,9 +62,13 @@ pub enum EdgeError {
 /// its request id header); the listener adds the framing.
 pub type EdgeAnswer = Arc<dyn Fn(EdgeError) -> Response<Vec<u8>> + Send + Sync>;
 
-/// Accepts until `shutdown` turns true, then drains open connections.
+/// Accepts until `shutdown` turns true, then drains open connections. With
+/// `tls`, each connection first completes a TLS handshake, within
+/// `header_read_timeout`, while it holds its connection slot; the limits
+/// then apply to the decrypted stream as to a plain one.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     router: Router,
     limits: Limits,
     edge: EdgeAnswer,
@@ -116,25 +122,32 @@ pub async fn serve(
         if pressure.open.fetch_add(1, Ordering::AcqRel) + 1 == pressure.high {
             pressure.rose.notify_waiters();
         }
-        let state = Arc::new(ConnState::new(epoch));
-        let io = Guarded {
-            inner: stream,
-            conn: state.clone(),
-            limit: head_limit,
-            head: HeadScan::default(),
-            seen_cycle: 0,
+        let conn = Connection {
+            builder: builder.clone(),
+            state: Arc::new(ConnState::new(epoch)),
+            head_limit,
             edge: edge.clone(),
-            refusal: None,
-        };
-        let service = Tracked {
             router: router.clone(),
-            conn: state.clone(),
+            // Registered now, so a shutdown during a handshake still waits
+            // for (and then closes) the connection it becomes.
+            watcher: graceful.watcher(),
         };
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
         let pressure = pressure.clone();
+        let tls = tls.clone();
+        let handshake_timeout = limits.header_read_timeout;
         connections.spawn(async move {
-            // Errors here are the client's (a reset, a timeout); nothing to do.
-            run_connection(conn, &state, &pressure).await;
+            // Errors here are the client's (a reset, a timeout, a failed
+            // handshake); nothing to do.
+            match tls {
+                None => conn.run(stream, &pressure).await,
+                Some(acceptor) => {
+                    if let Ok(Ok(tls_stream)) =
+                        tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+                    {
+                        conn.run(tls_stream, &pressure).await;
+                    }
+                }
+            }
             pressure.open.fetch_sub(1, Ordering::AcqRel);
             drop(permit);
         });
@@ -147,6 +160,41 @@ pub async fn serve(
         tracing::warn!("connections still open after the drain period; closing them");
     }
     connections.shutdown().await;
+}
+
+/// What one accepted connection is served with, once its stream is ready.
+struct Connection {
+    builder: http1::Builder,
+    state: Arc<ConnState>,
+    head_limit: usize,
+    edge: EdgeAnswer,
+    router: Router,
+    watcher: Watcher,
+}
+
+impl Connection {
+    async fn run<S>(self, stream: S, pressure: &Pressure)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = Guarded {
+            inner: stream,
+            conn: self.state.clone(),
+            limit: self.head_limit,
+            head: HeadScan::default(),
+            seen_cycle: 0,
+            edge: self.edge,
+            refusal: None,
+        };
+        let service = Tracked {
+            router: self.router,
+            conn: self.state.clone(),
+        };
+        let conn = self
+            .watcher
+            .watch(self.builder.serve_connection(TokioIo::new(io), service));
+        run_connection(conn, &self.state, pressure).await;
+    }
 }
 
 /// How many connections are open, and a wake-up for idle ones when that
@@ -285,8 +333,8 @@ impl HeadScan {
 /// The socket as hyper sees it: reads and writes count as activity, and a
 /// head over the limit is answered here ([`EdgeAnswer`]) and the connection
 /// ended, instead of hyper's empty 414/431.
-struct Guarded {
-    inner: TcpStream,
+struct Guarded<S> {
+    inner: S,
     conn: Arc<ConnState>,
     limit: usize,
     head: HeadScan,
@@ -303,7 +351,7 @@ struct Refusal {
     linger: Pin<Box<tokio::time::Sleep>>,
 }
 
-impl Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
     /// Writes the refusal, closes our side, then reads and discards what the
     /// client still sends (closing with unread data would reset the
     /// connection and lose the answer) until it closes too or hyper's
@@ -363,7 +411,7 @@ fn frame(resp: Response<Vec<u8>>) -> Vec<u8> {
     out
 }
 
-impl AsyncRead for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -399,7 +447,7 @@ impl AsyncRead for Guarded {
     }
 }
 
-impl AsyncWrite for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -59,6 +59,8 @@ pub enum StartError {
     Secrets(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Fixtures(#[from] crate::fixtures::FixtureError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("the manual clock stored in the database ({0}) cannot be used: {1}; a version before this check set it. Remove the row `manual_clock` from the `meta` table to start again from `clock_start`")]
     StoredClock(String, String),
 }
@@ -97,8 +99,12 @@ pub struct Running {
     pub api_addr: SocketAddr,
     pub admin_addr: SocketAddr,
     pub state: AppState,
-    /// Lines to print once (generated credentials).
+    /// Lines to print once (generated credentials, a CA made).
     pub notices: Vec<String>,
+    /// `https` with `tls`, else `http`: the scheme of both listeners.
+    pub scheme: &'static str,
+    /// The CA a client must trust, when physconn issued the certificate.
+    pub ca_file: Option<std::path::PathBuf>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -299,6 +305,9 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     config.validate()?;
     // A bad fixtures file stops the start before anything is opened.
     let fixtures = crate::fixtures::configured(&config)?;
+    // So does bad TLS input; the certificate's validity follows the
+    // machine's time, which clients check it against.
+    let tls = crate::tls::setup(&config, time::OffsetDateTime::now_utc())?;
     let store = physconn_store::open(config.database_url.as_deref(), &config.data_dir).await?;
     let ids: Arc<dyn IdGen> = opts.ids.unwrap_or_else(|| Arc::new(RandomIds));
     let (clock, manual_clock) = make_clock(&config, &store).await?;
@@ -348,6 +357,17 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
             }
         }
     }
+    let (acceptor, scheme, ca_file) = match tls {
+        Some(t) => {
+            notices.extend(t.notices);
+            if let Some(ca) = &t.ca_file {
+                tracing::info!(ca = %ca.display(), "serving HTTPS; clients trust this CA");
+            }
+            let acceptor = tokio_rustls::TlsAcceptor::from(t.server_config);
+            (Some(acceptor), "https", t.ca_file)
+        }
+        None => (None, "http", None),
+    };
     if let Some(t) = new_admin_token {
         notices.push(format!(
             "admin token: {t} (shown once; set PHYSCONN_ADMIN_TOKEN to choose one)"
@@ -373,7 +393,14 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
                  router: Router,
                  edge: crate::listener::EdgeAnswer,
                  rx: watch::Receiver<bool>| {
-        tokio::spawn(crate::listener::serve(listener, router, limits, edge, rx))
+        tokio::spawn(crate::listener::serve(
+            listener,
+            acceptor.clone(),
+            router,
+            limits,
+            edge,
+            rx,
+        ))
     };
     let tasks = vec![
         serve(
@@ -396,6 +423,8 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         admin_addr,
         state,
         notices,
+        scheme,
+        ca_file,
         shutdown: tx,
         tasks,
     })

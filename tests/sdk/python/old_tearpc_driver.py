@@ -14,6 +14,7 @@ Actions this SDK generation has a method for are called through that generated m
 (to reach the server's MissingParameter).
 """
 import json
+import os
 import re
 import sys
 
@@ -26,10 +27,14 @@ _clients = {}
 
 
 def client(msg):
-    key = (msg["endpoint"], msg["ak"], msg["sk"], msg.get("sts"), msg.get("region_id"))
+    key = (msg["endpoint"], msg["ak"], msg["sk"], msg.get("sts"), msg.get("region_id"), msg.get("protocol"))
+    if msg.get("ca"):
+        # This generation passes no CA to its HTTP layer; the HTTPS session it makes (once per
+        # host) starts from ssl.create_default_context(), which reads SSL_CERT_FILE (docs/tls.md).
+        os.environ["SSL_CERT_FILE"] = msg["ca"]
     if key not in _clients:
         cfg = Config(access_key_id=msg["ak"], access_key_secret=msg["sk"], endpoint=msg["endpoint"],
-                     protocol="http", region_id=msg.get("region_id") or "cn-hangzhou")
+                     protocol=msg.get("protocol") or "http", region_id=msg.get("region_id") or "cn-hangzhou")
         if msg.get("sts"):
             cfg.security_token = msg["sts"]
         _clients[key] = Client(cfg)

@@ -58,11 +58,13 @@ class Client:
 
 # ---------------------------------------------------------------------------- Tea (V3 / V2)
 class TeaClient(Client):
-    def __init__(self, endpoint, ak, sk, security_token=None, v2=False, region_id=REGION):
+    def __init__(self, endpoint, ak, sk, security_token=None, v2=False, region_id=REGION, protocol="http", ca=None):
         from alibabacloud_tea_openapi.utils_models import Config
         from alibabacloud_vpc20160428.client import Client as Vpc
-        cfg = Config(access_key_id=ak, access_key_secret=sk, endpoint=endpoint, protocol="http",
+        cfg = Config(access_key_id=ak, access_key_secret=sk, endpoint=endpoint, protocol=protocol,
                      region_id=region_id)
+        # HTTPS against physconn's own CA (docs/tls.md): the CA file goes into each call's RuntimeOptions
+        self.ca = ca
         if security_token:
             cfg.security_token = security_token
         if v2:
@@ -83,7 +85,7 @@ class TeaClient(Client):
         from alibabacloud_vpc20160428 import models
         from darabonba.runtime import RuntimeOptions
         req = getattr(models, action + "Request")().from_map(dict(params or {}))
-        resp = self.method(action)(req, RuntimeOptions())
+        resp = self.method(action)(req, RuntimeOptions(ca=self.ca))
         body = resp.body.to_map() if resp.body is not None else None
         return Result(status=resp.status_code, body=body, headers=dict(resp.headers or {}))
 
@@ -92,15 +94,17 @@ class TeaClient(Client):
 class LegacyClient(Client):
     kind = "legacy"
 
-    def __init__(self, host, port, ak, sk, security_token=None, region_id=REGION):
+    def __init__(self, host, port, ak, sk, security_token=None, region_id=REGION, protocol="http", ca=None):
         from aliyunsdkcore.client import AcsClient
         self.host = host
+        self.protocol = protocol
+        # AcsClient(verify=<CA file>) is how the legacy core trusts a CA (docs/tls.md)
         if security_token:
             from aliyunsdkcore.auth.credentials import StsTokenCredential
-            self.sdk = AcsClient(region_id=region_id, port=port,
+            self.sdk = AcsClient(region_id=region_id, port=port, verify=ca,
                                  credential=StsTokenCredential(ak, sk, security_token))
         else:
-            self.sdk = AcsClient(ak, sk, region_id, port=port)
+            self.sdk = AcsClient(ak, sk, region_id, port=port, verify=ca)
 
     def request(self, action, params=None):
         """Builds the SDK's own request object for `action` from wire-named params."""
@@ -117,7 +121,7 @@ class LegacyClient(Client):
             else:
                 getattr(req, "set_" + k)(v)
         req.set_endpoint(self.host)
-        req.set_protocol_type("http")
+        req.set_protocol_type(self.protocol)
         return req
 
     def call(self, action, params=None):
@@ -186,8 +190,9 @@ class OldTeaRpcClient(Client):
     reads_order_id = False       # its CreatePhysicalConnectionOccupancyOrderResponse has only RequestId
     supports_tags = False        # its models have no Tag / Tags fields
 
-    def __init__(self, endpoint, ak, sk, security_token=None, region_id=REGION):
-        self.cfg = {"endpoint": endpoint, "ak": ak, "sk": sk, "sts": security_token, "region_id": region_id}
+    def __init__(self, endpoint, ak, sk, security_token=None, region_id=REGION, protocol="http", ca=None):
+        self.cfg = {"endpoint": endpoint, "ak": ak, "sk": sk, "sts": security_token, "region_id": region_id,
+                    "protocol": protocol, "ca": ca}
         # True: send through the client's generic do_request (same wire form) instead of the
         # generated method, whose model rejects missing required fields before sending
         self.generic = False
@@ -201,15 +206,18 @@ class OldTeaRpcClient(Client):
         raise AssertionError("old tea-rpc driver: %r" % out)
 
 
-def make_client(kind, server, ak=None, sk=None, security_token=None, region_id=REGION):
+def make_client(kind, server, ak=None, sk=None, security_token=None, region_id=REGION, ca=None):
+    """A client of `kind` for `server`, over HTTPS when the server serves it (trusting `ca`,
+    by default the server's own CA)."""
     ak = ak or server.access_key_id
     sk = sk or server.access_key_secret
+    tls = dict(protocol=server.protocol, ca=(ca or server.ca_file) if server.tls else None)
     if kind == "tea-v3":
-        return TeaClient(server.endpoint, ak, sk, security_token, v2=False, region_id=region_id)
+        return TeaClient(server.endpoint, ak, sk, security_token, v2=False, region_id=region_id, **tls)
     if kind == "tea-v2":
-        return TeaClient(server.endpoint, ak, sk, security_token, v2=True, region_id=region_id)
+        return TeaClient(server.endpoint, ak, sk, security_token, v2=True, region_id=region_id, **tls)
     if kind == "legacy":
-        return LegacyClient(server.api_host, server.api_port, ak, sk, security_token, region_id=region_id)
+        return LegacyClient(server.api_host, server.api_port, ak, sk, security_token, region_id=region_id, **tls)
     if kind == "old":
-        return OldTeaRpcClient(server.endpoint, ak, sk, security_token, region_id=region_id)
+        return OldTeaRpcClient(server.endpoint, ak, sk, security_token, region_id=region_id, **tls)
     raise ValueError(kind)

@@ -13,3 +13,4 @@ mod postgres_servers;
 mod replay;
 mod shutdown;
 mod support;
+mod tls;

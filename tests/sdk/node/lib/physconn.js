@@ -4,6 +4,7 @@
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -51,8 +52,8 @@ class Server {
       '--clock-start', rfc3339(new Date()), '--provisioning-delay', '1', ...this.extraArgs];
     const env = { ...process.env, PHYSCONN_ACCESS_KEY_ID: this.keyId,
       PHYSCONN_ACCESS_KEY_SECRET: this.keySecret, PHYSCONN_ADMIN_TOKEN: this.adminToken };
-    delete env.PHYSCONN_CONFIG;
-    delete env.PHYSCONN_DATABASE_URL;
+    for (const k of ['PHYSCONN_CONFIG', 'PHYSCONN_DATABASE_URL', 'PHYSCONN_TLS', 'PHYSCONN_TLS_SAN',
+      'PHYSCONN_TLS_CERT', 'PHYSCONN_TLS_KEY']) delete env[k];
     this.proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.log.push(d.toString()); if (this.log.length > 200) this.log.shift(); });
     const rl = readline.createInterface({ input: this.proc.stdout });
@@ -65,21 +66,42 @@ class Server {
         reject(new Error(`physconn exited (${code}) before listening: ${this.logTail()}`));
       });
       rl.on('line', (line) => {
-        const m = /^listening: api=http:\/\/(\S+):(\d+) admin=http:\/\/(\S+):(\d+)\s*$/.exec(line.trim());
+        const m = /^listening: api=(https?):\/\/(\S+):(\d+) admin=(https?):\/\/(\S+):(\d+)\s*$/.exec(line.trim());
         if (m) {
           clearTimeout(timer);
-          this.endpoint = `${m[1]}:${m[2]}`;
-          this.adminUrl = `http://${m[3]}:${m[4]}`;
+          this.protocol = m[1];
+          this.endpoint = `${m[2]}:${m[3]}`;
+          this.adminUrl = `${m[4]}://${m[5]}:${m[6]}`;
           resolve();
         }
       });
     });
     this.proc.removeAllListeners('exit');
-    const h = await fetch(`${this.adminUrl}/health`);
+    // With --tls, physconn issued its certificate from the CA in <data-dir>/tls/ca.pem (docs/tls.md).
+    this.ca = this.protocol === 'https' ? fs.readFileSync(path.join(this.dir, 'data', 'tls', 'ca.pem'), 'utf8') : undefined;
+    const h = await this.request('GET', `${this.adminUrl}/health`);
     if (h.status !== 200) throw new Error('admin /health ' + h.status);
-    const h2 = await fetch(`http://${this.endpoint}/health`);
+    const h2 = await this.request('GET', `${this.protocol}://${this.endpoint}/health`);
     if (h2.status !== 200) throw new Error('api /health ' + h2.status);
     return this;
+  }
+
+  // One HTTP(S) request, trusting the server's CA: { status, text }.
+  async request(method, url, headers = {}, body = undefined) {
+    if (!url.startsWith('https:')) {
+      const res = await fetch(url, { method, headers, body });
+      return { status: res.status, text: await res.text() };
+    }
+    return new Promise((resolve, reject) => {
+      const req = https.request(url, { method, headers, ca: this.ca }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   logTail() {
@@ -97,12 +119,10 @@ class Server {
   }
 
   async admin(method, p, body, expect = [200, 201]) {
-    const res = await fetch(this.adminUrl + p, {
-      method,
-      headers: { Authorization: `Bearer ${this.adminToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
+    const res = await this.request(method, this.adminUrl + p,
+      { Authorization: `Bearer ${this.adminToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body ? JSON.stringify(body) : undefined);
+    const text = res.text;
     let parsed;
     try { parsed = text ? JSON.parse(text) : null; } catch (e) { parsed = text; }
     if (expect && !expect.includes(res.status)) {
@@ -137,9 +157,12 @@ class Server {
     throw new Error(`circuit ${id} never reached ${status}; seen ${seen.join(', ')}`);
   }
 
-  client(variant, ak, sk, securityToken) {
+  // With --tls, the client speaks HTTPS and trusts the server's CA through Config's `ca` (PEM text;
+  // RuntimeOptions takes one per call too), as docs/tls.md shows. `ca: null` trusts only Node's own.
+  client(variant, ak, sk, securityToken, { ca = this.ca } = {}) {
     const cfg = { accessKeyId: ak || this.keyId, accessKeySecret: sk || this.keySecret,
-      endpoint: this.endpoint, protocol: 'http', regionId: REGION };
+      endpoint: this.endpoint, protocol: this.protocol, regionId: REGION };
+    if (ca) cfg.ca = ca;
     if (variant === 'v2') cfg.signatureAlgorithm = 'v2';
     if (securityToken) cfg.securityToken = securityToken;
     return new SdkClient(new Vpc.default(new $OpenApiUtil.Config(cfg)), variant);

@@ -165,9 +165,11 @@ impl Starting {
             }
         };
         let api = line
-            .split("api=http://")
+            .split("api=")
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
+            .and_then(|u| u.split_once("://"))
+            .map(|(_, addr)| addr)
             .expect("api address")
             .to_string();
         let admin = line

@@ -30,7 +30,7 @@ fn median(v: &[f64]) -> Option<f64> {
     Some(s[s.len() / 2])
 }
 
-fn opt(v: Option<f64>, digits: usize) -> String {
+pub(crate) fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".to_string(), |x| format!("{x:.digits$}"))
 }
 
@@ -43,15 +43,89 @@ fn verdict(ok: Option<bool>) -> &'static str {
 }
 
 /// Throughput of successful requests of one run.
-fn ok_rate(r: Option<&RunReport>) -> Option<f64> {
+pub(crate) fn ok_rate(r: Option<&RunReport>) -> Option<f64> {
     r.map(|r| r.ok_per_sec)
 }
 
-fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+pub(crate) fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
     }
+}
+
+/// One row of a targets table: what is required, what each measurement gave, and
+/// whether every measurement met it (`None`: some measurement is missing).
+pub(crate) struct Target {
+    pub what: String,
+    pub required: String,
+    pub measured: Vec<String>,
+    pub ok: Option<bool>,
+}
+
+impl Target {
+    /// A target measured `figures.len()` times: met when every figure passes `test`.
+    pub(crate) fn of(
+        what: impl Into<String>,
+        required: &str,
+        figures: &[Option<f64>],
+        show: impl Fn(f64) -> String,
+        test: impl Fn(f64) -> bool,
+    ) -> Target {
+        let ok = figures
+            .iter()
+            .map(|f| f.map(&test))
+            .try_fold(true, |all, one| one.map(|one| all && one));
+        Target {
+            what: what.into(),
+            required: required.into(),
+            measured: figures
+                .iter()
+                .map(|f| f.map_or("–".into(), &show))
+                .collect(),
+            ok: ok.filter(|_| !figures.is_empty()),
+        }
+    }
+}
+
+/// The `| target | required | <columns…> | verdict |` table.
+pub(crate) fn targets_table(columns: &[String], rows: &[Target], out: &mut String) {
+    out.push_str("| target | required |");
+    for c in columns {
+        let _ = write!(out, " {c} |");
+    }
+    out.push_str(" verdict |\n|---|---|");
+    for _ in columns {
+        out.push_str("---|");
+    }
+    out.push_str("---|\n");
+    for t in rows {
+        let _ = write!(out, "| {} | {} |", t.what, t.required);
+        for m in &t.measured {
+            let _ = write!(out, " {m} |");
+        }
+        let _ = writeln!(out, " {} |", verdict(t.ok));
+    }
+}
+
+/// Replaces the text between `begin` and `end` in `path` with `body`; a document
+/// without the markers gets the section appended under `heading`.
+pub(crate) fn rewrite_section(
+    path: &Path,
+    begin: &str,
+    end: &str,
+    heading: &str,
+    body: &str,
+) -> Result<()> {
+    let doc = std::fs::read_to_string(path).unwrap_or_default();
+    let section = format!("{begin}\n\n{body}\n{end}");
+    let new = match (doc.find(begin), doc.find(end)) {
+        (Some(b), Some(e)) if e > b => {
+            format!("{}{section}{}", &doc[..b], &doc[e + end.len()..])
+        }
+        _ => format!("{doc}\n## {heading}\n\n{section}\n"),
+    };
+    std::fs::write(path, new).with_context(|| format!("write {}", path.display()))
 }
 
 /// The targets of the issue, each with its figure and verdict.
@@ -65,61 +139,61 @@ fn targets(r: &Results, out: &mut String) {
     let durable = r
         .find("durable-orders", "physconn", 64)
         .or_else(|| r.runs.iter().find(|x| x.name == "durable-orders"));
-    let mut rows: Vec<(String, String, String, Option<bool>)> = Vec::new();
-    let x = |v: Option<f64>| opt(v, 1) + "×";
-    let d_vs_m = ratio(ok_rate(pd), ok_rate(md));
-    rows.push((
+    let mut rows: Vec<Target> = Vec::new();
+    let x = |v: f64| format!("{v:.1}×");
+    rows.push(Target::of(
         format!("describe throughput vs moto DescribeConnections, {c} conns"),
-        "≥ 20×".into(),
-        x(d_vs_m),
-        d_vs_m.map(|v| v >= 20.0),
+        "≥ 20×",
+        &[ratio(ok_rate(pd), ok_rate(md))],
+        x,
+        |v| v >= 20.0,
     ));
-    let c_vs_m = ratio(ok_rate(pc), ok_rate(mc));
-    rows.push((
+    rows.push(Target::of(
         format!("create throughput vs moto CreateConnection, {c} conns"),
-        "≥ 20×".into(),
-        x(c_vs_m),
-        c_vs_m.map(|v| v >= 20.0),
+        "≥ 20×",
+        &[ratio(ok_rate(pc), ok_rate(mc))],
+        x,
+        |v| v >= 20.0,
     ));
     for (label, run) in [("describe", pd), ("create", pc)] {
-        let p99 = run.map(|r| r.latency.p99_ms);
-        rows.push((
+        rows.push(Target::of(
             format!("{label} p99 at {c} conns"),
-            "< 10 ms".into(),
-            opt(p99, 2) + " ms",
-            p99.map(|v| v < 10.0),
+            "< 10 ms",
+            &[run.map(|r| r.latency.p99_ms)],
+            |v| format!("{v:.2} ms"),
+            |v| v < 10.0,
         ));
     }
-    let d_vs_c = ratio(ok_rate(pd), ok_rate(ceil));
-    rows.push((
+    rows.push(Target::of(
         format!("describe vs bare-axum ceiling, {c} conns"),
-        "≥ 40%".into(),
-        opt(d_vs_c.map(|v| v * 100.0), 0) + "%",
-        d_vs_c.map(|v| v >= 0.4),
+        "≥ 40%",
+        &[ratio(ok_rate(pd), ok_rate(ceil))],
+        |v| format!("{:.0}%", v * 100.0),
+        |v| v >= 0.4,
     ));
-    let dur = ok_rate(durable);
-    rows.push((
+    rows.push(Target::of(
         format!(
             "durable occupancy orders ({} conns, fsync'd group commit)",
             durable.map_or(0, |d| d.connections)
         ),
-        "≥ 5,000/s".into(),
-        opt(dur, 0) + "/s",
-        dur.map(|v| v >= 5000.0),
+        "≥ 5,000/s",
+        &[ok_rate(durable)],
+        |v| format!("{v:.0}/s"),
+        |v| v >= 5000.0,
     ));
-    let cold = median(&r.cold_start.physconn_fresh_ms);
-    rows.push((
-        "cold start to first answered request (median, fresh data dir)".into(),
-        "< 100 ms".into(),
-        opt(cold, 1) + " ms",
-        cold.map(|v| v < 100.0),
+    rows.push(Target::of(
+        "cold start to first answered request (median, fresh data dir)",
+        "< 100 ms",
+        &[median(&r.cold_start.physconn_fresh_ms)],
+        |v| format!("{v:.1} ms"),
+        |v| v < 100.0,
     ));
-    let idle = r.memory.physconn_idle_mb;
-    rows.push((
-        "idle RSS".into(),
-        "< 30 MB".into(),
-        opt(idle, 1) + " MB",
-        idle.map(|v| v < 30.0),
+    rows.push(Target::of(
+        "idle RSS",
+        "< 30 MB",
+        &[r.memory.physconn_idle_mb],
+        |v| format!("{v:.1} MB"),
+        |v| v < 30.0,
     ));
     let n = r.scale_circuits;
     // The page is compared with the 50-circuit account, whose first page is
@@ -136,17 +210,17 @@ fn targets(r: &Results, out: &mut String) {
             small.and_then(|s| s.server_cpu_us_per_req),
         );
         let rate = ratio(ok_rate(big), ok_rate(small));
-        rows.push((
+        let mut t = Target::of(
             format!("{label}: server CPU per request, {n} circuits in the account / {base}"),
-            "≈ 1 (≤ 1.25)".into(),
-            format!("{}× (throughput {}×)", opt(cpu, 2), opt(rate, 2)),
-            cpu.map(|v| v <= 1.25),
-        ));
+            "≈ 1 (≤ 1.25)",
+            &[cpu],
+            |v| format!("{v:.2}×"),
+            |v| v <= 1.25,
+        );
+        t.measured = vec![format!("{}× (throughput {}×)", opt(cpu, 2), opt(rate, 2))];
+        rows.push(t);
     }
-    out.push_str("| target | required | measured | verdict |\n|---|---|---|---|\n");
-    for (what, req, got, ok) in rows {
-        let _ = writeln!(out, "| {what} | {req} | {got} | {} |", verdict(ok));
-    }
+    targets_table(&["measured".into()], &rows, out);
 }
 
 fn runs_table(r: &Results, out: &mut String) {
@@ -290,15 +364,7 @@ pub fn render(r: &Results) -> String {
 
 /// Replaces the text between the markers in `path` (appends the section if absent).
 pub fn rewrite(path: &Path, r: &Results) -> Result<()> {
-    let doc = std::fs::read_to_string(path).unwrap_or_default();
-    let section = format!("{BEGIN}\n\n{}\n{END}", render(r));
-    let new = match (doc.find(BEGIN), doc.find(END)) {
-        (Some(b), Some(e)) if e > b => {
-            format!("{}{section}{}", &doc[..b], &doc[e + END.len()..])
-        }
-        _ => format!("{doc}\n## Results\n\n{section}\n"),
-    };
-    std::fs::write(path, new).with_context(|| format!("write {}", path.display()))
+    rewrite_section(path, BEGIN, END, "Results", &render(r))
 }
 
 #[cfg(test)]

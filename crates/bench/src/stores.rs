@@ -8,8 +8,9 @@ use crate::procs::{self, ProviderMode, Server, ADMIN_TOKEN};
 use crate::stats::RunReport;
 use crate::suite::{accounts, seed, sync_clock, Machine};
 use crate::workloads::{Provider, Workload};
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde::{Deserialize, Serialize};
+use sqlx::Connection;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ pub struct StoresOpts {
     /// Where data directories and stores.json go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
-    /// The PostgreSQL database; each server group gets a fresh schema in it.
+    /// The PostgreSQL database; each server group gets a fresh schema in it, dropped
+    /// when the group is done (also when the run fails or is interrupted).
     #[arg(
         long,
         env = "PHYSCONN_BENCH_DATABASE_URL",
@@ -47,6 +49,10 @@ pub struct StoresOpts {
     /// Server counts on one PostgreSQL schema besides one (e.g. `2,3`).
     #[arg(long, value_delimiter = ',', default_value = "2,3")]
     pub servers: Vec<usize>,
+    /// How many times the whole sequence (embedded, PostgreSQL, N servers) runs, one
+    /// round after the other, so that every ratio can be read in each round.
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -56,12 +62,21 @@ pub struct StoresResults {
     pub connections: usize,
     pub duration: String,
     pub warmup: String,
-    /// `target` is `embedded`, `postgres` or `postgres×N` (N servers on one schema).
-    pub runs: Vec<RunReport>,
+    pub rounds: Vec<Round>,
     pub wall_seconds: f64,
 }
 
-impl StoresResults {
+/// One pass over every server group.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Round {
+    /// `/proc/loadavg` when the round started and when it ended.
+    pub load_before: String,
+    pub load_after: String,
+    /// `target` is `embedded`, `postgres` or `postgres×N` (N servers on one schema).
+    pub runs: Vec<RunReport>,
+}
+
+impl Round {
     pub fn find(&self, name: &str, target: &str) -> Option<&RunReport> {
         self.runs
             .iter()
@@ -93,14 +108,82 @@ impl Backing {
     }
 }
 
-/// `url` with `search_path` set to a fresh schema (the servers create it).
-fn schema_url(url: &str, tag: &str) -> String {
-    let schema = format!("bench_{tag}_{:08x}", rand::random::<u32>());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+/// The PostgreSQL schemas of this run (`bench_s<N>_<random>`): the servers create each
+/// when they start; [`Schemas::drop_all`] drops them again.
+struct Schemas {
+    url: String,
+    made: Vec<String>,
+}
+
+impl Schemas {
+    /// A fresh schema's name, remembered, and `url` with `search_path` set to it.
+    fn fresh(&mut self, tag: &str) -> String {
+        let schema = format!("bench_{tag}_{:08x}", rand::random::<u32>());
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{sep}options=-c%20search_path%3D{schema}", self.url);
+        self.made.push(schema);
+        url
+    }
+
+    /// Drops every schema made so far (with everything in it).
+    async fn drop_all(&mut self) -> Result<()> {
+        if self.made.is_empty() {
+            return Ok(());
+        }
+        let mut db = sqlx::PgConnection::connect(&self.url)
+            .await
+            .with_context(|| format!("connect to {} to drop the bench schemas", self.url))?;
+        while let Some(schema) = self.made.pop() {
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .execute(&mut db)
+                .await
+                .with_context(|| format!("drop schema {schema}"))?;
+        }
+        let _ = db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() -> &'static str {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted (SIGINT)",
+        _ = term => "interrupted (SIGTERM)",
+    }
 }
 
 pub async fn stores(opts: StoresOpts) -> Result<StoresResults> {
+    let mut schemas = Schemas {
+        url: opts.database_url.clone(),
+        made: Vec::new(),
+    };
+    // Fail before any server starts if the database cannot be reached.
+    sqlx::PgConnection::connect(&opts.database_url)
+        .await
+        .with_context(|| format!("connect to {}", opts.database_url))?
+        .close()
+        .await?;
+    let outcome = tokio::select! {
+        r = measure(&opts, &mut schemas) => r,
+        why = interrupted() => Err(anyhow!(why)),
+    };
+    // The servers of an interrupted group were killed with their handles; their
+    // sessions end with them, so the schemas can go.
+    let dropped = schemas.drop_all().await;
+    let results = outcome?;
+    dropped?;
+    Ok(results)
+}
+
+async fn measure(opts: &StoresOpts, schemas: &mut Schemas) -> Result<StoresResults> {
     let wall = std::time::Instant::now();
     std::fs::create_dir_all(&opts.out)?;
     let out = opts.out.canonicalize()?;
@@ -117,47 +200,73 @@ pub async fn stores(opts: StoresOpts) -> Result<StoresResults> {
         warmup: opts.warmup.to_string(),
         ..StoresResults::default()
     };
-    let data = out.join("stores-embedded");
-    if data.exists() {
-        std::fs::remove_dir_all(&data)?;
-    }
-    std::fs::create_dir_all(&data)?;
-    let groups = [(1usize, Backing::Embedded(data.clone()))]
-        .into_iter()
-        .chain(
+    for round in 1..=opts.rounds.max(1) {
+        println!("round {round} of {}", opts.rounds.max(1));
+        let mut r = Round {
+            load_before: loadavg(),
+            ..Round::default()
+        };
+        let data = out.join("stores-embedded");
+        if data.exists() {
+            std::fs::remove_dir_all(&data)?;
+        }
+        std::fs::create_dir_all(&data)?;
+        let groups = std::iter::once((1, None)).chain(
             std::iter::once(1)
                 .chain(opts.servers.iter().copied())
-                .map(|n| {
-                    (
-                        n,
-                        Backing::Postgres(schema_url(&opts.database_url, &format!("s{n}"))),
-                    )
-                }),
+                .map(|n| (n, Some(format!("s{n}")))),
         );
-    for (n, backing) in groups {
-        let target = match (&backing, n) {
-            (Backing::Embedded(_), _) => "embedded".to_string(),
-            (Backing::Postgres(_), 1) => "postgres".to_string(),
-            (Backing::Postgres(_), n) => format!("postgres×{n}"),
-        };
-        let dir = match &backing {
-            Backing::Embedded(d) => d.clone(),
-            Backing::Postgres(_) => out.clone(),
-        };
-        let mut servers = Vec::new();
-        for _ in 0..n.max(1) {
-            servers.push(procs::start_physconn_with(&bin, &dir, &config, &backing.flags()).await?);
+        for (n, tag) in groups {
+            let (backing, target) = match (tag, n) {
+                (None, _) => (Backing::Embedded(data.clone()), "embedded".to_string()),
+                (Some(tag), n) => (
+                    Backing::Postgres(schemas.fresh(&tag)),
+                    if n == 1 {
+                        "postgres".to_string()
+                    } else {
+                        format!("postgres×{n}")
+                    },
+                ),
+            };
+            let dir = match &backing {
+                Backing::Embedded(d) => d.clone(),
+                Backing::Postgres(_) => out.clone(),
+            };
+            let mut servers = Vec::new();
+            let mut started = Ok(());
+            for _ in 0..n.max(1) {
+                match procs::start_physconn_with(&bin, &dir, &config, &backing.flags()).await {
+                    Ok(s) => servers.push(s),
+                    Err(e) => {
+                        started = Err(e);
+                        break;
+                    }
+                }
+            }
+            let runs = match started {
+                Ok(()) => group(opts, &servers, &target).await,
+                Err(e) => Err(e),
+            };
+            for s in servers {
+                s.stop().await;
+            }
+            schemas.drop_all().await?;
+            r.runs.extend(runs?);
         }
-        let runs = group(&opts, &servers, &target).await;
-        for s in servers {
-            s.stop().await;
-        }
-        results.runs.extend(runs?);
+        r.load_after = loadavg();
+        results.rounds.push(r);
     }
     results.wall_seconds = wall.elapsed().as_secs_f64();
     let json = serde_json::to_string_pretty(&results)?;
     std::fs::write(out.join("stores.json"), json)?;
     Ok(results)
+}
+
+/// The first three fields of `/proc/loadavg` (1, 5 and 15 minutes).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// Every workload against one group of servers sharing one store.

@@ -15,7 +15,7 @@ use physconn_domain::clock::later;
 use physconn_domain::{
     Circuit, Clock, IdGen, LoaStatus, PaymentStatus, ProvisioningMode, Status, Time, TimerKind,
 };
-use physconn_store::{CircuitEvent, OpResult, Timer, TxOps};
+use physconn_store::{CircuitEvent, OpResult, ProvisioningSettings, Timer, TxOps};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,38 +32,46 @@ pub async fn global_settings(
     tx: &mut dyn TxOps,
     state: &AppState,
 ) -> OpResult<(ProvisioningMode, time::Duration)> {
-    let mode = match tx.get_meta(META_MODE).await? {
-        Some(m) => ProvisioningMode::parse(&m).unwrap_or(state.config.provisioning),
-        None => state.config.provisioning,
-    };
-    let delay = match tx.get_meta(META_DELAY).await? {
-        Some(d) => d
-            .parse::<f64>()
-            .ok()
-            .filter(|d| d.is_finite() && *d >= 0.0)
-            .map(time::Duration::seconds_f64),
-        None => None,
-    }
-    .unwrap_or_else(|| state.config.provisioning_delay());
-    Ok((mode, delay))
+    // No account has the empty id: only the two global values are read.
+    let stored = tx.provisioning_settings(META_MODE, META_DELAY, "").await?;
+    Ok(global_of(&stored, state))
+}
+
+fn global_of(
+    stored: &ProvisioningSettings,
+    state: &AppState,
+) -> (ProvisioningMode, time::Duration) {
+    let mode = stored
+        .global_mode
+        .as_deref()
+        .and_then(ProvisioningMode::parse)
+        .unwrap_or(state.config.provisioning);
+    let delay = stored
+        .global_delay
+        .as_deref()
+        .and_then(|d| d.parse::<f64>().ok())
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .map(time::Duration::seconds_f64)
+        .unwrap_or_else(|| state.config.provisioning_delay());
+    (mode, delay)
 }
 
 /// The mode that applies to a circuit: its own, else its account's, else
-/// the global one.
+/// the global one (read together: one statement).
 pub async fn mode_for(
     tx: &mut dyn TxOps,
     state: &AppState,
     c: &Circuit,
 ) -> OpResult<(ProvisioningMode, time::Duration)> {
-    let (global, delay) = global_settings(tx, state).await?;
-    if let Some(m) = c.provisioning_mode {
-        return Ok((m, delay));
-    }
-    let account_mode = tx
-        .get_account(&c.account_id)
-        .await?
-        .and_then(|a| a.provisioning_mode);
-    Ok((account_mode.unwrap_or(global), delay))
+    let stored = tx
+        .provisioning_settings(META_MODE, META_DELAY, &c.account_id)
+        .await?;
+    let (global, delay) = global_of(&stored, state);
+    let mode = c
+        .provisioning_mode
+        .or(stored.account_mode)
+        .unwrap_or(global);
+    Ok((mode, delay))
 }
 
 /// Schedules the circuit's next step of `kind`, due one delay after `from`

@@ -22,7 +22,9 @@ pub mod vbr;
 
 pub use bgp::{BgpOps, BgpScope};
 pub use job::{BoxFut, ErasedJob, Failure};
-pub use ops::{CircuitEvent, CircuitQuery, Fault, RowLocks, Timer, TxOps};
+pub use ops::{
+    CircuitEvent, CircuitQuery, Fault, NonceClaim, ProvisioningSettings, RowLocks, Timer, TxOps,
+};
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};
 pub use vbr::{VbrOps, VbrScope};

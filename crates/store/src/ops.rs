@@ -4,8 +4,29 @@ use crate::export::Table;
 use crate::{BoxFut, OpResult};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{
-    AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time, TimerKind,
+    AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, ProvisioningMode, Status, Time,
+    TimerKind,
 };
+
+/// A pair for [`TxOps::claim_nonces`]: held until `expires_at` once claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonceClaim {
+    pub access_key_id: String,
+    pub nonce: String,
+    pub expires_at: Time,
+}
+
+/// What decides when a circuit's next provider step is due, read in one
+/// statement ([`TxOps::provisioning_settings`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProvisioningSettings {
+    /// The meta values under the mode and delay keys asked for (the admin
+    /// API's global override), as stored.
+    pub global_mode: Option<String>,
+    pub global_delay: Option<String>,
+    /// The account's own mode (`None`: none set, or no such account).
+    pub account_mode: Option<ProvisioningMode>,
+}
 
 /// A durable provider-side timer: at `due_at`, if the circuit is still in
 /// `expect_status`, the simulator moves it on. Rows, not sleeping tasks, so
@@ -248,6 +269,15 @@ pub trait TxOps: Send {
         now: Time,
         expires_at: Time,
     ) -> BoxFut<'a, OpResult<bool>>;
+    /// [`claim_nonce`](Self::claim_nonce) of every pair, at `now`: `true`
+    /// for each pair claimed. A pair listed twice is claimed at most once
+    /// (its first listing). PostgreSQL claims them in one statement, so a
+    /// batch of concurrent requests' claims costs one round trip.
+    fn claim_nonces<'a>(
+        &'a mut self,
+        claims: &'a [NonceClaim],
+        now: Time,
+    ) -> BoxFut<'a, OpResult<Vec<bool>>>;
     /// Removes nonces that expired at or before `now`.
     fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>>;
 
@@ -285,5 +315,14 @@ pub trait TxOps: Send {
 
     // meta
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>>;
+    /// `get_meta(mode_key)`, `get_meta(delay_key)` and the provisioning mode
+    /// of `account_id`, in one statement: every provider step scheduled asks
+    /// for all three, and on PostgreSQL each statement is a round trip.
+    fn provisioning_settings<'a>(
+        &'a mut self,
+        mode_key: &'a str,
+        delay_key: &'a str,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<ProvisioningSettings>>;
     fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>>;
 }

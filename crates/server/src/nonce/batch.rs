@@ -8,7 +8,7 @@
 //! turn, which is how batches form under load. A turn finds its claim
 //! already answered when an earlier turn took it.
 
-use physconn_store::{DynStore, OpError, StoreError};
+use physconn_store::{DynStore, NonceClaim, OpError, StoreError};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -76,23 +76,28 @@ async fn flush(store: &DynStore, mut batch: Vec<Pending>) {
     // One order for every batch on every server: two transactions that
     // claim the same pairs lock them in the same order and cannot deadlock.
     batch.sort_by(|a, b| (&a.key, &a.nonce).cmp(&(&b.key, &b.nonce)));
-    let claims: Arc<Vec<(String, String, OffsetDateTime, OffsetDateTime)>> = Arc::new(
+    // A pair is taken over only if it expired by the earliest request's
+    // time: never later than any of them would have taken it alone.
+    let now = batch
+        .iter()
+        .map(|p| p.now)
+        .min()
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let claims: Arc<Vec<NonceClaim>> = Arc::new(
         batch
             .iter()
-            .map(|p| (p.key.clone(), p.nonce.clone(), p.now, p.expires))
+            .map(|p| NonceClaim {
+                access_key_id: p.key.clone(),
+                nonce: p.nonce.clone(),
+                expires_at: p.expires,
+            })
             .collect(),
     );
+    // One statement for the whole batch; a pair twice in it (a replay
+    // racing its original) is claimed for its first listing only.
     let r = physconn_store::write(&**store, move |tx| {
         let claims = claims.clone();
-        Box::pin(async move {
-            let mut out = Vec::with_capacity(claims.len());
-            // A pair twice in one batch (a replay racing its original):
-            // the second upsert sees the first and claims nothing.
-            for (k, n, now, exp) in claims.iter() {
-                out.push(tx.claim_nonce(k, n, *now, *exp).await?);
-            }
-            Ok(out)
-        })
+        Box::pin(async move { tx.claim_nonces(&claims, now).await })
     })
     .await;
     match r {

@@ -62,7 +62,9 @@ pub(super) async fn insert_circuit(conn: &mut PgConnection, c: &Circuit) -> OpRe
     if counts != (0, 0) {
         add_counts(conn, c, counts).await?;
     }
-    replace_tags(conn, &c.id, &c.tags).await
+    // A new id has no tags to delete (circuits are never removed but by a
+    // reset, which empties the tags too).
+    insert_tags(conn, &c.id, &c.tags).await
 }
 
 pub(super) async fn update_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
@@ -105,6 +107,14 @@ pub(super) async fn replace_tags(
         .bind(circuit_id)
         .execute(&mut *conn)
         .await?;
+    insert_tags(conn, circuit_id, tags).await
+}
+
+async fn insert_tags(
+    conn: &mut PgConnection,
+    circuit_id: &str,
+    tags: &[(String, String)],
+) -> OpResult<()> {
     for (i, (k, v)) in tags.iter().enumerate() {
         sqlx::query(statements().insert_tag)
             .bind(circuit_id)
@@ -121,6 +131,20 @@ pub(super) async fn list_circuits(
     conn: &mut PgConnection,
     q: &CircuitQuery,
 ) -> OpResult<(Vec<Circuit>, i64)> {
+    if let Some(ids) = dynamic::only_ids(q) {
+        // By key: two statements a circuit instead of a count, a page and
+        // its tags.
+        let mut found: Vec<Circuit> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if found.iter().any(|c| &c.id == id) {
+                continue;
+            }
+            if let Some(c) = get_circuit(conn, id).await? {
+                found.push(c);
+            }
+        }
+        return Ok(dynamic::page_of_found(q, found));
+    }
     let total = if q.match_nothing {
         0
     } else if dynamic::unfiltered(q) {

@@ -506,6 +506,14 @@ impl TxOps for PgConnection {
         Box::pin(claim_nonce(self, access_key_id, nonce, now, expires_at))
     }
 
+    fn claim_nonces<'a>(
+        &'a mut self,
+        claims: &'a [crate::NonceClaim],
+        now: Time,
+    ) -> BoxFut<'a, OpResult<Vec<bool>>> {
+        Box::pin(claim_nonces(self, claims, now))
+    }
+
     fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>> {
         Box::pin(purge_nonces(self, now))
     }
@@ -553,6 +561,33 @@ impl TxOps for PgConnection {
         })
     }
 
+    fn provisioning_settings<'a>(
+        &'a mut self,
+        mode_key: &'a str,
+        delay_key: &'a str,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<crate::ProvisioningSettings>> {
+        Box::pin(async move {
+            let (global_mode, global_delay, account_mode): (
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ) = sqlx::query_as(statements().provisioning_settings)
+                .bind(mode_key)
+                .bind(delay_key)
+                .bind(account_id)
+                .fetch_one(&mut *self)
+                .await?;
+            Ok(crate::ProvisioningSettings {
+                global_mode,
+                global_delay,
+                account_mode: account_mode
+                    .as_deref()
+                    .and_then(physconn_domain::ProvisioningMode::parse),
+            })
+        })
+    }
+
     fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>> {
         Box::pin(async move {
             sqlx::query(statements().set_meta)
@@ -580,6 +615,41 @@ async fn claim_nonce(
         .execute(&mut *conn)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Pairs per statement at most (3 parameters each, well under PostgreSQL's
+/// 65,535).
+const NONCES_PER_STATEMENT: usize = 1000;
+
+async fn claim_nonces(
+    conn: &mut PgConnection,
+    claims: &[crate::NonceClaim],
+    now: Time,
+) -> OpResult<Vec<bool>> {
+    let mut claimed = vec![false; claims.len()];
+    let mut seen = std::collections::HashSet::with_capacity(claims.len());
+    let distinct: Vec<usize> = (0..claims.len())
+        .filter(|&i| seen.insert((&claims[i].access_key_id, &claims[i].nonce)))
+        .collect();
+    for chunk in distinct.chunks(NONCES_PER_STATEMENT) {
+        let sql = crate::sql::text::claim_nonces(chunk.len());
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for &i in chunk {
+            let c = &claims[i];
+            q = q
+                .bind(&c.access_key_id)
+                .bind(&c.nonce)
+                .bind(us(c.expires_at));
+        }
+        let rows = q.bind(us(now)).fetch_all(&mut *conn).await?;
+        let won: std::collections::HashSet<(&str, &str)> =
+            rows.iter().map(|(k, n)| (k.as_str(), n.as_str())).collect();
+        for &i in chunk {
+            let c = &claims[i];
+            claimed[i] = won.contains(&(c.access_key_id.as_str(), c.nonce.as_str()));
+        }
+    }
+    Ok(claimed)
 }
 
 async fn open_service(

@@ -4,7 +4,7 @@
 
 use crate::sql::text::CIRCUIT_COLS;
 use crate::CircuitQuery;
-use physconn_domain::Status;
+use physconn_domain::{Circuit, Status};
 
 /// One bound value of a built statement.
 #[derive(Debug, Clone, Copy)]
@@ -159,4 +159,40 @@ pub(crate) fn count_statuses<'a>(account_id: &'a str, statuses: &'a [Status]) ->
         b.bind_list(statuses.iter().map(|s| Arg::Text(s.as_str())));
     }
     b
+}
+
+/// The ids of a listing whose only filter is `PhysicalConnectionId`: such a
+/// listing reads those circuits by key ([`page_of_found`]) instead of
+/// counting and paging through the account's index.
+pub(crate) fn only_ids(q: &CircuitQuery) -> Option<&[String]> {
+    match q.columns.as_slice() {
+        [("id", ids)] if q.tags.is_empty() && q.resource_group_id.is_none() && !q.match_nothing => {
+            Some(ids)
+        }
+        _ => None,
+    }
+}
+
+/// The page and total of a by-id listing ([`only_ids`]) from the circuits
+/// found under its ids (each once): those of the query's account and region
+/// not deleted, in the listing's order (newest first, then by id).
+pub(crate) fn page_of_found(q: &CircuitQuery, found: Vec<Circuit>) -> (Vec<Circuit>, i64) {
+    let mut found: Vec<Circuit> = found
+        .into_iter()
+        .filter(|c| {
+            c.account_id == q.account_id && c.region_id == q.region_id && c.deleted_at.is_none()
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let total = found.len() as i64;
+    let page = found
+        .into_iter()
+        .skip(usize::try_from(q.offset).unwrap_or(0))
+        .take(usize::try_from(q.limit).unwrap_or(0))
+        .collect();
+    (page, total)
 }

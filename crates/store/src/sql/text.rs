@@ -32,6 +32,22 @@ pub(crate) fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
+/// The claim of `n` nonces in one statement (`$1..$3n`: key, nonce and
+/// expiry of each; `$3n+1`: now); it returns the pairs it claimed. The pairs
+/// must be distinct (an upsert may not touch one row twice).
+pub(crate) fn claim_nonces(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    format!(
+        "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES {} \
+         ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE nonces.expires_at <= ${} RETURNING access_key_id, nonce",
+        rows.join(", "),
+        3 * n + 1
+    )
+}
+
 /// `col2 = $2, col3 = $3, …` for an UPDATE keyed by the first column.
 pub(crate) fn assignments(cols: &str) -> String {
     cols.split(',')
@@ -147,6 +163,7 @@ pub(crate) struct Statements {
     pub claim_nonce: &'static str,
     pub purge_nonces: &'static str,
     pub get_meta: &'static str,
+    pub provisioning_settings: &'static str,
     pub set_meta: &'static str,
     pub open_service: &'static str,
 }
@@ -319,6 +336,9 @@ pub(crate) fn statements() -> &'static Statements {
                 WHERE nonces.expires_at <= $4",
             purge_nonces: "DELETE FROM nonces WHERE expires_at <= $1",
             get_meta: "SELECT value FROM meta WHERE key = $1",
+            provisioning_settings: "SELECT (SELECT value FROM meta WHERE key = $1), \
+                (SELECT value FROM meta WHERE key = $2), \
+                (SELECT provisioning_mode FROM accounts WHERE id = $3)",
             set_meta: "INSERT INTO meta (key, value) VALUES ($1, $2) \
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             // The insert is the check: a concurrent twin waits on the key and

@@ -74,7 +74,9 @@ impl Lite {
         if counts != (0, 0) {
             self.add_counts(c, counts)?;
         }
-        self.replace_tags(&c.id, &c.tags)
+        // A new id has no tags to delete (circuits are never removed but by
+        // a reset, which empties the tags too).
+        self.insert_tags(&c.id, &c.tags)
     }
 
     pub(crate) fn update_circuit(&self, c: &Circuit) -> OpResult<()> {
@@ -104,6 +106,11 @@ impl Lite {
     pub(crate) fn replace_tags(&self, circuit_id: &str, tags: &[(String, String)]) -> OpResult<()> {
         let s = statements();
         self.exec(s.delete_tags, &[&circuit_id])?;
+        self.insert_tags(circuit_id, tags)
+    }
+
+    fn insert_tags(&self, circuit_id: &str, tags: &[(String, String)]) -> OpResult<()> {
+        let s = statements();
         for (i, (k, v)) in tags.iter().enumerate() {
             self.exec(s.insert_tag, &[&circuit_id, k, v, &(i as i64)])?;
         }
@@ -111,7 +118,7 @@ impl Lite {
     }
 
     pub(crate) fn list_circuits(&self, q: &CircuitQuery) -> OpResult<(Vec<Circuit>, i64)> {
-        if let Some(ids) = only_ids(q) {
+        if let Some(ids) = dynamic::only_ids(q) {
             return self.circuits_by_id(q, ids);
         }
         let total = if q.match_nothing {
@@ -151,26 +158,10 @@ impl Lite {
                 continue;
             }
             if let Some(c) = self.get_circuit(id)? {
-                if c.account_id == q.account_id
-                    && c.region_id == q.region_id
-                    && c.deleted_at.is_none()
-                {
-                    found.push(c);
-                }
+                found.push(c);
             }
         }
-        found.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        let total = found.len() as i64;
-        let page = found
-            .into_iter()
-            .skip(usize::try_from(q.offset).unwrap_or(0))
-            .take(usize::try_from(q.limit).unwrap_or(0))
-            .collect();
-        Ok((page, total))
+        Ok(dynamic::page_of_found(q, found))
     }
 
     pub(crate) fn list_account_circuits(&self, account_id: &str) -> OpResult<Vec<Circuit>> {
@@ -178,15 +169,5 @@ impl Lite {
         let rows = self.all(&s.list_account_circuits, &[&account_id], row::circuit)?;
         let tags = self.all(s.account_circuit_tags, &[&account_id], row::tag)?;
         Ok(with_tags(rows, tags)?)
-    }
-}
-
-/// The ids of a listing whose only filter is `PhysicalConnectionId`.
-fn only_ids(q: &CircuitQuery) -> Option<&[String]> {
-    match q.columns.as_slice() {
-        [("id", ids)] if q.tags.is_empty() && q.resource_group_id.is_none() && !q.match_nothing => {
-            Some(ids)
-        }
-        _ => None,
     }
 }

@@ -499,6 +499,27 @@ impl TxOps for Lite {
         done(r.map(|n| n == 1))
     }
 
+    fn claim_nonces<'a>(
+        &'a mut self,
+        claims: &'a [crate::NonceClaim],
+        now: Time,
+    ) -> BoxFut<'a, OpResult<Vec<bool>>> {
+        // In-process statements cost no round trip: one a pair (a pair
+        // listed twice finds its first claim and claims nothing).
+        let claim = statements().claim_nonce;
+        let r = claims
+            .iter()
+            .map(|c| {
+                let n = self.exec(
+                    claim,
+                    &[&c.access_key_id, &c.nonce, &us(c.expires_at), &us(now)],
+                )?;
+                Ok(n == 1)
+            })
+            .collect();
+        done(r)
+    }
+
     fn purge_nonces(&mut self, now: Time) -> BoxFut<'_, OpResult<u64>> {
         let r = self.exec(statements().purge_nonces, &[&us(now)]);
         done(r.map(|n| n as u64))
@@ -545,6 +566,29 @@ impl TxOps for Lite {
 
     fn get_meta<'a>(&'a mut self, key: &'a str) -> BoxFut<'a, OpResult<Option<String>>> {
         done(self.one(statements().get_meta, &[&key], |r| r.get(0)))
+    }
+
+    fn provisioning_settings<'a>(
+        &'a mut self,
+        mode_key: &'a str,
+        delay_key: &'a str,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<crate::ProvisioningSettings>> {
+        let row = self.one(
+            statements().provisioning_settings,
+            &[&mode_key, &delay_key, &account_id],
+            |r| {
+                Ok(crate::ProvisioningSettings {
+                    global_mode: r.get(0)?,
+                    global_delay: r.get(1)?,
+                    account_mode: r
+                        .get::<_, Option<String>>(2)?
+                        .as_deref()
+                        .and_then(physconn_domain::ProvisioningMode::parse),
+                })
+            },
+        );
+        done(row.map(Option::unwrap_or_default))
     }
 
     fn set_meta<'a>(&'a mut self, key: &'a str, value: &'a str) -> BoxFut<'a, OpResult<()>> {

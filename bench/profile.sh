@@ -10,7 +10,11 @@
 # WORKLOAD is a `physconn-bench run --workload` name. physconn runs with the
 # benchmark config (manual clock and provisioning, no quota or throttle) on a
 # fresh data directory under target/bench/profile. perf.data stays there for
-# `perf report -i`. Needs target/release/{physconn,physconn-bench} (scripts/bench
+# `perf report -i`. With PHYSCONN_DATABASE_URL set, physconn runs on that
+# PostgreSQL database (give it a schema of its own with
+# `?options=-c%20search_path%3D<schema>`; it is left in place). ACCOUNTS sets
+# how many accounts the connections share (default: one for reads, one per
+# connection for writes). Needs target/release/{physconn,physconn-bench} (scripts/bench
 # builds them) and perf. PERF_CALLGRAPH=dwarf gives whole Rust call chains
 # (the release build keeps no frame pointers), for `perf report --children`.
 set -euo pipefail
@@ -56,6 +60,7 @@ case $workload in
 describe | page) accounts=1 ;;
 *) accounts=$conns ;;
 esac
+accounts=${ACCOUNTS:-$accounts}
 target/release/physconn-bench run --workload "$workload" -c "$conns" --accounts "$accounts" \
     --addr "$api" --admin "$admin" --server-pid "$server" --announce "${bounds[@]}" \
     >"$dir/report.txt" 2>"$dir/generator.err" &

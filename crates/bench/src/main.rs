@@ -59,10 +59,14 @@ enum Cmd {
         #[arg(long)]
         markdown: Option<PathBuf>,
     },
-    /// Re-render the BENCHMARKS.md tables from a results.json.
+    /// Re-render the BENCHMARKS.md tables from a results.json (or, with --stores, the
+    /// side-by-side tables from a stores.json).
     Report {
         #[arg(long, default_value = "target/bench/results.json")]
         results: PathBuf,
+        /// A stores.json to render instead of results.json.
+        #[arg(long)]
+        stores: Option<PathBuf>,
         #[arg(long, default_value = "BENCHMARKS.md")]
         markdown: PathBuf,
     },
@@ -272,7 +276,17 @@ fn main() -> Result<()> {
                 }
                 Ok(())
             }
-            Cmd::Report { results, markdown } => {
+            Cmd::Report {
+                stores: Some(path),
+                markdown,
+                ..
+            } => {
+                let r: stores::StoresResults = serde_json::from_slice(&std::fs::read(path)?)?;
+                stores_report::rewrite(&markdown, &r)
+            }
+            Cmd::Report {
+                results, markdown, ..
+            } => {
                 let r: suite::Results = serde_json::from_slice(&std::fs::read(results)?)?;
                 report::rewrite(&markdown, &r)
             }

@@ -17,12 +17,12 @@
 //!   signed beyond the horizon (a client whose clock runs ahead) has its
 //!   pair written to the `nonces` table, which the next start loads.
 //! - PostgreSQL (many servers behind one balancer): every pair is claimed in
-//!   the shared `nonces` table (`TxOps::claim_nonce`, one upsert that only
-//!   takes over an expired row), so a replay to any server, or after any
-//!   restart, is refused. Concurrent claims share one transaction
-//!   (`batch.rs`), so reads do not pay a commit each. The memory holds only
-//!   pairs the database confirmed, so a replay to the same server is
-//!   refused without a round trip.
+//!   the shared `nonces` table (an upsert that only takes over an expired
+//!   row), so a replay to any server, or after any restart, is refused.
+//!   Concurrent claims share one transaction and one statement
+//!   (`batch.rs`, `TxOps::claim_nonces`), so reads do not pay a commit
+//!   each. The memory holds only pairs the database confirmed, so a replay
+//!   to the same server is refused without a round trip.
 
 mod batch;
 

@@ -118,6 +118,8 @@ conformance!(
     refused_job_writes_nothing,
     concurrent_twins_do_the_work_once,
     nonces_are_claimed_once,
+    nonce_batches_claim_like_single_claims,
+    provisioning_settings_read_meta_and_account,
     export_reads_back_and_guards_imports,
     circuit_counts_follow_writes,
     pages_read_from_either_end_agree,

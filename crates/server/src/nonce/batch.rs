@@ -34,7 +34,7 @@ fn gone() -> OpError {
 }
 
 impl Batcher {
-    /// `TxOps::claim_nonce` of the pair, committed together with the claims
+    /// The claim of the pair (`TxOps::claim_nonces`), committed together with the claims
     /// of concurrent requests.
     pub(super) async fn claim(
         &self,

@@ -51,6 +51,75 @@ pub async fn nonces_are_claimed_once(s: DynStore) {
     assert!(!w(&s, move |tx| tx.claim_nonce("k", "n1", exp, exp)).await);
 }
 
+/// A batch of claims in one call answers as the claims one by one would: a
+/// held pair refused, an expired one taken over, a pair listed twice claimed
+/// once (its first listing).
+pub async fn nonce_batches_claim_like_single_claims(s: DynStore) {
+    let exp = T0 + Duration::minutes(30);
+    assert!(w(&s, move |tx| tx.claim_nonce("k", "held", T0, exp)).await);
+    assert!(w(&s, move |tx| tx.claim_nonce("k", "old", T0, T0)).await);
+    let claim = |key: &str, nonce: &str| NonceClaim {
+        access_key_id: key.into(),
+        nonce: nonce.into(),
+        expires_at: exp,
+    };
+    let batch = vec![
+        claim("k", "a"),
+        claim("k", "held"),
+        claim("k", "old"),
+        claim("k", "a"),
+        claim("other", "a"),
+    ];
+    let got = w(&s, move |tx| {
+        let batch = batch.clone();
+        Box::pin(async move { tx.claim_nonces(&batch, T0).await })
+    })
+    .await;
+    assert_eq!(got, vec![true, false, true, false, true]);
+    // What the batch claimed is held.
+    assert!(!w(&s, move |tx| tx.claim_nonce("k", "a", T0, exp)).await);
+    assert!(!w(&s, move |tx| tx.claim_nonce("k", "old", T0, exp)).await);
+    let empty = w(&s, |tx| {
+        Box::pin(async move { tx.claim_nonces(&[], T0).await })
+    })
+    .await;
+    assert!(empty.is_empty());
+}
+
+/// The provisioning settings read in one statement are what `get_meta` and
+/// `get_account` give.
+pub async fn provisioning_settings_read_meta_and_account(s: DynStore) {
+    let read = |s: &DynStore, account: &'static str| {
+        r(s, move |tx| {
+            tx.provisioning_settings("provisioning_mode", "provisioning_delay", account)
+        })
+    };
+    assert_eq!(read(&s, "").await, ProvisioningSettings::default());
+    w(&s, |tx| {
+        Box::pin(async move {
+            let mut a = account("1000000000000001", "alice");
+            a.provisioning_mode = Some(ProvisioningMode::Manual);
+            tx.insert_account(&a).await?;
+            tx.insert_account(&account("1000000000000002", "bob"))
+                .await?;
+            tx.set_meta("provisioning_mode", "Auto").await?;
+            tx.set_meta("provisioning_delay", "2.5").await
+        })
+    })
+    .await;
+    let want = |account_mode| ProvisioningSettings {
+        global_mode: Some("Auto".into()),
+        global_delay: Some("2.5".into()),
+        account_mode,
+    };
+    assert_eq!(
+        read(&s, "1000000000000001").await,
+        want(Some(ProvisioningMode::Manual))
+    );
+    assert_eq!(read(&s, "1000000000000002").await, want(None));
+    assert_eq!(read(&s, "no-such-account").await, want(None));
+}
+
 /// Fills every table with a few rows through the ordinary operations.
 pub async fn populate(s: &DynStore) {
     w(s, |tx| {

@@ -89,11 +89,12 @@ pub async fn nonce_batches_claim_like_single_claims(s: DynStore) {
 /// The provisioning settings read in one statement are what `get_meta` and
 /// `get_account` give.
 pub async fn provisioning_settings_read_meta_and_account(s: DynStore) {
-    let read = |s: &DynStore, account: &'static str| {
+    async fn read(s: &DynStore, account: &'static str) -> ProvisioningSettings {
         r(s, move |tx| {
             tx.provisioning_settings("provisioning_mode", "provisioning_delay", account)
         })
-    };
+        .await
+    }
     assert_eq!(read(&s, "").await, ProvisioningSettings::default());
     w(&s, |tx| {
         Box::pin(async move {

@@ -67,7 +67,7 @@ impl Target {
     /// A target measured `figures.len()` times: met when every figure passes `test`.
     pub(crate) fn of(
         what: impl Into<String>,
-        required: &str,
+        required: impl Into<String>,
         figures: &[Option<f64>],
         show: impl Fn(f64) -> String,
         test: impl Fn(f64) -> bool,

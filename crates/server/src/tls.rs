@@ -331,17 +331,14 @@ fn reusable(
         return Err("the names changed".into());
     }
     let ca_pem = read(CA_CERT)?;
-    let certs = CertificateDer::pem_slice_iter(read(SERVER_CERT)?.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{SERVER_CERT}: {e}"))?;
+    let certs = read_certs(&dir.join(SERVER_CERT)).map_err(|e| e.to_string())?;
     verify(
         &ca_pem,
         &certs,
         names,
         now + time::Duration::days(RENEW_DAYS),
     )?;
-    let key = PrivateKeyDer::from_pem_slice(read(SERVER_KEY)?.as_bytes())
-        .map_err(|e| format!("{SERVER_KEY}: {e}"))?;
+    let key = read_key(&dir.join(SERVER_KEY)).map_err(|e| e.to_string())?;
     server_config(certs, key).map_err(|e| format!("{SERVER_KEY}: {e}"))
 }
 

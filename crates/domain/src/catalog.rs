@@ -65,6 +65,21 @@ pub struct AccessPoint {
     pub kind: String,
 }
 
+impl AccessPoint {
+    /// What a line records as its `PeerLocation` when its create names none:
+    /// the access point's location, or, where the catalogue has none, its
+    /// name in the cloud's default language. The cloud fills the field in
+    /// (the Terraform provider's acceptance test expects it set after such
+    /// a create) but no source says with what (docs/design/circuits.md#peer-location).
+    pub fn default_peer_location(&self) -> &str {
+        if self.location.is_empty() {
+            &self.name_zh
+        } else {
+            &self.location
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct RawCatalog {
     regions: Vec<Region>,

@@ -90,7 +90,11 @@ pub(crate) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Cir
     if !description.is_empty() {
         validate::description(description).map_err(refuse)?;
     }
-    let peer_location = p.str("PeerLocation").unwrap_or("");
+    // A create without PeerLocation gets the access point's
+    // (docs/design/circuits.md#peer-location).
+    let peer_location = p
+        .non_empty("PeerLocation")
+        .unwrap_or_else(|| ap.default_peer_location());
     if !validate::free_text(peer_location, 256) {
         return Err(refuse(DomainError::PeerLocationMalformed));
     }

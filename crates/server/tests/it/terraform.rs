@@ -283,7 +283,7 @@ async fn basic0_intl_twin() {
 /// name, description), `Confirmed`, `Canceled`, import, destroy (a canceled
 /// line is deleted straight away). The first step's check lists
 /// `peer_location` as set although the configuration sends none: physconn
-/// leaves it empty, as sent (docs/design/circuits.md#terraform-provider).
+/// fills in the access point's (docs/design/circuits.md#peer-location).
 #[tokio::test]
 async fn basic0_intl() {
     let s = TestServer::start().await;
@@ -307,6 +307,7 @@ async fn basic0_intl() {
             ("port_type", Some("1000Base-LX")),
             ("type", None),
             ("bandwidth", None),
+            ("peer_location", Some("杭州-余杭-B")),
             ("status", Some("Allocated")),
         ],
     );

@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     note TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     UNIQUE (account_id, seq),
-    -- at most one payment entry per order (D4)
+    -- at most one payment entry per order (docs/design/decisions.md#money)
     UNIQUE (order_id, kind)
 );
 

@@ -109,7 +109,7 @@ CREATE TABLE ledger (
     note TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     UNIQUE (account_id, seq),
-    -- at most one payment entry per order (D4)
+    -- at most one payment entry per order (docs/design/decisions.md#money)
     UNIQUE (order_id, kind)
 );
 

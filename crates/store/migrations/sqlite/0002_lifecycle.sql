@@ -1,4 +1,5 @@
--- LOA applications, provisioning modes and faults (D8), and the columns the
+-- LOA applications, provisioning modes and faults
+-- (docs/design/decisions.md#provider-simulator), and the columns the
 -- billing side needs (metering, overdue accounts, renewal orders).
 ALTER TABLE circuits ADD COLUMN loa TEXT;
 ALTER TABLE circuits ADD COLUMN provisioning_mode TEXT;

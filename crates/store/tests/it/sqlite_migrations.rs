@@ -124,22 +124,25 @@ async fn a_partial_sqlx_history_runs_only_the_missing_migrations() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("physconn.db");
     let first_five = [
-        ("init", include_str!("../migrations/sqlite/0001_init.sql")),
+        (
+            "init",
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+        ),
         (
             "lifecycle",
-            include_str!("../migrations/sqlite/0002_lifecycle.sql"),
+            include_str!("../../migrations/sqlite/0002_lifecycle.sql"),
         ),
         (
             "nonces",
-            include_str!("../migrations/sqlite/0003_nonces.sql"),
+            include_str!("../../migrations/sqlite/0003_nonces.sql"),
         ),
         (
             "live circuits",
-            include_str!("../migrations/sqlite/0004_live_circuits.sql"),
+            include_str!("../../migrations/sqlite/0004_live_circuits.sql"),
         ),
         (
             "security",
-            include_str!("../migrations/sqlite/0005_security.sql"),
+            include_str!("../../migrations/sqlite/0005_security.sql"),
         ),
     ];
     {

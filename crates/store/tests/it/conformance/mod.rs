@@ -11,27 +11,16 @@ use physconn_store::*;
 use std::sync::Arc;
 use time::macros::datetime;
 
-#[path = "conformance/admin.rs"]
 mod admin;
-#[path = "conformance/bgp.rs"]
 mod bgp;
-#[path = "conformance/counts.rs"]
 mod counts;
-#[path = "conformance/coverage.rs"]
 mod coverage;
-#[path = "conformance/cross.rs"]
 mod cross;
-#[path = "conformance/locks.rs"]
 mod locks;
-#[path = "conformance/more.rs"]
 mod more;
-#[path = "conformance/provider.rs"]
 mod provider;
-#[path = "conformance/security.rs"]
 mod security;
-#[path = "conformance/services.rs"]
 mod services;
-#[path = "conformance/vbrs.rs"]
 mod vbrs;
 use admin::*;
 use bgp::*;

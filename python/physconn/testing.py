@@ -617,7 +617,9 @@ class PhysconnServer:
 
     def add_fault(self, scope: str, outcome: str, target: Optional[str] = None, count: Optional[int] = None,
                   share: Optional[float] = None) -> dict[str, Any]:
-        """The next matching provider step ends in ``outcome`` (``"Rejected"``, ``"Allocation Failed"``)."""
+        """The next matching provider step ends in ``outcome`` (``"Rejected"``, ``"Allocation Failed"``), or the
+        next matching CreateVirtualBorderRouter / CreateBgpGroup calls answer it (``"TaskConflict"``,
+        ``"OperationConflict"``; scope ``"vbr"`` aims the latter at one VBR)."""
         body: dict[str, Any] = {"scope": scope, "outcome": outcome}
         for k, v in (("target", target), ("count", count), ("share", share)):
             if v is not None:

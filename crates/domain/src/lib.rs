@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod circuit;
 pub mod clock;
 pub mod error;
+pub mod fault;
 pub mod idempotency;
 pub mod ids;
 pub mod money;
@@ -29,6 +30,7 @@ pub use circuit::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
+pub use fault::{FaultOutcome, FaultScope};
 pub use ids::{IdGen, RandomIds};
 pub use money::Fen;
 pub use order::{InstanceChargeType, Order, OrderKind, PaymentStatus, PricingCycle};

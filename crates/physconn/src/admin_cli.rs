@@ -149,19 +149,21 @@ pub enum BgpCmd {
 
 #[derive(Subcommand)]
 pub enum FaultCmd {
-    /// Make the next matching provider step fail.
+    /// Make the next matching provider step fail, or the next matching
+    /// create call answer a conflict.
     Add {
         #[arg(long, value_enum)]
         scope: FaultScope,
-        /// Circuit id or AccountId (not for global).
+        /// Circuit id, VBR id or AccountId (not for global).
         #[arg(long, default_value = "")]
         target: String,
-        /// The status the failed step leaves the circuit in.
+        /// What the fault does.
         #[arg(long, value_enum)]
         outcome: FaultOutcome,
+        /// How many steps or calls (default 1; global: until removed).
         #[arg(long)]
         count: Option<i64>,
-        /// For global: share of circuits, 0-1.
+        /// For a global Rejected or Allocation Failed: share of circuits, 0-1.
         #[arg(long)]
         share: Option<f64>,
     },
@@ -225,28 +227,32 @@ impl ModeChoice {
     }
 }
 
-/// Which provider steps a fault applies to.
+/// Which steps or calls a fault applies to.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FaultScope {
-    /// One circuit (`--target` is its id).
+    /// One circuit (`--target` is its id): its steps, or the VBRs created on it.
     Circuit,
-    /// The next `--count` circuits of an account (`--target` is its AccountId).
+    /// One VBR (`--target` is its id): the BGP groups created on it.
+    Vbr,
+    /// The next `--count` circuits or calls of an account (`--target` is its AccountId).
     Account,
-    /// A share of all circuits (`--share`).
+    /// A share of all circuits (`--share`), or every call.
     Global,
 }
 
 impl FaultScope {
-    fn as_str(self) -> &'static str {
+    fn domain(self) -> physconn_domain::FaultScope {
+        use physconn_domain::FaultScope as S;
         match self {
-            FaultScope::Circuit => "circuit",
-            FaultScope::Account => "account",
-            FaultScope::Global => "global",
+            FaultScope::Circuit => S::Circuit,
+            FaultScope::Vbr => S::Vbr,
+            FaultScope::Account => S::Account,
+            FaultScope::Global => S::Global,
         }
     }
 }
 
-/// How a faulted provider step ends.
+/// What a fault does.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FaultOutcome {
     /// The review step fails.
@@ -255,13 +261,22 @@ pub enum FaultOutcome {
     /// The allocation step fails.
     #[value(name = "Allocation Failed")]
     AllocationFailed,
+    /// CreateVirtualBorderRouter answers 400 TaskConflict.
+    #[value(name = "TaskConflict")]
+    TaskConflict,
+    /// CreateBgpGroup answers 400 OperationConflict.
+    #[value(name = "OperationConflict")]
+    OperationConflict,
 }
 
 impl FaultOutcome {
-    fn as_str(self) -> &'static str {
+    fn domain(self) -> physconn_domain::FaultOutcome {
+        use physconn_domain::FaultOutcome as O;
         match self {
-            FaultOutcome::Rejected => physconn_domain::Status::Rejected.as_str(),
-            FaultOutcome::AllocationFailed => physconn_domain::Status::AllocationFailed.as_str(),
+            FaultOutcome::Rejected => O::Rejected,
+            FaultOutcome::AllocationFailed => O::AllocationFailed,
+            FaultOutcome::TaskConflict => O::TaskConflict,
+            FaultOutcome::OperationConflict => O::OperationConflict,
         }
     }
 }
@@ -553,7 +568,7 @@ pub async fn fault(c: &Client, cmd: FaultCmd) -> Result<Value> {
             count,
             share,
         } => {
-            let body = json!({"scope": scope.as_str(), "target": target, "outcome": outcome.as_str(),
+            let body = json!({"scope": scope.domain().as_str(), "target": target, "outcome": outcome.domain().as_str(),
                 "count": count, "share": share});
             c.call("POST", "/admin/faults", Some(body)).await
         }

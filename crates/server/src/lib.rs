@@ -13,6 +13,7 @@ pub mod billing;
 pub mod bootstrap;
 pub mod config;
 pub mod errors;
+pub mod faults;
 pub mod fixtures;
 pub mod keycache;
 pub mod listener;

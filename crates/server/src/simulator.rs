@@ -191,46 +191,6 @@ pub fn provider_step(c: &mut Circuit, ids: &dyn IdGen) -> Option<Status> {
     Some(next)
 }
 
-/// The failure a pending fault makes of this circuit's next step, if any;
-/// the fault is consumed. `Rejected` applies to the review steps (from
-/// `Initial` or `Approved`), `Allocation Failed` to allocation.
-pub async fn take_fault(tx: &mut dyn TxOps, c: &Circuit) -> OpResult<Option<Status>> {
-    let outcome = match c.status {
-        Status::Initial | Status::Approved => Status::Rejected,
-        Status::Allocating => Status::AllocationFailed,
-        _ => return Ok(None),
-    };
-    for f in tx.list_faults().await? {
-        if f.outcome != outcome {
-            continue;
-        }
-        let applies = match f.scope.as_str() {
-            "circuit" => f.target == c.id,
-            "account" => f.target == c.account_id && f.remaining != 0,
-            "global" => share_picks(&f.id, &c.id) < u64::try_from(f.share_ppm).unwrap_or(0),
-            _ => false,
-        };
-        if applies {
-            if f.remaining > 0 {
-                tx.set_fault_remaining(&f.id, f.remaining - 1).await?;
-            }
-            return Ok(Some(outcome));
-        }
-    }
-    Ok(None)
-}
-
-/// A global fault picks a fixed share of *circuits* (not of steps): each
-/// circuit's draw is a hash of the fault and the circuit, in 0..1,000,000, so
-/// its review and allocation steps agree.
-fn share_picks(fault_id: &str, circuit_id: &str) -> u64 {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(format!("{fault_id}/{circuit_id}").as_bytes());
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    u64::from_le_bytes(b) % 1_000_000
-}
-
 /// Activates a `Confirmed` circuit whose pending occupancy order is paid.
 /// Returns whether it did.
 pub async fn activate_if_paid(tx: &mut dyn TxOps, c: &mut Circuit, now: Time) -> OpResult<bool> {
@@ -283,7 +243,7 @@ pub async fn perform(
     let from = c.status;
     match timer.kind {
         TimerKind::Provider => {
-            let to = match take_fault(tx, &c).await? {
+            let to = match crate::faults::take_step_fault(tx, &c).await? {
                 Some(failure) => {
                     c.status = failure;
                     failure

@@ -4,8 +4,8 @@ use crate::export::Table;
 use crate::{BoxFut, OpResult};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{
-    AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, ProvisioningMode, Status, Time,
-    TimerKind,
+    AccessKey, Account, Circuit, FaultOutcome, FaultScope, KeyStatus, LedgerEntry, Order,
+    ProvisioningMode, Status, Time, TimerKind,
 };
 
 /// A pair for [`TxOps::claim_nonces`]: held until `expires_at` once claimed.
@@ -45,16 +45,19 @@ pub struct Timer {
     pub created_at: Time,
 }
 
-/// A fault of the simulated provider: the next matching provider step ends
-/// in `outcome` (`Rejected` or `Allocation Failed`) instead of succeeding.
+/// A fault of the simulated provider: the next matching provider step of a
+/// line ends in `outcome` (`Rejected` or `Allocation Failed`) instead of
+/// succeeding, or the next matching create call answers it (`TaskConflict`,
+/// `OperationConflict`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     pub id: String,
-    /// `circuit` (target = circuit id), `account` (target = AccountId; the
-    /// next `remaining` circuits) or `global` (a share of all circuits).
-    pub scope: String,
+    /// `circuit` (target = circuit id), `vbr` (target = VBR id), `account`
+    /// (target = AccountId; the next `remaining` circuits or calls) or
+    /// `global` (a share of all circuits, or every call).
+    pub scope: FaultScope,
     pub target: String,
-    pub outcome: Status,
+    pub outcome: FaultOutcome,
     /// How many more times it applies; negative = until removed.
     pub remaining: i64,
     /// For `global`: the share of circuits it applies to, in parts per

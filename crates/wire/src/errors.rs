@@ -294,11 +294,11 @@ error_codes! {
     InvalidStatusCannotOperate = "InvalidStatus.CannotOperate", 400, "invalid status cannot operate";
     DependencyViolationBgpPeer = "DependencyViolation.BgpPeer", 400, "bgp peer exists, cannot delete bgp group.";
     // Not documented; the Terraform provider retries it on CreateBgpGroup. physconn has no
-    // back-end tasks to conflict with (docs/design/vbr.md#conflicts).
-    [unused] OperationConflict = "OperationConflict", 400, "The operation conflicts with another operation in progress on the resource; retry later.";
-    // Not documented; the Terraform provider retries it on CreateVirtualBorderRouter; unused
-    // for the same reason (docs/design/vbr.md#conflicts).
-    [unused] TaskConflict = "TaskConflict", 400, "The operation conflicts with a task in progress on the resource; retry later.";
+    // back-end tasks to conflict with, so only a fault answers it (docs/design/vbr.md#conflicts).
+    OperationConflict = "OperationConflict", 400, "The operation conflicts with another operation in progress on the resource; retry later.";
+    // Not documented; the Terraform provider retries it on CreateVirtualBorderRouter; only a
+    // fault answers it, for the same reason (docs/design/vbr.md#conflicts).
+    TaskConflict = "TaskConflict", 400, "The operation conflicts with a task in progress on the resource; retry later.";
 }
 
 /// An error response, ready to render.

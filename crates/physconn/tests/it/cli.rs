@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
 use support::{spawn, Proc, BIN};
@@ -130,6 +130,35 @@ fn a_scenario_from_the_shell() {
         1
     );
     cli(&s, t, &["fault", "rm", &fid]);
+    // A conflict for VBR creates, counted in calls.
+    let conflict = cli(
+        &s,
+        t,
+        &[
+            "fault",
+            "add",
+            "--scope",
+            "account",
+            "--target",
+            "default",
+            "--outcome",
+            "TaskConflict",
+            "--count",
+            "2",
+        ],
+    );
+    assert_eq!(
+        (
+            &conflict["Scope"],
+            &conflict["Outcome"],
+            &conflict["Remaining"]
+        ),
+        (&json!("account"), &json!("TaskConflict"), &json!(2)),
+        "{conflict}"
+    );
+    let cid = conflict["FaultId"].as_str().unwrap().to_string();
+    cli(&s, t, &["fault", "rm", &cid]);
+    assert_eq!(cli(&s, t, &["fault", "list"])["Faults"], json!([]));
     let acct = cli(
         &s,
         t,

@@ -310,10 +310,20 @@ pub async fn create_group(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> 
     let vbr_id = p.required("RouterId")?.to_string();
     p.required("PeerAsn")?;
     let req = CreateGroup {
-        vbr_id,
+        vbr_id: vbr_id.clone(),
         fields: GroupFields::read(p, true)?,
         ip_version: ip_version(p)?,
     };
+    // The conflict strikes a call whose parameters pass (`run` checks these
+    // two again, as for every BGP change).
+    require_region(p, DomainError::RegionNotFound)?;
+    client_token(p)?;
+    let call = crate::faults::Call {
+        outcome: physconn_domain::FaultOutcome::OperationConflict,
+        account: ctx.account_id.clone(),
+        object: vbr_id,
+    };
+    crate::faults::strike_conflict(&ctx.state, call).await?;
     let created: Created = run(ctx, p, req, |tx, job| {
         Box::pin(async move {
             let r = &job.req;

@@ -5,10 +5,10 @@
 use super::params::Params;
 use super::{client_token, idempotent_write, require_region, CallCtx, Reply};
 use crate::errors::from_domain;
-use crate::simulator;
+use crate::{faults, simulator};
 use physconn_domain::vbr::{self as rules, FieldError, Vbr, VbrAction, VbrStatus};
 use physconn_domain::vbr_error::{OwnerParam, VbrError};
-use physconn_domain::{validate, Circuit, DomainError, Status};
+use physconn_domain::{validate, Circuit, DomainError, FaultOutcome, Status};
 use physconn_store::{OpResult, TxOps, VbrScope};
 use physconn_wire::ApiError;
 use serde::{Deserialize, Serialize};
@@ -306,6 +306,12 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let changes = Changes::read(p)?;
     let tags = request_tags(p)?;
     let resource_group = super::circuits::resource_group(p)?;
+    let call = faults::Call {
+        outcome: FaultOutcome::TaskConflict,
+        account: ctx.account_id.clone(),
+        object: line_id.clone(),
+    };
+    faults::strike_conflict(&ctx.state, call).await?;
     let st = ctx.state.clone();
     let caller = ctx.account_id.clone();
     let now = ctx.now;

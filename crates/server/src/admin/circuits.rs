@@ -6,8 +6,6 @@ use crate::actions::render;
 use crate::simulator;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::Json;
 use physconn_domain::TimerKind;
 use physconn_domain::*;
@@ -312,124 +310,6 @@ pub(crate) async fn set_provisioning(
     .await?;
     state.timers_changed.notify_one();
     Ok(Json(provisioning_json(&state).await?))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct FaultBody {
-    /// `circuit`, `account` or `global`.
-    scope: String,
-    /// Circuit id or AccountId (`default` allowed); empty for `global`.
-    #[serde(default)]
-    target: String,
-    /// `Rejected` or `Allocation Failed`.
-    outcome: String,
-    /// How many circuits (account scope) or steps it applies to; default 1
-    /// (global: unlimited unless given).
-    #[serde(default)]
-    count: Option<i64>,
-    /// For `global`: the share of steps, 0-1.
-    #[serde(default)]
-    share: Option<f64>,
-}
-
-fn fault_json(f: &physconn_store::Fault) -> Value {
-    json!({"FaultId": f.id, "Scope": f.scope, "Target": f.target, "Outcome": f.outcome.as_str(),
-           "Remaining": f.remaining, "Share": f.share_ppm as f64 / 1e6, "CreateTime": format_timestamp(f.created_at)})
-}
-
-/// Makes the next matching provider step fail
-/// (docs/design/decisions.md#provider-simulator).
-pub(crate) async fn add_fault(
-    State(state): State<AppState>,
-    Json(body): Json<FaultBody>,
-) -> AResult<impl IntoResponse> {
-    let outcome = match Status::parse(&body.outcome) {
-        Some(s @ (Status::Rejected | Status::AllocationFailed)) => s,
-        _ => {
-            return Err(AdminError::bad(
-                "outcome must be Rejected or Allocation Failed",
-            ))
-        }
-    };
-    let (target, remaining, share_ppm) = match body.scope.as_str() {
-        "circuit" => (body.target.clone(), body.count.unwrap_or(1), 0),
-        "account" => (
-            load_account(&state, body.target.clone()).await?.id,
-            body.count.unwrap_or(1),
-            0,
-        ),
-        "global" => {
-            let share = body.share.unwrap_or(1.0);
-            if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
-                return Err(AdminError::bad("share must be between 0 and 1"));
-            }
-            (
-                String::new(),
-                body.count.unwrap_or(-1),
-                (share * 1e6).round() as i64,
-            )
-        }
-        _ => return Err(AdminError::bad("scope must be circuit, account or global")),
-    };
-    if remaining == 0 {
-        return Err(AdminError::bad("count must not be 0"));
-    }
-    if body.scope == "circuit" {
-        let cid = Arc::new(target.clone());
-        let exists = read(&state, move |tx| {
-            let cid = cid.clone();
-            Box::pin(async move {
-                Ok(tx
-                    .get_circuit(&cid)
-                    .await?
-                    .is_some_and(|c| c.deleted_at.is_none()))
-            })
-        })
-        .await?;
-        if !exists {
-            return Err(AdminError::not_found("physical connection"));
-        }
-    }
-    let fault = physconn_store::Fault {
-        id: state.ids.internal_id(),
-        scope: body.scope.clone(),
-        target,
-        outcome,
-        remaining,
-        share_ppm,
-        created_at: state.now(),
-    };
-    let f = Arc::new(fault.clone());
-    write(&state, move |tx| {
-        let f = f.clone();
-        Box::pin(async move { tx.insert_fault(&f).await })
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(fault_json(&fault))))
-}
-
-pub(crate) async fn list_faults(State(state): State<AppState>) -> AResult<Json<Value>> {
-    let faults = read(&state, |tx| tx.list_faults()).await?;
-    Ok(Json(
-        json!({"Faults": faults.iter().map(fault_json).collect::<Vec<_>>()}),
-    ))
-}
-
-pub(crate) async fn delete_fault(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> AResult<StatusCode> {
-    let fid = Arc::new(id);
-    let gone = write(&state, move |tx| {
-        let fid = fid.clone();
-        Box::pin(async move { tx.delete_fault(&fid).await })
-    })
-    .await?;
-    if gone {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AdminError::not_found("fault"))
-    }
 }
 
 /// Finds the order's owner, then runs `f` for it in one transaction.

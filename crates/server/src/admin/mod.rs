@@ -8,6 +8,7 @@ mod circuits;
 mod clock;
 mod console;
 mod edge;
+mod faults;
 mod openapi;
 mod ram;
 mod reset;
@@ -177,9 +178,9 @@ fn protected_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         (
             "/admin/faults",
-            post(circuits::add_fault).get(circuits::list_faults),
+            post(faults::add_fault).get(faults::list_faults),
         ),
-        ("/admin/faults/{id}", delete(circuits::delete_fault)),
+        ("/admin/faults/{id}", delete(faults::delete_fault)),
         ("/admin/vbrs", get(vbrs::list_vbrs)),
         ("/admin/vbrs/{id}", get(vbrs::get_vbr)),
         ("/admin/vbrs/{id}/status", post(vbrs::force_status)),

@@ -108,9 +108,11 @@ pub fn document() -> Value {
                     Some(obj(json!({"mode": mode, "delay": {"type": "number", "minimum": 0}}), &[])), "200")
             },
             "/admin/faults": {
-                "post": op("Make the next matching provider step fail",
-                    Some(obj(json!({"scope": {"enum": ["circuit", "account", "global"]}, "target": {"type": "string"},
-                        "outcome": {"enum": ["Rejected", "Allocation Failed"]}, "count": {"type": "integer"},
+                "post": op("Make the next matching provider step fail (Rejected, Allocation Failed: scopes circuit, account, global), \
+                    or the next matching CreateVirtualBorderRouter (TaskConflict: circuit, account, global) or CreateBgpGroup \
+                    call (OperationConflict: vbr, account, global) answer a conflict",
+                    Some(obj(json!({"scope": {"enum": ["circuit", "vbr", "account", "global"]}, "target": {"type": "string"},
+                        "outcome": {"enum": ["Rejected", "Allocation Failed", "TaskConflict", "OperationConflict"]}, "count": {"type": "integer"},
                         "share": {"type": "number", "minimum": 0, "maximum": 1}}), &["scope", "outcome"])), "201"),
                 "get": op("List pending faults", None, "200")
             },

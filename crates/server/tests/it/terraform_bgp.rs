@@ -60,14 +60,25 @@ async fn call_retrying(
     query: &[(&str, &str)],
     retried: &[&str],
 ) -> Value {
+    call_counted(s, action, params, query, retried).await.0
+}
+
+/// [`call_retrying`], also saying how many attempts were refused.
+async fn call_counted(
+    s: &TestServer,
+    action: &str,
+    params: &[(&str, &str)],
+    query: &[(&str, &str)],
+    retried: &[&str],
+) -> (Value, usize) {
     let tok = token(action);
     let mut p = params.to_vec();
     p.push(("ClientToken", &tok));
     let mut wait = 3.0;
-    for _ in 0..100 {
+    for refused in 0..100 {
         let r = call(s, action, &p, query).await;
         if r.status == 200 {
-            return r.json();
+            return (r.json(), refused);
         }
         assert!(retried.contains(&r.code().as_str()), "{action}: {}", r.text);
         s.advance(wait).await;
@@ -191,8 +202,12 @@ async fn bgp_resources() {
         .expect("$.VbrId")
         .to_string();
 
-    // alicloud_vpc_bgp_group: create, wait Available (delay 5 s).
-    let created = call_retrying(
+    // alicloud_vpc_bgp_group: create through two `OperationConflict` answers
+    // a fault makes (retried 3 s, then 5 s later), wait Available (delay 5 s).
+    let fault = serde_json::json!({"scope": "vbr", "target": vbr, "outcome": "OperationConflict", "count": 2});
+    assert_eq!(s.admin("POST", "/admin/faults", Some(fault)).await.0, 201);
+    let before = s.r().state.clock.now();
+    let (created, refused) = call_counted(
         &s,
         "CreateBgpGroup",
         &[
@@ -211,6 +226,17 @@ async fn bgp_resources() {
         &["OperationConflict"],
     )
     .await;
+    assert_eq!(refused, 2, "each use of the fault refuses one attempt");
+    assert_eq!(
+        s.r().state.clock.now() - before,
+        time::Duration::seconds(8),
+        "the provider paused 3 s, then 5 s"
+    );
+    assert_eq!(
+        (s.admin("GET", "/admin/faults", None).await.1)["Faults"],
+        serde_json::json!([]),
+        "the fault is used up"
+    );
     let gid = created["BgpGroupId"]
         .as_str()
         .expect("$.BgpGroupId")

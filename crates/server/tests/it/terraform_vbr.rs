@@ -71,15 +71,20 @@ fn vbr_attributes(v: &Value) -> BTreeMap<String, String> {
 }
 
 /// `alicloud_express_connect_virtual_border_router`: create (with `Tag.N.*`,
-/// as the provider sends them), the update a new resource runs, a read of
-/// every field the provider maps, terminate and recover, group and tag
-/// changes, delete and the check that it is gone, then the line can go.
+/// as the provider sends them, through two `TaskConflict` answers a fault
+/// makes, which the provider retries 5 s apart), the update a new resource
+/// runs, a read of every field the provider maps, terminate and recover,
+/// group and tag changes, delete and the check that it is gone, then the
+/// line can go.
 #[tokio::test]
 async fn vbr_resource() {
     let s = TestServer::start().await;
     let line = s.circuit_in(physconn_domain::Status::Enabled).await;
     let r = "cn-hangzhou";
-    let created = call_with_retry(
+    let fault = serde_json::json!({"scope": "circuit", "target": line, "outcome": "TaskConflict", "count": 2});
+    assert_eq!(s.admin("POST", "/admin/faults", Some(fault)).await.0, 201);
+    let before = s.r().state.clock.now();
+    let (created, refused) = call_retrying(
         &s,
         "CreateVirtualBorderRouter",
         &[
@@ -93,8 +98,21 @@ async fn vbr_resource() {
             ("PhysicalConnectionId", &line),
             ("PeerGatewayIp", "10.0.0.2"),
         ],
+        &["TaskConflict"],
+        Duration::from_secs(5),
     )
     .await;
+    assert_eq!(refused, 2, "each use of the fault refuses one attempt");
+    assert_eq!(
+        (s.admin("GET", "/admin/faults", None).await.1)["Faults"],
+        serde_json::json!([]),
+        "the fault is used up"
+    );
+    assert_eq!(
+        s.r().state.clock.now() - before,
+        time::Duration::seconds(10),
+        "the provider paused 5 s before each retry"
+    );
     let id = created["VbrId"].as_str().expect("$.VbrId").to_string();
     wait_vbr(&s, &id, &["active", "unconfirmed"], Duration::from_secs(1)).await;
     let base = [

@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 pub(super) async fn insert_fault(conn: &mut PgConnection, f: &Fault) -> OpResult<()> {
     sqlx::query(&statements().insert_fault)
         .bind(&f.id)
-        .bind(&f.scope)
+        .bind(f.scope.as_str())
         .bind(&f.target)
         .bind(f.outcome.as_str())
         .bind(f.remaining)

@@ -6,9 +6,10 @@ use crate::{CircuitEvent, Fault, StoreError, Timer};
 use physconn_domain::clock::{from_micros, to_micros};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{
-    AccessKey, Account, BusinessStatus, ChargeType, Circuit, Fen, InstanceChargeType, KeyKind,
-    KeyStatus, LedgerEntry, LedgerKind, LineOperator, LoaStatus, Order, OrderKind, PaymentStatus,
-    PortType, PricingCycle, ProvisioningMode, Status, Time, TimerKind,
+    AccessKey, Account, BusinessStatus, ChargeType, Circuit, FaultOutcome, FaultScope, Fen,
+    InstanceChargeType, KeyKind, KeyStatus, LedgerEntry, LedgerKind, LineOperator, LoaStatus,
+    Order, OrderKind, PaymentStatus, PortType, PricingCycle, ProvisioningMode, Status, Time,
+    TimerKind,
 };
 use std::collections::HashMap;
 
@@ -400,9 +401,9 @@ impl TryFrom<FaultRow> for Fault {
     type Error = StoreError;
     fn try_from(r: FaultRow) -> Result<Self, StoreError> {
         Ok(Fault {
-            outcome: enum_col("status", &r.outcome, Status::parse)?,
+            outcome: enum_col("fault outcome", &r.outcome, FaultOutcome::parse)?,
+            scope: enum_col("fault scope", &r.scope, FaultScope::parse)?,
             id: r.id,
-            scope: r.scope,
             target: r.target,
             remaining: r.remaining,
             share_ppm: r.share_ppm,

@@ -600,7 +600,7 @@ impl Lite {
     pub(crate) fn insert_fault_row(&self, f: &Fault) -> OpResult<()> {
         let args: [&dyn ToSql; 7] = [
             &f.id,
-            &f.scope,
+            &f.scope.as_str(),
             &f.target,
             &f.outcome.as_str(),
             &f.remaining,

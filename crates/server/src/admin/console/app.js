@@ -489,14 +489,17 @@ function renderSimulator() {
       { title: 'Mode', cell: (c) => badge(c.ProvisioningMode) },
     ], overridden) : null,
   ]);
-  const targets = [...S.circuits.map((c) => c.PhysicalConnectionId), ...S.accounts.map((a) => a.AccountId)];
+  const targets = [...S.circuits.map((c) => c.PhysicalConnectionId), ...((S.detail && S.detail.vbrs) || []).map((v) => v.VbrId),
+    ...S.accounts.map((a) => a.AccountId)];
   paint('fault-targets', targets, () => targets.map((t) => h('option', { value: t })));
   paint('faults-table', S.faults, (faults) => table([
     { title: 'Scope', cell: (f) => f.Scope },
-    { title: 'Target', cell: (f) => (f.Target ? mono(f.Target) : h('span', { class: 'muted' }, 'every circuit')) },
+    { title: 'Target', cell: (f) => (f.Target ? mono(f.Target)
+      : h('span', { class: 'muted' }, f.Outcome.endsWith('Conflict') ? 'every call' : 'every circuit')) },
     { title: 'Outcome', cell: (f) => badge(f.Outcome) },
     { title: 'Remaining', class: 'num', cell: (f) => (f.Remaining < 0 ? 'unlimited' : f.Remaining) },
-    { title: 'Share', class: 'num', cell: (f) => (f.Scope === 'global' ? `${Math.round(f.Share * 100)}%` : '—') },
+    { title: 'Share', class: 'num', cell: (f) => (f.Scope === 'global' && !f.Outcome.endsWith('Conflict')
+      ? `${Math.round(f.Share * 100)}%` : '—') },
     { title: 'Created', class: 'nowrap', cell: (f) => time(f.CreateTime) },
     { title: '', class: 'end', cell: (f) => h('button', { class: 'small', onclick: () => act('Fault removed',
       () => api('DELETE', `/admin/faults/${encodeURIComponent(f.FaultId)}`)) }, 'Remove') },

@@ -37,10 +37,34 @@ pub async fn pause(s: &TestServer, d: Duration) {
 /// answer is thrown away, as if the connection had dropped after the server
 /// did the work; the retry must return the same result.
 pub async fn call_with_retry(s: &TestServer, action: &str, params: &[(&str, &str)]) -> Value {
+    call_retrying(s, action, params, &[], Duration::ZERO)
+        .await
+        .0
+}
+
+/// [`call_with_retry`] for a call site that also retries the codes in
+/// `retried` (`TaskConflict` on CreateVirtualBorderRouter), with the same
+/// token, `between` apart. Returns the answer and how many attempts were
+/// refused with a retried code.
+pub async fn call_retrying(
+    s: &TestServer,
+    action: &str,
+    params: &[(&str, &str)],
+    retried: &[&str],
+    between: Duration,
+) -> (Value, usize) {
     let tok = token(action);
     let mut p = params.to_vec();
     p.push(("ClientToken", &tok));
-    let first = s.call_v1_form(action, &p).await;
+    let mut refused = 0;
+    let first = loop {
+        let r = s.call_v1_form(action, &p).await;
+        if r.status == 200 || !retried.contains(&r.code().as_str()) || refused >= 100 {
+            break r;
+        }
+        refused += 1;
+        pause(s, between).await;
+    };
     assert_eq!(first.status, 200, "{action}: {}", first.text);
     let retry = s.call_v1_form(action, &p).await;
     assert_eq!(retry.status, 200, "{action} retry: {}", retry.text);
@@ -55,7 +79,7 @@ pub async fn call_with_retry(s: &TestServer, action: &str, params: &[(&str, &str
         a, b,
         "{action}: a retry with the same token returns the original result"
     );
-    a
+    (a, refused)
 }
 
 /// `DescribeExpressConnectPhysicalConnection`: Filter by id, PageSize 50.

@@ -187,9 +187,9 @@ pub async fn populate(s: &DynStore) {
             .await?;
             tx.insert_fault(&Fault {
                 id: "f1".into(),
-                scope: "global".into(),
+                scope: FaultScope::Global,
                 target: String::new(),
-                outcome: Status::Rejected,
+                outcome: FaultOutcome::Rejected,
                 remaining: -1,
                 share_ppm: 200_000,
                 created_at: T0,

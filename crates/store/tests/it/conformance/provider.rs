@@ -33,12 +33,22 @@ fn timer(id: &str, circuit: &str, second: i64) -> Timer {
 fn fault(id: &str, second: i64, remaining: i64) -> Fault {
     Fault {
         id: id.into(),
-        scope: "account".into(),
+        scope: FaultScope::Account,
         target: "A".into(),
-        outcome: Status::AllocationFailed,
+        outcome: FaultOutcome::AllocationFailed,
         remaining,
         share_ppm: 0,
         created_at: T0 + Duration::seconds(second),
+    }
+}
+
+/// A fault of the other kind: a conflict answered to calls on one VBR.
+fn conflict(id: &str, second: i64) -> Fault {
+    Fault {
+        scope: FaultScope::Vbr,
+        target: "vbr-1".into(),
+        outcome: FaultOutcome::OperationConflict,
+        ..fault(id, second, -1)
     }
 }
 
@@ -128,21 +138,21 @@ pub async fn faults_count_down_and_go(s: DynStore) {
     w(&s, |tx| {
         Box::pin(async move {
             tx.insert_fault(&fault("f-2", 2, 3)).await?;
-            tx.insert_fault(&fault("f-1", 1, -1)).await
+            tx.insert_fault(&conflict("f-1", 1)).await
         })
     })
     .await;
     let faults = r(&s, |tx| tx.list_faults()).await;
     assert_eq!(
         faults,
-        [fault("f-1", 1, -1), fault("f-2", 2, 3)],
+        [conflict("f-1", 1), fault("f-2", 2, 3)],
         "oldest first"
     );
     w(&s, |tx| tx.set_fault_remaining("f-2", 1)).await;
     assert_eq!(r(&s, |tx| tx.list_faults()).await[1], fault("f-2", 2, 1));
     // Used up: zero removes it.
     w(&s, |tx| tx.set_fault_remaining("f-2", 0)).await;
-    assert_eq!(r(&s, |tx| tx.list_faults()).await, [fault("f-1", 1, -1)]);
+    assert_eq!(r(&s, |tx| tx.list_faults()).await, [conflict("f-1", 1)]);
     assert!(w(&s, |tx| tx.delete_fault("f-1")).await);
     assert!(!w(&s, |tx| tx.delete_fault("f-1")).await);
     assert!(r(&s, |tx| tx.list_faults()).await.is_empty());

@@ -102,14 +102,11 @@ async fn run(store: DynStore, mut rx: mpsc::Receiver<Msg>) {
         }
         if !batch.is_empty() {
             let batch = Arc::new(batch);
-            let result = physconn_store::write(&*store, move |tx| {
+            // One statement for the batch, so no transaction around it:
+            // BEGIN and COMMIT would be two more round trips on PostgreSQL.
+            let result = physconn_store::write_one(&*store, move |tx| {
                 let batch = batch.clone();
-                Box::pin(async move {
-                    for e in batch.iter() {
-                        tx.security().insert_audit(e).await?;
-                    }
-                    Ok(())
-                })
+                Box::pin(async move { tx.security().insert_audits(&batch).await })
             })
             .await;
             if let Err(e) = result {

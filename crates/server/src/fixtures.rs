@@ -389,6 +389,7 @@ fn line(state: &AppState, l: &LineFixture, account_id: &str, now: Time) -> Resul
         raw_params: pairs.clone(),
         // The operator's file, not a RAM user's call: nothing is hidden.
         gate: crate::authz::Gate::default(),
+        steps: crate::simulator::mark(state),
     };
     new_circuit(&ctx, &params, &ap.region_id).map_err(|e| format!("{}: {}", e.code, e.message))
 }

@@ -314,6 +314,7 @@ async fn process(
         now,
         raw_params: parsed.params,
         gate,
+        steps: crate::simulator::mark(state),
     };
     let reply = actions::dispatch(ctx, params)
         .await

@@ -339,6 +339,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         manual_clock,
         ids,
         timers_changed: Arc::new(Notify::new()),
+        steps_scheduled: std::sync::atomic::AtomicU64::new(0),
         secrets,
         audit,
         admin_token_sha256: Arc::new(admin_hash),

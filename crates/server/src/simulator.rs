@@ -16,6 +16,7 @@ use physconn_domain::{
     Circuit, Clock, IdGen, LoaStatus, PaymentStatus, ProvisioningMode, Status, Time, TimerKind,
 };
 use physconn_store::{CircuitEvent, OpResult, ProvisioningSettings, Timer, TxOps};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,6 +75,35 @@ pub async fn mode_for(
     Ok((mode, delay))
 }
 
+/// Where the count of steps this process scheduled to fall due (not parked)
+/// stood: taken before a write, it tells [`after_write`] whether the write
+/// may have scheduled a step that can fall due. A write that only parked its
+/// steps (manual provisioning) leaves nothing for the simulator to find, so
+/// it skips the read of the due timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepMark(u64);
+
+/// The count of steps scheduled so far ([`StepMark`]).
+pub fn mark(state: &AppState) -> StepMark {
+    StepMark(state.steps_scheduled.load(Ordering::Acquire))
+}
+
+/// Counts a step due at `due_at` unless it is parked. Called inside the
+/// write, before its commit, so a caller's [`after_write`] sees it; a job
+/// re-run counts it again, which costs at most one read more.
+pub fn count_step(state: &AppState, due_at: Time) {
+    if due_at != PARKED {
+        state.steps_scheduled.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Writes a step's timer, counting it ([`count_step`]). Every timer a
+/// request's write schedules goes through here.
+pub async fn insert_step(tx: &mut dyn TxOps, state: &AppState, timer: &Timer) -> OpResult<()> {
+    count_step(state, timer.due_at);
+    tx.insert_timer(timer).await
+}
+
 /// Schedules the circuit's next step of `kind`, due one delay after `from`
 /// (auto) or parked (manual).
 pub async fn schedule_next(
@@ -89,15 +119,15 @@ pub async fn schedule_next(
         ProvisioningMode::Auto => later(from, delay),
         ProvisioningMode::Manual => PARKED,
     };
-    tx.insert_timer(&Timer {
+    let timer = Timer {
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
         kind,
         expect_status: Some(circuit.status),
         due_at,
         created_at: now,
-    })
-    .await
+    };
+    insert_step(tx, state, &timer).await
 }
 
 /// Schedules a billing step at a fixed time (never parked).
@@ -109,15 +139,15 @@ pub async fn schedule_at(
     due_at: Time,
     now: Time,
 ) -> OpResult<()> {
-    tx.insert_timer(&Timer {
+    let timer = Timer {
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
         kind,
         expect_status: Some(circuit.status),
         due_at,
         created_at: now,
-    })
-    .await
+    };
+    insert_step(tx, state, &timer).await
 }
 
 /// Re-dates a circuit's pending steps after its mode changed.
@@ -135,6 +165,7 @@ pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time
             ProvisioningMode::Manual => PARKED,
         };
         if due != t.due_at {
+            count_step(state, due);
             tx.set_timer_due(&t.id, due).await?;
         }
     }
@@ -406,8 +437,14 @@ async fn fire_one(state: &AppState, timer: Timer) -> OpResult<()> {
 /// commit of a transaction that did nothing (BENCHMARKS.md, finding 5). A
 /// request that waited for the lock still runs after the holder, so the
 /// steps of its own write are fired before it answers.
-pub async fn after_write(state: &AppState) {
+///
+/// `since` was taken before the write: if no step that can fall due was
+/// scheduled since, there is nothing to fire or re-plan.
+pub async fn after_write(state: &AppState, since: StepMark) {
     static ONE_RUNNER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    if mark(state) == since {
+        return;
+    }
     if state.config.provisioning_delay <= 0.0 {
         let _runner = ONE_RUNNER.lock().await;
         if let Err(e) = run_due(state, state.clock.now()).await {

@@ -47,6 +47,9 @@ pub struct Shared {
     pub throttle: Arc<Throttle>,
     /// Woken whenever a timer is written, so the simulator re-plans.
     pub timers_changed: Arc<Notify>,
+    /// Steps scheduled to fall due (not parked) by this process so far
+    /// (`simulator::StepMark`).
+    pub steps_scheduled: std::sync::atomic::AtomicU64,
     /// The audit log's queue.
     pub audit: crate::audit::AuditSink,
     /// Encrypts access-key secrets at rest.

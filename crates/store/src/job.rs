@@ -32,6 +32,12 @@ pub trait ErasedJob: Send + Sync {
     fn locked(&self) -> bool {
         false
     }
+    /// Whether the job runs at most one statement ([`crate::write_one`],
+    /// [`crate::read_one`]): PostgreSQL then runs it without a transaction
+    /// of its own, the statement being its own transaction and snapshot.
+    fn single(&self) -> bool {
+        false
+    }
     /// Delivers the result once the transaction's fate is known: `Ok` when it
     /// committed (or the job's own failure was rolled back), `Err` when the
     /// commit itself failed.
@@ -43,6 +49,7 @@ type Slot<R> = Mutex<Option<OpResult<R>>>;
 pub(crate) struct TypedJob<R, F> {
     f: F,
     locks: Option<RowLocks>,
+    single: bool,
     slot: Slot<R>,
     reply: Mutex<Option<oneshot::Sender<OpResult<R>>>>,
 }
@@ -60,11 +67,19 @@ where
             Self {
                 f,
                 locks,
+                single: false,
                 slot: Mutex::new(None),
                 reply: Mutex::new(Some(tx)),
             },
             rx,
         )
+    }
+
+    /// A job of one statement (see [`ErasedJob::single`]).
+    pub(crate) fn single(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
+        let (mut job, rx) = Self::new(f, None);
+        job.single = true;
+        (job, rx)
     }
 }
 
@@ -102,6 +117,10 @@ where
 
     fn locked(&self) -> bool {
         self.locks.is_some()
+    }
+
+    fn single(&self) -> bool {
+        self.single
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {

@@ -23,7 +23,8 @@ pub mod vbr;
 pub use bgp::{BgpOps, BgpScope};
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{
-    CircuitEvent, CircuitQuery, Fault, NonceClaim, ProvisioningSettings, RowLocks, Timer, TxOps,
+    CircuitEvent, CircuitQuery, Fault, NonceClaim, ProvisioningSettings, QuotaCounts, RowLocks,
+    Timer, TxOps,
 };
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};
@@ -169,6 +170,39 @@ where
 {
     let (job, rx) = job::TypedJob::new(f, Some(locks));
     store.submit_write(Box::new(job)).await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
+/// Runs a write of one statement (or of statements each of which stands on
+/// its own: a batch of nonce claims, of audit entries), durable before this
+/// returns `Ok`. PostgreSQL runs it without a transaction of its own: the
+/// statement commits by itself, which saves the round trips of `BEGIN` and
+/// `COMMIT`. A failed statement changed nothing; if the connection breaks
+/// while a statement is under way, its outcome is unknown and it is not
+/// re-run. SQLite runs it as [`write`] does.
+pub async fn write_one<R, F>(store: &dyn Store, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::single(f);
+    store.submit_write(Box::new(job)).await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
+/// Runs a read-only workflow of one statement: one statement is a
+/// consistent snapshot by itself, so PostgreSQL runs it without `BEGIN` and
+/// `COMMIT`. A workflow that may run several statements which must agree
+/// (a count and a page) uses [`read`].
+pub async fn read_one<R, F>(store: &dyn Store, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::single(f);
+    store.submit_read(Box::new(job)).await;
     rx.await
         .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
 }

@@ -16,6 +16,16 @@ pub struct NonceClaim {
     pub expires_at: Time,
 }
 
+/// The counts a new circuit is checked against ([`TxOps::quota_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuotaCounts {
+    /// Live circuits of the account whose business status is
+    /// `FinancialLocked`.
+    pub financial_locked: i64,
+    /// Live circuits of the account not yet Enabled, in any region.
+    pub pending: i64,
+}
+
 /// What decides when a circuit's next provider step is due, read in one
 /// statement ([`TxOps::provisioning_settings`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,6 +133,16 @@ pub struct CircuitQuery {
     pub limit: i64,
 }
 
+impl CircuitQuery {
+    /// Whether [`TxOps::list_circuits`] answers it with one statement at
+    /// most (by ids only, or a filter that matches nothing), so that it may
+    /// run alone ([`read_one`](crate::read_one)) rather than in a snapshot
+    /// of its own.
+    pub fn one_statement(&self) -> bool {
+        self.match_nothing || crate::sql::query::only_ids(self).is_some()
+    }
+}
+
 /// Everything a workflow can read or write. Both backends implement it with
 /// the same SQL texts (`sql/text.rs`, `sql/query.rs`).
 pub trait TxOps: Send {
@@ -192,6 +212,11 @@ pub trait TxOps: Send {
     /// CreatePhysicalConnection. Read from counts kept with every circuit
     /// write, so it costs the same however many circuits the account holds.
     fn count_pending_circuits<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>>;
+    /// What the quota checks of a new circuit read, in one statement: the
+    /// account's live circuits that are `FinancialLocked`
+    /// ([`count_business_status`](Self::count_business_status)) and its
+    /// pending ones ([`count_pending_circuits`](Self::count_pending_circuits)).
+    fn quota_counts<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<QuotaCounts>>;
     /// Live circuits of an account with the given business status.
     fn count_business_status<'a>(
         &'a mut self,
@@ -263,19 +288,12 @@ pub trait TxOps: Send {
     fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>>;
 
     // replay protection (nonces shared by every server on the database)
-    /// Claims `(access_key_id, nonce)` until `expires_at`; `false` if it is
-    /// held and not expired at `now` (a replay, or a twin that won).
-    fn claim_nonce<'a>(
-        &'a mut self,
-        access_key_id: &'a str,
-        nonce: &'a str,
-        now: Time,
-        expires_at: Time,
-    ) -> BoxFut<'a, OpResult<bool>>;
-    /// [`claim_nonce`](Self::claim_nonce) of every pair, at `now`: `true`
-    /// for each pair claimed. A pair listed twice is claimed at most once
-    /// (its first listing). PostgreSQL claims them in one statement, so a
-    /// batch of concurrent requests' claims costs one round trip.
+    /// Claims each `(access_key_id, nonce)` pair until its `expires_at`,
+    /// at `now`: `true` for each pair claimed, `false` for one held and not
+    /// expired at `now` (a replay, or a twin that won). A pair listed twice
+    /// is claimed at most once (its first listing). PostgreSQL claims them
+    /// in one statement, so a batch of concurrent requests' claims costs one
+    /// round trip.
     fn claim_nonces<'a>(
         &'a mut self,
         claims: &'a [NonceClaim],

@@ -67,6 +67,9 @@ pub trait SecurityOps: Send {
     ) -> BoxFut<'a, OpResult<Option<RamUser>>>;
     /// Test isolation: every RAM user and its keys, and the audit log.
     fn reset_security(&mut self) -> BoxFut<'_, OpResult<()>>;
-    fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>>;
+    /// Stores a batch of entries; PostgreSQL in one statement (per
+    /// [`AUDITS_PER_STATEMENT`](crate::sql::security::AUDITS_PER_STATEMENT)
+    /// entries), as the audit writer's batches arrive.
+    fn insert_audits<'a>(&'a mut self, entries: &'a [AuditEntry]) -> BoxFut<'a, OpResult<()>>;
     fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>>;
 }

@@ -65,7 +65,7 @@ where
         Box::pin(async move { work(tx, &job).await })
     })
     .await?;
-    simulator::after_write(&ctx.state).await;
+    simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(out)
 }
 
@@ -155,15 +155,15 @@ pub(super) async fn begin(
         physconn_domain::ProvisioningMode::Auto => now + delay,
         physconn_domain::ProvisioningMode::Manual => simulator::PARKED,
     };
-    tx.insert_timer(&Timer {
+    let timer = Timer {
         id: st.ids.internal_id(),
         circuit_id: o.id().to_string(),
         kind: physconn_domain::TimerKind::Bgp,
         expect_status: None,
         due_at,
         created_at: now,
-    })
-    .await
+    };
+    simulator::insert_step(tx, st, &timer).await
 }
 
 /// The provider finishes a BGP object's transient status (a `bgp` timer,

@@ -291,7 +291,7 @@ pub async fn pay_order(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     })
     .await
     .map_err(crate::errors::from_op)?;
-    crate::simulator::after_write(&ctx.state).await;
+    crate::simulator::after_write(&ctx.state, ctx.steps).await;
     let as_int = |s: &str| s.parse::<i64>().map(Value::from).unwrap_or(Value::Null);
     Ok(Reply::standard(
         ctx,

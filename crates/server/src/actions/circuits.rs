@@ -4,7 +4,7 @@
 
 use super::params::Params;
 use super::{
-    client_token, idempotent_write_locked, read, render, require_region, scoped_circuit, CallCtx,
+    client_token, idempotent_write_locked, read, read_one, render, require_region, scoped_circuit, CallCtx,
     Reply,
 };
 use crate::errors::from_domain;
@@ -148,24 +148,39 @@ pub(crate) fn new_circuit(ctx: &CallCtx, p: &Params, region: &str) -> Result<Cir
     })
 }
 
-/// The checks that need stored state: the redundant circuit, the account's
-/// locks and its number of circuits not yet enabled
-/// (docs/design/circuits.md#create).
 /// The rows a new circuit's write locks (docs/design/decisions.md#row-locks):
 /// the redundant circuit it names, whose status [`check_new_circuit`] checks,
 /// then the account, which guards its quota and lock checks.
 pub fn new_circuit_locks(c: &Circuit) -> physconn_store::RowLocks {
-    let mut locks = physconn_store::RowLocks::account(&c.account_id);
-    if !c.redundant_id.is_empty() {
-        locks.circuit = Some(c.redundant_id.clone());
-    }
+    let mut locks = redundant_lock(c);
+    locks.account = Some(c.account_id.clone());
     locks
 }
 
+/// The redundant circuit a new circuit names, if any: the only row a create
+/// locks before its work (it takes the account's last, [`create`]).
+fn redundant_lock(c: &Circuit) -> physconn_store::RowLocks {
+    physconn_store::RowLocks {
+        circuit: (!c.redundant_id.is_empty()).then(|| c.redundant_id.clone()),
+        account: None,
+    }
+}
+
+/// The checks that need stored state: the redundant circuit, the account's
+/// locks and its number of circuits not yet enabled
+/// (docs/design/circuits.md#create).
 pub async fn check_new_circuit(
     tx: &mut dyn physconn_store::TxOps,
     c: &Circuit,
     max_pending: i64,
+) -> physconn_store::OpResult<()> {
+    check_redundant(tx, c).await?;
+    check_quota(tx, c, max_pending).await
+}
+
+async fn check_redundant(
+    tx: &mut dyn physconn_store::TxOps,
+    c: &Circuit,
 ) -> physconn_store::OpResult<()> {
     if !c.redundant_id.is_empty() {
         let r = scoped_circuit(
@@ -183,15 +198,22 @@ pub async fn check_new_circuit(
             return Err(DomainError::RedundantStatus.into());
         }
     }
-    if tx
-        .count_business_status(&c.account_id, BusinessStatus::FinancialLocked.as_str())
-        .await?
-        > 0
-    {
+    Ok(())
+}
+
+/// The account's locked circuits and its quota of pending ones, read in one
+/// statement from counts kept with every circuit write: the same cost however
+/// many circuits the account has.
+async fn check_quota(
+    tx: &mut dyn physconn_store::TxOps,
+    c: &Circuit,
+    max_pending: i64,
+) -> physconn_store::OpResult<()> {
+    let counts = tx.quota_counts(&c.account_id).await?;
+    if counts.financial_locked > 0 {
         return Err(DomainError::AccountFinancialLocked.into());
     }
-    // A maintained count: the same cost however many circuits the account has.
-    if tx.count_pending_circuits(&c.account_id).await? >= max_pending {
+    if counts.pending >= max_pending {
         return Err(DomainError::TooManyPendingCircuits.into());
     }
     Ok(())
@@ -206,13 +228,19 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let circuit = Arc::new(new_circuit(ctx, p, region)?);
     let st = ctx.state.clone();
     let now = ctx.now;
-    let locks = Some(new_circuit_locks(&circuit));
+    let locks = Some(redundant_lock(&circuit));
+    let twin = Arc::new(token.clone());
+    let action = ctx.action.name();
     let created: Created = idempotent_write_locked(ctx, token, locks, move |tx| {
         let c = circuit.clone();
         let st = st.clone();
+        let twin = twin.clone();
         Box::pin(async move {
-            check_new_circuit(tx, &c, st.config.max_pending_circuits).await?;
-            tx.insert_circuit(&c).await?;
+            check_redundant(tx, &c).await?;
+            // What no other write of the account contends for comes first;
+            // the account's row is locked last, so concurrent creates in one
+            // account queue only over the quota check, the counts' update
+            // and the commit (docs/design/decisions.md#row-locks).
             let ids = st.ids.as_ref();
             simulator::record(
                 tx,
@@ -225,11 +253,27 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
             )
             .await?;
             simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
+            tx.lock_rows(&physconn_store::RowLocks::account(&c.account_id))
+                .await?;
+            if let Err(refused) = check_quota(tx, &c, st.config.max_pending_circuits).await {
+                // A twin (same ClientToken) may have committed while this
+                // one waited for the lock, and its answer is this request's
+                // too: a re-run finds its record and replays it.
+                if let Some(tok) = twin.as_deref() {
+                    if tx.get_idempotency(&c.account_id, action, tok).await?.is_some() {
+                        return Err(physconn_store::StoreError::Conflict.into());
+                    }
+                }
+                return Err(refused);
+            }
+            // Its insert moves the account's counts (`circuit_counts`), a
+            // row every create in the account updates.
+            tx.insert_circuit(&c).await?;
             Ok(Created { id: c.id.clone() })
         })
     })
     .await?;
-    simulator::after_write(&ctx.state).await;
+    simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(Reply::standard(
         ctx,
         vec![("PhysicalConnectionId", Value::String(created.id))],
@@ -348,16 +392,33 @@ pub fn build_query(ctx: &CallCtx, p: &Params, region: &str) -> Result<CircuitQue
     Ok(q)
 }
 
+/// The workflow of a listing.
+fn listing(
+    q: Arc<CircuitQuery>,
+) -> impl for<'t> Fn(
+    &'t mut dyn physconn_store::TxOps,
+) -> physconn_store::BoxFut<'t, physconn_store::OpResult<(Vec<Circuit>, i64)>>
+       + Send
+       + Sync
+       + 'static {
+    move |tx| {
+        let q = q.clone();
+        Box::pin(async move { tx.list_circuits(&q).await })
+    }
+}
+
 pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let region = require_region(p, DomainError::RegionNotFound)?;
     let q = Arc::new(build_query(ctx, p, region)?);
     let page = q.offset / q.limit.max(1) + 1;
     let size = q.limit;
-    let (rows, total) = read(ctx, move |tx| {
-        let q = q.clone();
-        Box::pin(async move { tx.list_circuits(&q).await })
-    })
-    .await?;
+    // By id, one statement: no transaction of its own (BEGIN and COMMIT
+    // would be two more round trips on PostgreSQL).
+    let (rows, total) = if q.one_statement() {
+        read_one(ctx, listing(q)).await?
+    } else {
+        read(ctx, listing(q)).await?
+    };
     if ctx.format == Format::Json {
         return Ok(describe_json(ctx, page, size, total, &rows));
     }

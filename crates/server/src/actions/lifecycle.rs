@@ -65,7 +65,7 @@ where
         })
     })
     .await?;
-    simulator::after_write(&ctx.state).await;
+    simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(Reply::standard(ctx, vec![]))
 }
 

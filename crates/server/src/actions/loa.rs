@@ -155,7 +155,7 @@ async fn apply_common(ctx: &CallCtx, p: &Params, second: bool) -> Result<Reply, 
         })
     })
     .await?;
-    simulator::after_write(&ctx.state).await;
+    simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(Reply::standard(ctx, vec![]))
 }
 

@@ -195,6 +195,8 @@ pub struct CallCtx {
     pub raw_params: Vec<(String, String)>,
     /// The caller as RAM sees it: listings leave out what it may not see.
     pub gate: crate::authz::Gate,
+    /// Taken before the handler's write, for `simulator::after_write`.
+    pub steps: crate::simulator::StepMark,
 }
 
 impl CallCtx {
@@ -405,6 +407,17 @@ where
     W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
 {
     physconn_store::read(&*ctx.state.store, work)
+        .await
+        .map_err(from_op)
+}
+
+/// A read-only workflow of one statement ([`physconn_store::read_one`]).
+pub async fn read_one<T, W>(ctx: &CallCtx, work: W) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
+{
+    physconn_store::read_one(&*ctx.state.store, work)
         .await
         .map_err(from_op)
 }

@@ -100,7 +100,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         })
     })
     .await?;
-    crate::simulator::after_write(&ctx.state).await;
+    crate::simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(reply(ctx, &placed.order_id))
 }
 

@@ -73,7 +73,7 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         })
     })
     .await?;
-    simulator::after_write(&ctx.state).await;
+    simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(Reply::standard(
         ctx,
         vec![

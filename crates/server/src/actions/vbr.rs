@@ -60,15 +60,15 @@ pub(super) async fn schedule_step(
         physconn_domain::ProvisioningMode::Auto => physconn_domain::clock::later(now, delay),
         physconn_domain::ProvisioningMode::Manual => simulator::PARKED,
     };
-    tx.insert_timer(&physconn_store::Timer {
+    let timer = physconn_store::Timer {
         id: st.ids.internal_id(),
         circuit_id: v.id.clone(),
         kind: physconn_domain::TimerKind::Vbr,
         expect_status: None,
         due_at,
         created_at: now,
-    })
-    .await
+    };
+    simulator::insert_step(tx, st, &timer).await
 }
 
 /// `VlanId`: a number in the VBR range, else `InvalidVlanId.Malformed`.

@@ -58,7 +58,7 @@ async fn with_vbr(
         })
     })
     .await?;
-    simulator::after_write(&ctx.state).await;
+    simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(Reply::standard(ctx, vec![]))
 }
 

@@ -314,6 +314,7 @@ pub(crate) async fn set_provisioning(
 
 /// Finds the order's owner, then runs `f` for it in one transaction.
 async fn order_action(state: &AppState, id: String, pay: bool) -> AResult<Json<Value>> {
+    let steps = crate::simulator::mark(state);
     let st = state.clone();
     let id = Arc::new(id);
     let order = write(state, move |tx| {
@@ -331,7 +332,7 @@ async fn order_action(state: &AppState, id: String, pay: bool) -> AResult<Json<V
         })
     })
     .await?;
-    crate::simulator::after_write(state).await;
+    crate::simulator::after_write(state, steps).await;
     Ok(Json(order_json(&order)))
 }
 

@@ -95,7 +95,9 @@ async fn flush(store: &DynStore, mut batch: Vec<Pending>) {
     );
     // One statement for the whole batch; a pair twice in it (a replay
     // racing its original) is claimed for its first listing only.
-    let r = physconn_store::write(&**store, move |tx| {
+    // One statement, so no transaction around it: BEGIN and COMMIT would be
+    // two more round trips on PostgreSQL.
+    let r = physconn_store::write_one(&**store, move |tx| {
         let claims = claims.clone();
         Box::pin(async move { tx.claim_nonces(&claims, now).await })
     })

@@ -40,18 +40,70 @@ async fn add_counts(
     Ok(())
 }
 
+/// A circuit's row joined with one of its tags (none: the tag columns are
+/// NULL), so that a circuit and its tags come in one statement.
+#[derive(sqlx::FromRow)]
+struct TaggedRow {
+    #[sqlx(flatten)]
+    row: CircuitRow,
+    tag_key: Option<String>,
+    tag_value: Option<String>,
+}
+
+/// The circuits of `ids` with their tags, one row per tag, a circuit's rows
+/// together in tag order. PostgreSQL only: the embedded store reads the row
+/// and its tags in-process, where a second statement costs no round trip.
+fn tagged_by_ids(n: usize) -> String {
+    let cols: Vec<String> = crate::sql::text::CIRCUIT_COLS
+        .split(',')
+        .map(|c| format!("c.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, t.tag_key, t.tag_value FROM circuits c \
+         LEFT JOIN circuit_tags t ON t.circuit_id = c.id \
+         WHERE c.id IN ({}) ORDER BY c.id, t.position",
+        cols.join(", "),
+        crate::sql::text::placeholders(n)
+    )
+}
+
+/// The circuits of `ids` that exist (each once), in one statement.
+async fn circuits_by_ids(conn: &mut PgConnection, ids: &[&str]) -> OpResult<Vec<Circuit>> {
+    static ONE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let many;
+    let sql = if ids.len() == 1 {
+        ONE.get_or_init(|| tagged_by_ids(1))
+    } else {
+        many = tagged_by_ids(ids.len());
+        &many
+    };
+    let mut q = sqlx::query_as::<_, TaggedRow>(sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut out: Vec<Circuit> = Vec::with_capacity(ids.len());
+    let mut current: Option<(CircuitRow, Vec<(String, String)>)> = None;
+    for r in rows {
+        let tag = r.tag_key.zip(r.tag_value);
+        match &mut current {
+            Some((row, tags)) if row.id == r.row.id => tags.extend(tag),
+            _ => {
+                if let Some((row, tags)) = current.take() {
+                    out.push(row.into_circuit(tags)?);
+                }
+                current = Some((r.row, tag.into_iter().collect()));
+            }
+        }
+    }
+    if let Some((row, tags)) = current {
+        out.push(row.into_circuit(tags)?);
+    }
+    Ok(out)
+}
+
 pub(super) async fn get_circuit(conn: &mut PgConnection, id: &str) -> OpResult<Option<Circuit>> {
-    let row = sqlx::query_as::<_, CircuitRow>(&statements().select_circuit)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let tags: Vec<TagRow> = sqlx::query_as(statements().tags_of_circuit)
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let tags = tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect();
-    Ok(Some(row.into_circuit(tags)?))
+    Ok(circuits_by_ids(conn, &[id]).await?.pop())
 }
 
 pub(super) async fn insert_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
@@ -132,17 +184,12 @@ pub(super) async fn list_circuits(
     q: &CircuitQuery,
 ) -> OpResult<(Vec<Circuit>, i64)> {
     if let Some(ids) = dynamic::only_ids(q) {
-        // By key: two statements a circuit instead of a count, a page and
-        // its tags.
-        let mut found: Vec<Circuit> = Vec::with_capacity(ids.len());
-        for id in ids {
-            if found.iter().any(|c| &c.id == id) {
-                continue;
-            }
-            if let Some(c) = get_circuit(conn, id).await? {
-                found.push(c);
-            }
-        }
+        // By key: one statement, the circuits with their tags, instead of a
+        // count, a page and the page's tags.
+        let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let found = circuits_by_ids(conn, &distinct).await?;
         return Ok(dynamic::page_of_found(q, found));
     }
     let total = if q.match_nothing {

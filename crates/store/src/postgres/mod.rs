@@ -69,6 +69,15 @@ enum Phase {
     Commit,
 }
 
+/// How a job runs: inside a transaction that `BEGIN …` opens, or alone (a
+/// job of one statement, [`ErasedJob::single`]), each statement committing
+/// by itself.
+#[derive(Debug, Clone, Copy)]
+enum How {
+    Transaction(&'static str),
+    Alone { write: bool },
+}
+
 impl PgStore {
     /// Connects, optionally inside `schema` (used by tests for isolation;
     /// otherwise the URL's `options=-c search_path=…` or the default), creates
@@ -109,16 +118,27 @@ impl PgStore {
         Ok(versions)
     }
 
-    async fn attempt(
-        &self,
-        job: &dyn ErasedJob,
-        begin: &'static str,
-    ) -> Result<bool, (StoreError, Phase)> {
+    async fn attempt(&self, job: &dyn ErasedJob, how: How) -> Result<bool, (StoreError, Phase)> {
         let mut lease = self
             .conns
             .acquire(ACQUIRE_TIMEOUT)
             .await
             .map_err(|e| (e, Phase::Acquire))?;
+        let begin = match how {
+            How::Transaction(begin) => begin,
+            How::Alone { write } => {
+                let ok = job.run(lease.conn()).await;
+                let broke = !ok && job.failure() == Some(Failure::Connection);
+                if !broke {
+                    // No transaction was opened: the connection is clean.
+                    lease.done();
+                } else if write {
+                    // The statement may have committed: not re-run.
+                    return Err((StoreError::Unavailable("connection lost".into()), Phase::Commit));
+                }
+                return Ok(ok);
+            }
+        };
         let before = |e: sqlx::Error| (StoreError::from(e), Phase::BeforeCommit);
         let mut tx = lease.conn().begin_with(begin).await.map_err(before)?;
         let ok = job.run(&mut *tx).await;
@@ -133,12 +153,12 @@ impl PgStore {
         Ok(ok)
     }
 
-    async fn run(&self, job: Box<dyn ErasedJob>, begin: &'static str) {
+    async fn run(&self, job: Box<dyn ErasedJob>, how: How) {
         let mut attempt = 0;
         let mut connection_attempts = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(job.as_ref(), begin).await;
+            let result = self.attempt(job.as_ref(), how).await;
             // A job that failed on a broken connection usually also fails
             // its rollback; either way the job's own failure tells why.
             let failure = match &result {
@@ -184,16 +204,23 @@ impl PgStore {
 impl Store for PgStore {
     fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
         // The isolation level rides on BEGIN: one round trip less per job.
-        let begin = if job.locked() {
-            "BEGIN ISOLATION LEVEL READ COMMITTED"
+        let how = if job.single() {
+            How::Alone { write: true }
+        } else if job.locked() {
+            How::Transaction("BEGIN ISOLATION LEVEL READ COMMITTED")
         } else {
-            "BEGIN ISOLATION LEVEL SERIALIZABLE"
+            How::Transaction("BEGIN ISOLATION LEVEL SERIALIZABLE")
         };
-        Box::pin(self.run(job, begin))
+        Box::pin(self.run(job, how))
     }
 
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
-        Box::pin(self.run(job, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        let how = if job.single() {
+            How::Alone { write: false }
+        } else {
+            How::Transaction("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        };
+        Box::pin(self.run(job, how))
     }
 
     fn backend(&self) -> Backend {

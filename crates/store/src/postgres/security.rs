@@ -156,20 +156,25 @@ impl SecurityOps for sqlx::PgConnection {
         })
     }
 
-    fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
+    fn insert_audits<'a>(&'a mut self, entries: &'a [AuditEntry]) -> BoxFut<'a, OpResult<()>> {
         Box::pin(async move {
-            sqlx::query(text::INSERT_AUDIT)
-                .bind(&e.id)
-                .bind(to_micros(e.at))
-                .bind(&e.actor)
-                .bind(&e.channel)
-                .bind(&e.action)
-                .bind(e.account_id.as_deref())
-                .bind(&e.request_id)
-                .bind(&e.outcome)
-                .bind(&e.detail)
-                .execute(&mut *self)
-                .await?;
+            for chunk in entries.chunks(text::AUDITS_PER_STATEMENT) {
+                let sql = text::insert_audits(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for e in chunk {
+                    q = q
+                        .bind(&e.id)
+                        .bind(to_micros(e.at))
+                        .bind(&e.actor)
+                        .bind(&e.channel)
+                        .bind(&e.action)
+                        .bind(e.account_id.as_deref())
+                        .bind(&e.request_id)
+                        .bind(&e.outcome)
+                        .bind(&e.detail);
+                }
+                q.execute(&mut *self).await?;
+            }
             Ok(())
         })
     }

@@ -240,6 +240,23 @@ impl TxOps for PgConnection {
         Box::pin(circuits::count_pending_circuits(self, account_id))
     }
 
+    fn quota_counts<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<crate::QuotaCounts>> {
+        Box::pin(async move {
+            let (financial_locked, pending): (i64, i64) =
+                sqlx::query_as(statements().quota_counts)
+                    .bind(account_id)
+                    .fetch_one(&mut *self)
+                    .await?;
+            Ok(crate::QuotaCounts {
+                financial_locked,
+                pending,
+            })
+        })
+    }
+
     fn count_business_status<'a>(
         &'a mut self,
         account_id: &'a str,
@@ -496,16 +513,6 @@ impl TxOps for PgConnection {
         self
     }
 
-    fn claim_nonce<'a>(
-        &'a mut self,
-        access_key_id: &'a str,
-        nonce: &'a str,
-        now: Time,
-        expires_at: Time,
-    ) -> BoxFut<'a, OpResult<bool>> {
-        Box::pin(claim_nonce(self, access_key_id, nonce, now, expires_at))
-    }
-
     fn claim_nonces<'a>(
         &'a mut self,
         claims: &'a [crate::NonceClaim],
@@ -598,23 +605,6 @@ impl TxOps for PgConnection {
             Ok(())
         })
     }
-}
-
-async fn claim_nonce(
-    conn: &mut PgConnection,
-    access_key_id: &str,
-    nonce: &str,
-    now: Time,
-    expires_at: Time,
-) -> OpResult<bool> {
-    let r = sqlx::query(statements().claim_nonce)
-        .bind(access_key_id)
-        .bind(nonce)
-        .bind(us(expires_at))
-        .bind(us(now))
-        .execute(&mut *conn)
-        .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 /// Pairs per statement at most (3 parameters each, well under PostgreSQL's

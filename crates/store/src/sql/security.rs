@@ -26,6 +26,25 @@ pub const RESET: [&str; 4] = [
 ];
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, channel, action, \
     account_id, request_id, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// Entries per multi-row insert at most (9 parameters each, well under
+/// PostgreSQL's 65,535).
+pub const AUDITS_PER_STATEMENT: usize = 1000;
+/// The insert of `n` entries in one statement (`$1..$9n`, nine per entry in
+/// the columns' order of [`INSERT_AUDIT`]).
+pub fn insert_audits(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let first = 9 * i + 1;
+            let params: Vec<String> = (first..first + 9).map(|p| format!("${p}")).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO audit_log (id, at, actor, channel, action, account_id, request_id, \
+         outcome, detail) VALUES {}",
+        rows.join(", ")
+    )
+}
 /// Followed by the optional conditions, the order and the limit.
 pub const LIST_AUDIT: &str = "SELECT id, at, actor, channel, action, account_id, request_id, \
     outcome, detail FROM audit_log WHERE 1 = 1";

@@ -135,6 +135,7 @@ pub(crate) struct Statements {
     pub count_locked: &'static str,
     pub live_count: &'static str,
     pub pending_counts: &'static str,
+    pub quota_counts: &'static str,
     pub add_counts: &'static str,
     pub clear_counts: &'static str,
     pub rebuild_counts: String,
@@ -284,6 +285,13 @@ pub(crate) fn statements() -> &'static Statements {
             live_count: "SELECT live FROM circuit_counts WHERE account_id = $1 AND region_id = $2",
             // Summed over the regions in the application.
             pending_counts: "SELECT pending FROM circuit_counts WHERE account_id = $1",
+            // `count_locked` and the sum of `pending_counts` in one
+            // statement; the sum cast, as SUM's type differs between the two
+            // databases.
+            quota_counts: "SELECT (SELECT COUNT(*) FROM circuits WHERE deleted_at IS NULL \
+                AND account_id = $1 AND business_status = 'FinancialLocked'), \
+                (SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT) FROM circuit_counts \
+                WHERE account_id = $1)",
             add_counts: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
                 VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, region_id) DO UPDATE SET \
                 live = circuit_counts.live + excluded.live, \
@@ -326,8 +334,9 @@ pub(crate) fn statements() -> &'static Statements {
             list_faults: format!("SELECT {FAULT_COLS} FROM faults ORDER BY created_at, id"),
             delete_fault: "DELETE FROM faults WHERE id = $1",
             set_fault_remaining: "UPDATE faults SET remaining = $2 WHERE id = $1",
-            // One statement, one round trip: the insert is the claim, and an
-            // expired holder is taken over in place. A concurrent twin's
+            // One pair (SQLite's claims, in-process, one by one; PostgreSQL
+            // claims a batch with `claim_nonces`): the insert is the claim,
+            // and an expired holder is taken over in place. A concurrent twin's
             // insert waits for ours, then updates nothing (or, in a
             // SERIALIZABLE snapshot, fails to serialize, re-runs, and then
             // updates nothing).

@@ -92,19 +92,23 @@ impl SecurityOps for Lite {
         done(r)
     }
 
-    fn insert_audit<'a>(&'a mut self, e: &'a AuditEntry) -> BoxFut<'a, OpResult<()>> {
-        let args: [&dyn ToSql; 9] = [
-            &e.id,
-            &to_micros(e.at),
-            &e.actor,
-            &e.channel,
-            &e.action,
-            &e.account_id,
-            &e.request_id,
-            &e.outcome,
-            &e.detail,
-        ];
-        done(self.exec(text::INSERT_AUDIT, &args).map(drop))
+    fn insert_audits<'a>(&'a mut self, entries: &'a [AuditEntry]) -> BoxFut<'a, OpResult<()>> {
+        // In-process: one prepared statement per entry costs no round trip.
+        let stored = entries.iter().try_for_each(|e| {
+            let args: [&dyn ToSql; 9] = [
+                &e.id,
+                &to_micros(e.at),
+                &e.actor,
+                &e.channel,
+                &e.action,
+                &e.account_id,
+                &e.request_id,
+                &e.outcome,
+                &e.detail,
+            ];
+            self.exec(text::INSERT_AUDIT, &args).map(drop)
+        });
+        done(stored)
     }
 
     fn list_audit<'a>(&'a mut self, q: &'a AuditQuery) -> BoxFut<'a, OpResult<Vec<AuditEntry>>> {

@@ -300,6 +300,20 @@ impl TxOps for Lite {
         done(r.map(|n| n.iter().sum()))
     }
 
+    fn quota_counts<'a>(
+        &'a mut self,
+        account_id: &'a str,
+    ) -> BoxFut<'a, OpResult<crate::QuotaCounts>> {
+        let r = self.one(statements().quota_counts, &[&account_id], |r| {
+            Ok(crate::QuotaCounts {
+                financial_locked: r.get(0)?,
+                pending: r.get(1)?,
+            })
+        });
+        // The scalar subqueries make exactly one row.
+        done(r.map(Option::unwrap_or_default))
+    }
+
     fn count_business_status<'a>(
         &'a mut self,
         account_id: &'a str,
@@ -483,20 +497,6 @@ impl TxOps for Lite {
 
     fn reset_except<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<()>> {
         done(self.reset_all_but(account_id))
-    }
-
-    fn claim_nonce<'a>(
-        &'a mut self,
-        access_key_id: &'a str,
-        nonce: &'a str,
-        now: Time,
-        expires_at: Time,
-    ) -> BoxFut<'a, OpResult<bool>> {
-        let r = self.exec(
-            statements().claim_nonce,
-            &[&access_key_id, &nonce, &us(expires_at), &us(now)],
-        );
-        done(r.map(|n| n == 1))
     }
 
     fn claim_nonces<'a>(

@@ -3,7 +3,7 @@
 //! reset, and tables dumped, loaded and counted.
 
 use super::more::populate;
-use super::{account, permanent_key as permanent, r, w, T0};
+use super::{account, claim, permanent_key as permanent, r, w, T0};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::*;
 use physconn_store::export::{Table, TABLES};
@@ -66,7 +66,7 @@ pub async fn reset_except_keeps_one_account_and_its_permanent_keys(s: DynStore) 
         Box::pin(async move {
             tx.insert_access_key(&permanent("LTAIp", ALICE)).await?;
             tx.insert_access_key(&permanent("LTAIb", BOB)).await?;
-            tx.claim_nonce("LTAIa", "n", T0, T0 + Duration::minutes(30))
+            claim(tx, "LTAIa", "n", T0, T0 + Duration::minutes(30))
                 .await?;
             tx.reset_except(ALICE).await
         })
@@ -95,7 +95,7 @@ pub async fn reset_except_keeps_one_account_and_its_permanent_keys(s: DynStore) 
     assert_eq!(record, None);
     let exp = T0 + Duration::minutes(30);
     assert!(
-        !w(&s, move |tx| tx.claim_nonce("LTAIa", "n", T0, exp)).await,
+        !w(&s, move |tx| claim(tx, "LTAIa", "n", T0, exp)).await,
         "used nonces stay used: replay protection is not business state"
     );
     assert!(

@@ -77,10 +77,11 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
         c.business_status = BusinessStatus::FinancialLocked
     })
     .await;
-    let (c3, locked) = r(&s, |tx| {
+    let (c3, locked, quota) = r(&s, |tx| {
         Box::pin(async move {
             let c = tx.get_circuit("c3").await?.expect("c3");
-            Ok((c, tx.count_business_status("A", "FinancialLocked").await?))
+            let locked = tx.count_business_status("A", "FinancialLocked").await?;
+            Ok((c, locked, tx.quota_counts("A").await?))
         })
     })
     .await;
@@ -88,8 +89,23 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
         (c3.name.as_str(), c3.pending_order_id.as_deref(), locked),
         ("renamed", Some("o1"), 1)
     );
+    // Both counts of the quota in one statement, pending over every region.
+    let both = QuotaCounts {
+        financial_locked: 1,
+        pending: 3,
+    };
+    assert_eq!(quota, both);
     set(&s, "c3", |c| c.business_status = BusinessStatus::Normal).await;
     assert_eq!(counts(&s).await, (3, 3));
+    let (quota, none) = r(&s, |tx| {
+        Box::pin(async move { Ok((tx.quota_counts("A").await?, tx.quota_counts("B").await?)) })
+    })
+    .await;
+    let unlocked = QuotaCounts {
+        financial_locked: 0,
+        pending: 3,
+    };
+    assert_eq!((quota, none), (unlocked, QuotaCounts::default()), "an account without circuits");
     // A refused job's count changes roll back with it.
     let refused = write(&*s, |tx| {
         Box::pin(async move {

@@ -201,6 +201,24 @@ where
     write(&**s, f).await.expect("write")
 }
 
+/// One nonce claim: a batch of one ([`TxOps::claim_nonces`]).
+fn claim<'t>(
+    tx: &'t mut dyn TxOps,
+    key: &'static str,
+    nonce: &'static str,
+    now: Time,
+    expires_at: Time,
+) -> BoxFut<'t, OpResult<bool>> {
+    Box::pin(async move {
+        let one = [NonceClaim {
+            access_key_id: key.into(),
+            nonce: nonce.into(),
+            expires_at,
+        }];
+        Ok(tx.claim_nonces(&one, now).await?.first() == Some(&true))
+    })
+}
+
 async fn r<R, F>(s: &DynStore, f: F) -> R
 where
     R: Send + 'static,
@@ -401,6 +419,19 @@ async fn circuits_round_trip_and_listing(s: DynStore) {
     let got: Vec<&str> = by_id.iter().map(|c| c.id.as_str()).collect();
     assert_eq!((got, n), (vec!["pc-002", "pc-001", "pc-a"], 3));
     assert_eq!(by_id[2].tags, first.tags, "tags come with the row");
+    let tags = |c: &Circuit| c.tags.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!((tags(&by_id[0]), tags(&by_id[1])), (vec!["env".to_string()], vec!["env".to_string(), "team".to_string()]));
+    // Read alone, as the server reads a listing by id (one statement, no
+    // transaction around it): the same answer.
+    let by_ids = q(|q| q.columns.push(("id", ids())));
+    assert!(by_ids.one_statement() && !q(|_| {}).one_statement());
+    let alone = read_one(&*s, move |tx| {
+        let q = by_ids.clone();
+        Box::pin(async move { tx.list_circuits(&q).await })
+    })
+    .await
+    .expect("read alone");
+    assert_eq!(alone, (by_id.clone(), n));
     let (second, n) = list(q(|q| {
         q.columns.push(("id", ids()));
         q.offset = 1;

@@ -2,7 +2,7 @@
 //! stores need: shared nonces, and export/import. Run for every backend by
 //! the `conformance!` list in `conformance.rs`.
 
-use super::{account, circuit, r, w, T0};
+use super::{account, circuit, claim, r, w, T0};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::*;
 use physconn_store::export::{self, ExportError};
@@ -13,16 +13,16 @@ use time::Duration;
 /// A nonce is taken once until it expires, also by concurrent claimants.
 pub async fn nonces_are_claimed_once(s: DynStore) {
     let exp = T0 + Duration::minutes(30);
-    assert!(w(&s, move |tx| tx.claim_nonce("k", "n1", T0, exp)).await);
-    assert!(!w(&s, move |tx| tx.claim_nonce("k", "n1", T0, exp)).await);
+    assert!(w(&s, move |tx| claim(tx, "k", "n1", T0, exp)).await);
+    assert!(!w(&s, move |tx| claim(tx, "k", "n1", T0, exp)).await);
     assert!(
-        w(&s, move |tx| tx.claim_nonce("other", "n1", T0, exp)).await,
+        w(&s, move |tx| claim(tx, "other", "n1", T0, exp)).await,
         "nonces are per key"
     );
     // Expired: the pair may be used again.
     let later = exp + Duration::seconds(1);
     assert!(
-        w(&s, move |tx| tx.claim_nonce(
+        w(&s, move |tx| claim(tx, 
             "k",
             "n1",
             later,
@@ -35,7 +35,8 @@ pub async fn nonces_are_claimed_once(s: DynStore) {
     for _ in 0..16 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            write(&*s, move |tx| tx.claim_nonce("k", "race", T0, exp))
+            // As the server claims them: each alone, no transaction around.
+            write_one(&*s, move |tx| claim(tx, "k", "race", T0, exp))
                 .await
                 .expect("claim")
         }));
@@ -48,7 +49,7 @@ pub async fn nonces_are_claimed_once(s: DynStore) {
     // Purging removes only what expired.
     let purged = w(&s, move |tx| tx.purge_nonces(exp)).await;
     assert_eq!(purged, 2, "other/n1 and k/race expired at exp");
-    assert!(!w(&s, move |tx| tx.claim_nonce("k", "n1", exp, exp)).await);
+    assert!(!w(&s, move |tx| claim(tx, "k", "n1", exp, exp)).await);
 }
 
 /// A batch of claims in one call answers as the claims one by one would: a
@@ -56,19 +57,19 @@ pub async fn nonces_are_claimed_once(s: DynStore) {
 /// once (its first listing).
 pub async fn nonce_batches_claim_like_single_claims(s: DynStore) {
     let exp = T0 + Duration::minutes(30);
-    assert!(w(&s, move |tx| tx.claim_nonce("k", "held", T0, exp)).await);
-    assert!(w(&s, move |tx| tx.claim_nonce("k", "old", T0, T0)).await);
-    let claim = |key: &str, nonce: &str| NonceClaim {
+    assert!(w(&s, move |tx| claim(tx, "k", "held", T0, exp)).await);
+    assert!(w(&s, move |tx| claim(tx, "k", "old", T0, T0)).await);
+    let pair = |key: &str, nonce: &str| NonceClaim {
         access_key_id: key.into(),
         nonce: nonce.into(),
         expires_at: exp,
     };
     let batch = vec![
-        claim("k", "a"),
-        claim("k", "held"),
-        claim("k", "old"),
-        claim("k", "a"),
-        claim("other", "a"),
+        pair("k", "a"),
+        pair("k", "held"),
+        pair("k", "old"),
+        pair("k", "a"),
+        pair("other", "a"),
     ];
     let got = w(&s, move |tx| {
         let batch = batch.clone();
@@ -77,8 +78,8 @@ pub async fn nonce_batches_claim_like_single_claims(s: DynStore) {
     .await;
     assert_eq!(got, vec![true, false, true, false, true]);
     // What the batch claimed is held.
-    assert!(!w(&s, move |tx| tx.claim_nonce("k", "a", T0, exp)).await);
-    assert!(!w(&s, move |tx| tx.claim_nonce("k", "old", T0, exp)).await);
+    assert!(!w(&s, move |tx| claim(tx, "k", "a", T0, exp)).await);
+    assert!(!w(&s, move |tx| claim(tx, "k", "old", T0, exp)).await);
     let empty = w(&s, |tx| {
         Box::pin(async move { tx.claim_nonces(&[], T0).await })
     })
@@ -197,7 +198,7 @@ pub async fn populate(s: &DynStore) {
             .await?;
             tx.set_meta("manual_clock", "1767225600000000").await?;
             tx.open_service(&a.id, "pconn_traffic", T0).await?;
-            tx.claim_nonce("LTAIa", "n", T0, T0 + Duration::minutes(30))
+            claim(tx, "LTAIa", "n", T0, T0 + Duration::minutes(30))
                 .await?;
             let sec = tx.security();
             sec.insert_ram_user(&RamUser {
@@ -210,7 +211,7 @@ pub async fn populate(s: &DynStore) {
             .await?;
             sec.bind_key_to_user("LTAIa", "u-1").await?;
             for (id, account_id) in [("a-1", Some(a.id.clone())), ("a-2", None)] {
-                sec.insert_audit(&AuditEntry {
+                sec.insert_audits(&[AuditEntry {
                     id: id.into(),
                     at: T0,
                     actor: "LTAIa".into(),
@@ -220,7 +221,7 @@ pub async fn populate(s: &DynStore) {
                     request_id: format!("RID-{id}"),
                     outcome: "200".into(),
                     detail: "pc-0".into(),
-                })
+                }])
                 .await?;
             }
             Ok(())

@@ -4,8 +4,8 @@
 
 use super::params::Params;
 use super::{
-    client_token, idempotent_write_locked, read, read_one, render, require_region, scoped_circuit, CallCtx,
-    Reply,
+    client_token, idempotent_write_locked, read, read_one, render, require_region, scoped_circuit,
+    CallCtx, Reply,
 };
 use crate::errors::from_domain;
 use crate::simulator;
@@ -260,7 +260,11 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 // one waited for the lock, and its answer is this request's
                 // too: a re-run finds its record and replays it.
                 if let Some(tok) = twin.as_deref() {
-                    if tx.get_idempotency(&c.account_id, action, tok).await?.is_some() {
+                    if tx
+                        .get_idempotency(&c.account_id, action, tok)
+                        .await?
+                        .is_some()
+                    {
                         return Err(physconn_store::StoreError::Conflict.into());
                     }
                 }

@@ -1,10 +1,13 @@
 //! PostgreSQL (and PostgreSQL-wire engines): every job runs in its own
-//! transaction. Most run SERIALIZABLE; a serialization failure re-runs the job
+//! transaction, but for jobs of one statement (below). Most run SERIALIZABLE; a serialization failure re-runs the job
 //! after a short, jittered, growing pause, a bounded number of times. Jobs of
 //! the locked mode ([`crate::write_locked`]) take their rows' locks first and
 //! run at READ COMMITTED: concurrent writes to one account wait for each
 //! other's commit instead of failing and re-running
-//! (docs/design/decisions.md#row-locks).
+//! (docs/design/decisions.md#row-locks). A job of one statement
+//! ([`crate::write_one`], [`crate::read_one`]) runs without a transaction of
+//! its own: `BEGIN` and `COMMIT` would be two round trips more than the
+//! statement, which commits (or reads its snapshot) by itself.
 //!
 //! When the database goes away, requests fail fast as `Unavailable` (a pool
 //! acquire gives up after [`ACQUIRE_TIMEOUT`], a refused connect at once) and
@@ -134,7 +137,10 @@ impl PgStore {
                     lease.done();
                 } else if write {
                     // The statement may have committed: not re-run.
-                    return Err((StoreError::Unavailable("connection lost".into()), Phase::Commit));
+                    return Err((
+                        StoreError::Unavailable("connection lost".into()),
+                        Phase::Commit,
+                    ));
                 }
                 return Ok(ok);
             }

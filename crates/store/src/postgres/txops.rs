@@ -245,11 +245,10 @@ impl TxOps for PgConnection {
         account_id: &'a str,
     ) -> BoxFut<'a, OpResult<crate::QuotaCounts>> {
         Box::pin(async move {
-            let (financial_locked, pending): (i64, i64) =
-                sqlx::query_as(statements().quota_counts)
-                    .bind(account_id)
-                    .fetch_one(&mut *self)
-                    .await?;
+            let (financial_locked, pending): (i64, i64) = sqlx::query_as(statements().quota_counts)
+                .bind(account_id)
+                .fetch_one(&mut *self)
+                .await?;
             Ok(crate::QuotaCounts {
                 financial_locked,
                 pending,

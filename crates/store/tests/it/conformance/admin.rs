@@ -66,8 +66,7 @@ pub async fn reset_except_keeps_one_account_and_its_permanent_keys(s: DynStore) 
         Box::pin(async move {
             tx.insert_access_key(&permanent("LTAIp", ALICE)).await?;
             tx.insert_access_key(&permanent("LTAIb", BOB)).await?;
-            claim(tx, "LTAIa", "n", T0, T0 + Duration::minutes(30))
-                .await?;
+            claim(tx, "LTAIa", "n", T0, T0 + Duration::minutes(30)).await?;
             tx.reset_except(ALICE).await
         })
     })

@@ -105,7 +105,11 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
         financial_locked: 0,
         pending: 3,
     };
-    assert_eq!((quota, none), (unlocked, QuotaCounts::default()), "an account without circuits");
+    assert_eq!(
+        (quota, none),
+        (unlocked, QuotaCounts::default()),
+        "an account without circuits"
+    );
     // A refused job's count changes roll back with it.
     let refused = write(&*s, |tx| {
         Box::pin(async move {

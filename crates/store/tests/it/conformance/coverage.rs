@@ -67,7 +67,10 @@ fn every_storage_method_has_a_conformance_case() {
     assert!(bgp.iter().any(|m| m == "list_bgp"), "{bgp:?}");
     assert!(vbr.iter().any(|m| m == "list_vbrs"), "{vbr:?}");
     assert!(tx.iter().any(|m| m == "get_circuit"), "{tx:?}");
-    assert!(security.iter().any(|m| m == "insert_audits"), "{security:?}");
+    assert!(
+        security.iter().any(|m| m == "insert_audits"),
+        "{security:?}"
+    );
 
     let dir = crate_dir.join("tests/it/conformance");
     let mut suite = String::new();

@@ -420,7 +420,13 @@ async fn circuits_round_trip_and_listing(s: DynStore) {
     assert_eq!((got, n), (vec!["pc-002", "pc-001", "pc-a"], 3));
     assert_eq!(by_id[2].tags, first.tags, "tags come with the row");
     let tags = |c: &Circuit| c.tags.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
-    assert_eq!((tags(&by_id[0]), tags(&by_id[1])), (vec!["env".to_string()], vec!["env".to_string(), "team".to_string()]));
+    assert_eq!(
+        (tags(&by_id[0]), tags(&by_id[1])),
+        (
+            vec!["env".to_string()],
+            vec!["env".to_string(), "team".to_string()]
+        )
+    );
     // Read alone, as the server reads a listing by id (one statement, no
     // transaction around it): the same answer.
     let by_ids = q(|q| q.columns.push(("id", ids())));

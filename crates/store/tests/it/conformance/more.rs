@@ -22,7 +22,8 @@ pub async fn nonces_are_claimed_once(s: DynStore) {
     // Expired: the pair may be used again.
     let later = exp + Duration::seconds(1);
     assert!(
-        w(&s, move |tx| claim(tx, 
+        w(&s, move |tx| claim(
+            tx,
             "k",
             "n1",
             later,
@@ -198,8 +199,7 @@ pub async fn populate(s: &DynStore) {
             .await?;
             tx.set_meta("manual_clock", "1767225600000000").await?;
             tx.open_service(&a.id, "pconn_traffic", T0).await?;
-            claim(tx, "LTAIa", "n", T0, T0 + Duration::minutes(30))
-                .await?;
+            claim(tx, "LTAIa", "n", T0, T0 + Duration::minutes(30)).await?;
             let sec = tx.security();
             sec.insert_ram_user(&RamUser {
                 id: "u-1".into(),

@@ -111,7 +111,8 @@ pub async fn audit_log_lists_newest_first_with_filters(s: DynStore) {
         Box::pin(async move {
             let sec = tx.security();
             // One entry, then a batch of several in one statement.
-            sec.insert_audits(&[entry("a1", 0, Some("1"), "api")]).await?;
+            sec.insert_audits(&[entry("a1", 0, Some("1"), "api")])
+                .await?;
             sec.insert_audits(&[
                 entry("a2", 1, Some("2"), "api"),
                 entry("a3", 2, None, "admin"),
@@ -178,7 +179,8 @@ pub async fn reset_security_clears_users_their_keys_and_the_log(s: DynStore) {
             let sec = tx.security();
             sec.insert_ram_user(&user("u-1", "1", "ops", T0)).await?;
             sec.bind_key_to_user("LTAIuser", "u-1").await?;
-            sec.insert_audits(&[entry("a1", 0, Some("1"), "api")]).await?;
+            sec.insert_audits(&[entry("a1", 0, Some("1"), "api")])
+                .await?;
             sec.reset_security().await
         })
     })

@@ -4,8 +4,8 @@
 
 use super::params::Params;
 use super::{
-    client_token, idempotent_write_locked, read, read_one, render, require_region, scoped_circuit,
-    CallCtx, Reply,
+    client_token, idempotent_write_locked, read, render, require_region, scoped_circuit, CallCtx,
+    Reply,
 };
 use crate::errors::from_domain;
 use crate::simulator;
@@ -419,7 +419,9 @@ pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     // By id, one statement: no transaction of its own (BEGIN and COMMIT
     // would be two more round trips on PostgreSQL).
     let (rows, total) = if q.one_statement() {
-        read_one(ctx, listing(q)).await?
+        physconn_store::read_one(&*ctx.state.store, listing(q))
+            .await
+            .map_err(crate::errors::from_op)?
     } else {
         read(ctx, listing(q)).await?
     };

@@ -411,17 +411,6 @@ where
         .map_err(from_op)
 }
 
-/// A read-only workflow of one statement ([`physconn_store::read_one`]).
-pub async fn read_one<T, W>(ctx: &CallCtx, work: W) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    W: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>> + Send + Sync + 'static,
-{
-    physconn_store::read_one(&*ctx.state.store, work)
-        .await
-        .map_err(from_op)
-}
-
 /// Loads a circuit of the caller in the given region, or `not_found`. Another
 /// account's or region's circuit, or a deleted one, does not exist
 /// (docs/design/decisions.md#tenancy).

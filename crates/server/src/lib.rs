@@ -15,6 +15,7 @@ pub mod config;
 pub mod errors;
 pub mod faults;
 pub mod fixtures;
+mod head;
 pub mod keycache;
 pub mod listener;
 pub mod metrics_export;

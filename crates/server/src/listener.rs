@@ -1,7 +1,8 @@
 //! Serving a router on a listener with the limits an untrusted network needs:
 //! a deadline for each request's headers (a slow-loris client is cut off and
-//! an idle keep-alive connection closed), a cap on the request head answered
-//! in the listener's own error shape, a cap on open connections with idle
+//! an idle keep-alive connection closed), a cap on the request head and a
+//! check of its syntax (`head.rs`), both answered in the listener's own error
+//! shape, a cap on open connections with idle
 //! ones closed early when near it, and graceful shutdown that lets requests
 //! in flight end (docs/design/protocol.md#edge-limits). The same limits hold
 //! over TLS (docs/tls.md), whose handshake has the header deadline too.
@@ -15,15 +16,17 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
+
+use crate::head::{HeadScan, Refused};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -54,8 +57,11 @@ const LINGER: Duration = Duration::from_secs(1);
 pub enum EdgeError {
     /// The request line alone is over `max_header_bytes` (414).
     UriTooLong,
-    /// The head is over `max_header_bytes` (431).
+    /// The head is over `max_header_bytes`, or has more headers than hyper
+    /// takes (431).
     HeadTooLarge,
+    /// The request line or a header is not HTTP/1.1 as hyper reads it (400).
+    Malformed,
 }
 
 /// Renders an [`EdgeError`] in the listener's documented error shape (with
@@ -182,7 +188,9 @@ impl Connection {
             conn: self.state.clone(),
             limit: self.head_limit,
             head: HeadScan::default(),
-            seen_cycle: 0,
+            held: None,
+            waker: None,
+            flushed: 0,
             edge: self.edge,
             refusal: None,
         };
@@ -240,14 +248,12 @@ async fn run_connection<F: Future>(conn: F, state: &ConnState, pressure: &Pressu
 }
 
 /// What the listener knows of one connection: when it last moved bytes,
-/// whether a request is being handled, and whether that request's body was
-/// read to its end (after which the next bytes are a new head).
+/// and whether a request is being handled.
 struct ConnState {
     epoch: Instant,
     last_activity_ms: AtomicU64,
     in_flight: AtomicUsize,
-    body_done: AtomicBool,
-    /// Requests answered so far.
+    /// Requests answered so far: their whole answer handed to hyper.
     cycles: AtomicU64,
 }
 
@@ -257,7 +263,6 @@ impl ConnState {
             epoch,
             last_activity_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
-            body_done: AtomicBool::new(true),
             cycles: AtomicU64::new(0),
         };
         s.touch();
@@ -277,68 +282,23 @@ impl ConnState {
             self.epoch + Duration::from_millis(self.last_activity_ms.load(Ordering::Relaxed));
         now.saturating_duration_since(last)
     }
-
-    /// Between requests: the next bytes read start a new head.
-    fn awaits_head(&self) -> bool {
-        self.in_flight.load(Ordering::Acquire) == 0 && self.body_done.load(Ordering::Acquire)
-    }
-}
-
-/// The request head seen so far: its length, whether its request line ended,
-/// and whether the blank line that ends it has come.
-#[derive(Default)]
-struct HeadScan {
-    bytes: usize,
-    started: bool,
-    line_done: bool,
-    done: bool,
-    tail: u32,
-}
-
-impl HeadScan {
-    /// Feeds bytes read while a head is expected; says which limit the head
-    /// broke, if it did.
-    fn feed(&mut self, data: &[u8], limit: usize) -> Option<EdgeError> {
-        for &b in data {
-            if self.done {
-                break;
-            }
-            self.tail = (self.tail << 8) | u32::from(b);
-            // Empty lines before a request line are skipped, as hyper does.
-            if !self.started {
-                if b == b'\r' || b == b'\n' {
-                    continue;
-                }
-                self.started = true;
-            }
-            self.bytes += 1;
-            if b == b'\n' {
-                if self.line_done && (self.tail == 0x0d0a_0d0a || (self.tail & 0xffff) == 0x0a0a) {
-                    self.done = true;
-                }
-                self.line_done = true;
-            }
-            if self.bytes > limit {
-                return Some(if self.line_done {
-                    EdgeError::HeadTooLarge
-                } else {
-                    EdgeError::UriTooLong
-                });
-            }
-        }
-        None
-    }
 }
 
 /// The socket as hyper sees it: reads and writes count as activity, and a
-/// head over the limit is answered here ([`EdgeAnswer`]) and the connection
-/// ended, instead of hyper's empty 414/431.
+/// head over the limit or one hyper would not parse is answered here
+/// ([`EdgeAnswer`]) and the connection ended, instead of hyper's empty
+/// 400/414/431.
 struct Guarded<S> {
     inner: S,
     conn: Arc<ConnState>,
     limit: usize,
     head: HeadScan,
-    seen_cycle: u64,
+    /// A refused head held back until the answers to the requests before
+    /// it (pipelined in the same reads) are out, and the read waiting on it.
+    held: Option<Refused>,
+    waker: Option<Waker>,
+    /// Requests whose answer hyper had written out at its last flush.
+    flushed: u64,
     edge: EdgeAnswer,
     /// The refusal being written, how much of it is out, and when to stop
     /// lingering.
@@ -387,7 +347,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
 }
 
 fn refused() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "request head over the limit")
+    io::Error::new(io::ErrorKind::InvalidData, "request head refused")
 }
 
 /// An edge answer as HTTP/1.1 bytes; the connection closes after it.
@@ -418,32 +378,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.refusal.is_some() {
-            return this.poll_refuse(cx);
-        }
-        let before = buf.filled().len();
-        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        if buf.filled().len() == before {
-            return Poll::Ready(Ok(()));
-        }
-        this.conn.touch();
-        let cycle = this.conn.cycles.load(Ordering::Acquire);
-        if cycle != this.seen_cycle && this.conn.awaits_head() {
-            this.seen_cycle = cycle;
-            this.head = HeadScan::default();
-        }
-        if this.conn.awaits_head() {
-            if let Some(e) = this.head.feed(&buf.filled()[before..], this.limit) {
-                buf.set_filled(before);
+        loop {
+            if this.refusal.is_some() {
+                return this.poll_refuse(cx);
+            }
+            if let Some(held) = this.held {
+                // hyper reads ahead while it answers; the refusal must not
+                // overtake an answer still to be written.
+                if this.flushed < held.after {
+                    this.waker = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
                 this.refusal = Some(Refusal {
-                    bytes: frame((this.edge)(e)),
+                    bytes: frame((this.edge)(held.error)),
                     written: 0,
                     linger: Box::pin(tokio::time::sleep(LINGER)),
                 });
-                return this.poll_refuse(cx);
+                continue;
             }
+            let before = buf.filled().len();
+            ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+            if buf.filled().len() == before {
+                return Poll::Ready(Ok(()));
+            }
+            this.conn.touch();
+            if let Some(r) = this.head.feed(&buf.filled()[before..], this.limit) {
+                // hyper gets the requests before the refused head (an empty
+                // read would be an end of stream to it).
+                buf.set_filled(before + r.at);
+                this.held = Some(r);
+                if r.at == 0 {
+                    continue;
+                }
+            }
+            return Poll::Ready(Ok(()));
         }
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -474,8 +443,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         self.inner.is_write_vectored()
     }
 
+    /// hyper flushes only once its own buffer is written out, so every
+    /// answer it had finished by then is on its way.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let answered = this.conn.cycles.load(Ordering::Acquire);
+        ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
+        this.flushed = answered;
+        if this.held.is_some_and(|h| h.after <= answered) {
+            if let Some(w) = this.waker.take() {
+                w.wake();
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -483,15 +463,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     }
 }
 
-/// The router, telling [`ConnState`] when a request starts, when its body
-/// has been read to the end and when it has been answered.
+/// The router, telling [`ConnState`] when a request starts and when its
+/// answer has been handed to hyper.
 struct Tracked {
     router: Router,
     conn: Arc<ConnState>,
 }
 
-/// Marks the request answered when dropped (also if the connection goes
-/// while the handler runs).
+/// Marks the request answered when dropped: with the answer's body, which
+/// hyper drops once it has taken the last of it, or with the request if the
+/// connection goes while the handler runs.
 struct Answered(Arc<ConnState>);
 
 impl Drop for Answered {
@@ -510,40 +491,35 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
     type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        self.conn
-            .body_done
-            .store(req.body().is_end_stream(), Ordering::Release);
         self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
         let answered = Answered(self.conn.clone());
-        let conn = self.conn.clone();
-        let req = req.map(|inner| axum::body::Body::new(TrackedBody { inner, conn }));
         let router = self.router.clone();
         Box::pin(async move {
-            let resp = tower::ServiceExt::oneshot(router, req).await;
-            drop(answered);
-            resp
+            let Ok(resp) = tower::ServiceExt::oneshot(router, req).await;
+            Ok(resp.map(|inner| {
+                axum::body::Body::new(AnswerBody {
+                    inner,
+                    _answered: answered,
+                })
+            }))
         })
     }
 }
 
-struct TrackedBody {
-    inner: Incoming,
-    conn: Arc<ConnState>,
+struct AnswerBody {
+    inner: axum::body::Body,
+    _answered: Answered,
 }
 
-impl HttpBody for TrackedBody {
+impl HttpBody for AnswerBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = axum::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
-        if frame.is_none() || self.inner.is_end_stream() {
-            self.conn.body_done.store(true, Ordering::Release);
-        }
-        Poll::Ready(frame)
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -552,26 +528,5 @@ impl HttpBody for TrackedBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_head_over_the_limit_is_named_by_where_it_broke() {
-        let mut h = HeadScan::default();
-        assert_eq!(h.feed(&[b'a'; 20], 10), Some(EdgeError::UriTooLong));
-        let mut h = HeadScan::default();
-        assert_eq!(
-            h.feed(b"GET / HTTP/1.1\r\nx: aaaaaaaaaaaaaaaa", 20),
-            Some(EdgeError::HeadTooLarge)
-        );
-        // A complete head within the limit, then body bytes: no refusal.
-        let mut h = HeadScan::default();
-        assert_eq!(h.feed(b"\r\nGET / HTTP/1.1\r\nx: y\r\n\r\n", 26), None);
-        assert!(h.done);
-        assert_eq!(h.feed(&[b'b'; 100], 26), None);
     }
 }

@@ -240,13 +240,15 @@ pub fn api_router(state: AppState) -> Router {
     with_alibaba_errors(router, ids)
 }
 
-/// The API listener's answer to a request head over `max_header_bytes`: the
-/// Alibaba error body, as from the pipeline (docs/design/protocol.md#edge-errors).
+/// The API listener's answer to a request head over `max_header_bytes` or
+/// one hyper would not parse: the Alibaba error body, as from the pipeline
+/// (docs/design/protocol.md#edge-errors).
 fn api_edge_answer(ids: Arc<dyn IdGen>) -> crate::listener::EdgeAnswer {
     Arc::new(move |e| {
         let err = ApiError::new(match e {
             crate::listener::EdgeError::UriTooLong => ErrorCode::RequestUriTooLong,
             crate::listener::EdgeError::HeadTooLarge => ErrorCode::RequestHeaderFieldsTooLarge,
+            crate::listener::EdgeError::Malformed => ErrorCode::BadRequestOnHead,
         });
         let product = crate::actions::Product::Vpc;
         let rid = ids.request_id();

@@ -143,6 +143,7 @@ error_codes! {
     // Broken HTTP, answered at the edge (docs/design/protocol.md#edge-errors); the cloud
     // documents no code for these, so they are physconn's own.
     BadRequest = "BadRequest", 400, "The request body is malformed or incomplete.";
+    BadRequestOnHead = "BadRequest", 400, "The request line or headers are malformed.";
     RequestUriTooLong = "RequestURITooLong", 414, "The request URI is too long.";
     RequestHeaderFieldsTooLarge = "RequestHeaderFieldsTooLarge", 431, "The request header fields are too large.";
     // CreatePhysicalConnectionOccupancyOrder.

@@ -260,7 +260,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The admin listener's answer to a request head over `max_header_bytes`.
+/// The admin listener's answer to a request head over `max_header_bytes` or
+/// one hyper would not parse.
 pub fn edge_answer(ids: std::sync::Arc<dyn physconn_domain::IdGen>) -> crate::listener::EdgeAnswer {
     std::sync::Arc::new(move |e| {
         let (status, code, message) = match e {
@@ -273,6 +274,11 @@ pub fn edge_answer(ids: std::sync::Arc<dyn physconn_domain::IdGen>) -> crate::li
                 431,
                 "RequestHeaderFieldsTooLarge",
                 "the request head is over max_header_bytes",
+            ),
+            crate::listener::EdgeError::Malformed => (
+                400,
+                "BadRequest",
+                "the request line or a header is malformed",
             ),
         };
         let body = json!({"Code": code, "Message": message}).to_string();

@@ -13,24 +13,31 @@ use tokio::net::TcpStream;
 
 /// One answer read off a raw socket.
 #[derive(Debug)]
-struct Raw {
-    status: u16,
+pub(crate) struct Raw {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Raw {
+    pub(crate) fn new(status: u16, head: &str, body: &str) -> Raw {
+        Raw {
+            status,
+            head: head.to_string(),
+            body: body.to_string(),
+        }
+    }
     fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|l| {
             let (k, v) = l.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
         })
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
     /// Status, `Code` and content type, and that a request id came along.
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let code = if self.body.starts_with('<') {
             self.body
                 .split("<Code>")
@@ -56,7 +63,7 @@ impl Raw {
 }
 
 /// Reads one response (the server closes, or `content-length` says where it ends).
-async fn read_answer(c: &mut TcpStream) -> Raw {
+pub(crate) async fn read_answer(c: &mut TcpStream) -> Raw {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let end = loop {
@@ -76,15 +83,11 @@ async fn read_answer(c: &mut TcpStream) -> Raw {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {text:?}"));
-    Raw {
-        status,
-        head: head.to_string(),
-        body: body.to_string(),
-    }
+    Raw::new(status, head, body)
 }
 
 /// Where the first response in `buf` ends, if it is all there.
-fn complete(buf: &[u8]) -> Option<usize> {
+pub(crate) fn complete(buf: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(buf);
     let head_end = text.find("\r\n\r\n")? + 4;
     if text.starts_with("HTTP/1.1 1") {
@@ -100,7 +103,7 @@ fn complete(buf: &[u8]) -> Option<usize> {
 }
 
 /// Sends `bytes` on a new connection and reads the answer.
-async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Raw {
+pub(crate) async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Raw {
     let mut c = TcpStream::connect(addr).await.unwrap();
     // The server may answer and close before it has read everything.
     let _ = c.write_all(bytes).await;
@@ -225,6 +228,10 @@ async fn broken_http_is_answered_in_the_alibaba_shape() {
             "method",
             b"DELETE /?Format=XML HTTP/1.1\r\nhost: x\r\n\r\n".to_vec(),
         ),
+        (
+            "malformed header",
+            b"GET /?Format=XML HTTP/1.1\r\nhost: x\r\nbad name: y\r\n\r\n".to_vec(),
+        ),
     ];
     let mut got = Vec::new();
     let mut codes = Vec::new();
@@ -241,7 +248,8 @@ async fn broken_http_is_answered_in_the_alibaba_shape() {
             "RequestURITooLong",
             "RequestHeaderFieldsTooLarge",
             "BadRequest",
-            "RequestEntityTooLarge"
+            "RequestEntityTooLarge",
+            "BadRequest"
         ]
     );
     // A body cut short: the client stops sending.
@@ -261,6 +269,7 @@ async fn broken_http_is_answered_in_the_alibaba_shape() {
     body over max_body_bytes: 413 RequestEntityTooLarge application/json;charset=utf-8
     invalid UTF-8 asking for XML: 400 RequestParameterMalformed text/xml;charset=utf-8
     method: 403 UnsupportedHTTPMethod text/xml;charset=utf-8
+    malformed header: 400 BadRequest application/json;charset=utf-8
     truncated body: 400 BadRequest application/json;charset=utf-8
     ");
     // The message is the table's.
@@ -331,6 +340,10 @@ async fn the_admin_listener_answers_every_error_as_code_and_message() {
             )
             .into_bytes(),
         ),
+        (
+            "malformed header",
+            format!("GET /admin/clock HTTP/1.1\r\n{auth}bad name: y\r\n\r\n").into_bytes(),
+        ),
     ];
     let mut got = Vec::new();
     for (name, bytes) in &cases {
@@ -349,6 +362,7 @@ async fn the_admin_listener_answers_every_error_as_code_and_message() {
     wrong method: 405 MethodNotAllowed application/json
     no token: 401 Unauthorized application/json
     head over max_header_bytes: 431 RequestHeaderFieldsTooLarge application/json
+    malformed header: 400 BadRequest application/json
     ");
     s.shutdown().await;
 }

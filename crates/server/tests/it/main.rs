@@ -9,6 +9,7 @@ mod bgp;
 mod billing;
 mod common;
 mod edge;
+mod edge_head;
 mod faults;
 mod fixtures;
 mod flow;

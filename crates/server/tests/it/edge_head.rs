@@ -1,0 +1,327 @@
+//! Request heads hyper would refuse (issue 14 item 7): the listener answers
+//! them in its documented error shape with a request id, exactly when hyper
+//! itself refuses them (checked against a bare hyper server fed the same
+//! bytes), and after the answers to the requests pipelined before them.
+
+use crate::common::*;
+use crate::edge::{complete, Raw};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const HEAD_MESSAGE: &str = "The request line or headers are malformed.";
+
+/// A bare hyper server with hyper's defaults, answering 200 to whatever it
+/// parses: what hyper alone makes of a head.
+async fn bare_hyper() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Empty::<hyper::body::Bytes>::new(),
+                    ))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(1))
+                    .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+/// The answers on one connection, read in order.
+struct Answers {
+    c: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Answers {
+    async fn connect(addr: SocketAddr) -> Self {
+        Self {
+            c: TcpStream::connect(addr).await.unwrap(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next answer, or `None` once the server closed without one.
+    async fn next(&mut self) -> Option<Raw> {
+        let mut chunk = [0u8; 8192];
+        loop {
+            if let Some(end) = complete(&self.buf) {
+                let text = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+                self.buf.drain(..end);
+                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+                let status = head.split(' ').nth(1).and_then(|s| s.parse().ok())?;
+                return Some(Raw::new(status, head, body));
+            }
+            match tokio::time::timeout(Duration::from_secs(10), self.c.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    assert!(self.buf.is_empty(), "a partial answer: {:?}", self.buf);
+                    return None;
+                }
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => panic!("no answer in 10 s"),
+            }
+        }
+    }
+}
+
+/// What became of a head: served, refused with a status, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Served,
+    Refused(u16),
+    Closed,
+}
+
+/// hyper's own verdict: it answers a parsed head with the service's 200.
+fn bare_fate(a: Option<Raw>) -> Fate {
+    match a {
+        None => Fate::Closed,
+        Some(r) if r.status == 200 => Fate::Served,
+        Some(r) => {
+            assert!(r.body.is_empty(), "hyper's own refusal: {r:?}");
+            Fate::Refused(r.status)
+        }
+    }
+}
+
+/// physconn's: a refusal is the listener's, in the Alibaba shape with a
+/// request id; anything else reached the router.
+fn physconn_fate(a: Option<Raw>) -> Fate {
+    let Some(r) = a else { return Fate::Closed };
+    let code = serde_json::from_str::<Value>(&r.body)
+        .ok()
+        .and_then(|v| Some((v["Code"].as_str()?.to_string(), v["Message"].clone())));
+    match code {
+        Some((c, m)) if c == "BadRequest" && m == HEAD_MESSAGE => {
+            assert_eq!(r.summary(), "400 BadRequest application/json;charset=utf-8");
+            Fate::Refused(400)
+        }
+        Some((c, _)) if c == "RequestHeaderFieldsTooLarge" || c == "RequestURITooLong" => {
+            r.summary();
+            Fate::Refused(r.status)
+        }
+        _ => Fate::Served,
+    }
+}
+
+async fn fate(addr: SocketAddr, bytes: &[u8]) -> Option<Raw> {
+    let mut a = Answers::connect(addr).await;
+    // A refused head may be answered before the rest is read.
+    let _ = a.c.write_all(bytes).await;
+    a.next().await
+}
+
+/// A small deterministic generator (xorshift), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[tokio::test]
+async fn heads_are_refused_exactly_when_hyper_refuses_them() {
+    let s = TestServer::start_with(|c| {
+        c.max_header_bytes = 8192;
+        c.header_read_timeout_seconds = 1.0;
+    })
+    .await;
+    let (bare, task) = bare_hyper().await;
+    let many: String = (0..101).map(|i| format!("h{i}: v\r\n")).collect();
+    let named: Vec<(&str, Vec<u8>, Fate)> = vec![
+        (
+            "plain",
+            b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "bare LF",
+            b"GET /health HTTP/1.1\nhost: x\n\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "LF then CRLF",
+            b"GET /health HTTP/1.1\nhost: x\r\n\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "empty lines first",
+            b"\r\n\nGET /health HTTP/1.1\r\nhost: x\r\n\r\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "tab and no space",
+            b"GET /health HTTP/1.1\r\nhost:x\r\nx-t: a\tb\r\n\r\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "obs-text value",
+            b"GET /health HTTP/1.1\r\nx: \x80\xff\r\n\r\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "HTTP/1.0",
+            b"GET /health HTTP/1.0\r\n\r\n".to_vec(),
+            Fate::Served,
+        ),
+        (
+            "garbage request line",
+            b"GARBAGE\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "no version",
+            b"GET /health\r\nhost: x\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "HTTP/2.0",
+            b"GET /health HTTP/2.0\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "space in a header name",
+            b"GET /health HTTP/1.1\r\nbad name: x\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "no colon",
+            b"GET /health HTTP/1.1\r\nhost x\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "bare CR",
+            b"GET /health HTTP/1.1\rhost: x\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "folded header",
+            b"GET /health HTTP/1.1\r\nx: a\r\n b\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "NUL in a value",
+            b"GET /health HTTP/1.1\r\nx: a\x00b\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "bad Content-Length",
+            b"GET /health HTTP/1.1\r\ncontent-length: 1x\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "not chunked last",
+            b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "a bad URI",
+            b"GET http://[::1/ HTTP/1.1\r\n\r\n".to_vec(),
+            Fate::Refused(400),
+        ),
+        (
+            "101 headers",
+            format!("GET /health HTTP/1.1\r\n{many}\r\n").into_bytes(),
+            Fate::Refused(431),
+        ),
+    ];
+    for (name, bytes, want) in &named {
+        let hyper = bare_fate(fate(bare, bytes).await);
+        assert_eq!(hyper, *want, "{name}: hyper's verdict");
+        assert_eq!(
+            physconn_fate(fate(s.r().api_addr, bytes).await),
+            hyper,
+            "{name}"
+        );
+    }
+    // Mutations of one head, each byte by byte the same verdict as hyper's.
+    let base = b"GET /health?a=b HTTP/1.1\r\nhost: x\r\nx-k: v1\r\n";
+    let odd = b"\r\n\t :\x00\x7f\x80\"{[/?%;,()";
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut tally = std::collections::BTreeMap::new();
+    for _ in 0..300 {
+        let mut head = base.to_vec();
+        for _ in 0..1 + rng.below(2) {
+            let at = rng.below(head.len());
+            let b = odd[rng.below(odd.len())];
+            match rng.below(3) {
+                0 => head.insert(at, b),
+                1 => head[at] = b,
+                _ => {
+                    head.remove(at);
+                }
+            }
+        }
+        head.extend_from_slice(b"\r\n");
+        let hyper = bare_fate(fate(bare, &head).await);
+        let ours = physconn_fate(fate(s.r().api_addr, &head).await);
+        assert_eq!(ours, hyper, "{:?}", String::from_utf8_lossy(&head));
+        *tally.entry(format!("{hyper:?}")).or_insert(0) += 1;
+    }
+    // Both verdicts were tried often.
+    assert!(
+        tally.get("Served").is_some_and(|n| *n >= 30)
+            && tally.get("Refused(400)").is_some_and(|n| *n >= 30),
+        "{tally:?}"
+    );
+    task.abort();
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_malformed_head_behind_good_requests_is_answered_after_them() {
+    let s = TestServer::start().await;
+    let api = s.r().api_addr;
+    let body = "Action=DescribeRegions&Format=XML";
+    let bad = "GET /health HTTP/1.1\r\nbad name: x\r\n\r\n";
+    // A GET, then a POST whose body would be a malformed head were it read
+    // as one, then a malformed head, all in one write.
+    let pipelined = format!(
+        "GET /health HTTP/1.1\r\nhost: x\r\n\r\n\
+         POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+         content-length: {}\r\n\r\n{body}{bad}",
+        body.len()
+    );
+    let mut a = Answers::connect(api).await;
+    a.c.write_all(pipelined.as_bytes()).await.unwrap();
+    let health = a.next().await.expect("an answer to the GET");
+    assert_eq!(health.status, 200, "{health:?}");
+    let post = a.next().await.expect("an answer to the POST");
+    assert!(post.body.starts_with('<'), "the router's XML: {post:?}");
+    let refused = a.next().await.expect("the refusal");
+    assert_eq!(refused.json()["Message"], HEAD_MESSAGE);
+    assert_eq!(
+        refused.summary(),
+        "400 BadRequest application/json;charset=utf-8"
+    );
+    assert!(a.next().await.is_none(), "the connection ends");
+
+    // The same on a keep-alive connection, one request at a time.
+    let mut a = Answers::connect(api).await;
+    a.c.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(a.next().await.map(|r| r.status), Some(200));
+    a.c.write_all(bad.as_bytes()).await.unwrap();
+    let refused = a.next().await.expect("the refusal");
+    assert_eq!(
+        refused.summary(),
+        "400 BadRequest application/json;charset=utf-8"
+    );
+    assert!(a.next().await.is_none(), "the connection ends");
+    s.shutdown().await;
+}

@@ -2,7 +2,7 @@
 //! networks come back whole, the two listings select and order their rows,
 //! update and delete report whether the object existed, and the test reset
 //! and export/import carry them. Run for every backend by the
-//! `conformance!` list in `conformance.rs`.
+//! `conformance!` list in `mod.rs`.
 
 use super::{account, r, w, T0};
 use physconn_domain::bgp::{BgpGroup, BgpNetwork, BgpObject, BgpObjectStatus, BgpPeer};

@@ -1,6 +1,6 @@
 //! Conformance of what many servers on one database and moving state between
 //! stores need: shared nonces, and export/import. Run for every backend by
-//! the `conformance!` list in `conformance.rs`.
+//! the `conformance!` list in `mod.rs`.
 
 use super::{account, circuit, claim, r, w, T0};
 use physconn_domain::idempotency::IdempotencyRecord;

@@ -1,7 +1,7 @@
 //! Conformance of the VBR operations (`TxOps::vbrs`): round trip of the
 //! whole object, the three listings, update and delete, and that the test
 //! reset and export/import carry them. Run for every backend by the
-//! `conformance!` list in `conformance.rs`.
+//! `conformance!` list in `mod.rs`.
 
 use super::{account, r, w, T0};
 use physconn_domain::vbr::{Vbr, VbrStatus};

@@ -4,6 +4,7 @@
 //! so tests that need a process to themselves (the metrics recorder, wall-clock
 //! timing) are isolated as before; `.config/nextest.toml` names them by module.
 
+mod admin;
 mod authz;
 mod bgp;
 mod billing;
@@ -16,6 +17,7 @@ mod flow;
 mod fuzz_short;
 mod isolation;
 mod lifecycle;
+mod loa;
 mod master_key;
 mod metrics;
 mod overload;

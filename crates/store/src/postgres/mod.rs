@@ -22,8 +22,10 @@ mod documents;
 mod export;
 mod faults;
 pub(crate) mod migrate;
+mod orders;
 mod pool;
 mod security;
+mod timers;
 mod txops;
 
 use crate::job::{BoxFut, ErasedJob, Failure};

@@ -1,13 +1,14 @@
 //! [`TxOps`] on PostgreSQL, over one sqlx connection inside the job's
 //! transaction. The statements are the ones the SQLite store runs
 //! (`sql/text.rs`, `sql/query.rs`); the circuit operations are in
-//! `postgres/circuits.rs`, the simulator's faults and the test reset in
-//! `postgres/faults.rs`, whole-table export and import in
+//! `postgres/circuits.rs`, orders and idempotency records in
+//! `postgres/orders.rs`, timers in `postgres/timers.rs`, the simulator's
+//! faults and the test reset in `postgres/faults.rs`, whole-table export and import in
 //! `postgres/export.rs`, the row locks of the locked mode in `postgres/mod.rs`;
 //! the rest is here.
 
-use super::bind::{bind_account, bind_order};
-use super::{circuits, export, faults};
+use super::bind::bind_account;
+use super::{circuits, export, faults, orders, timers};
 use crate::export::Table;
 use crate::job::BoxFut;
 use crate::ops::{CircuitEvent, CircuitQuery, Fault, RowLocks, Timer, TxOps};
@@ -19,7 +20,7 @@ use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order
 use serde_json::Value;
 use sqlx::PgConnection;
 
-fn collect<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
+pub(super) fn collect<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
     rows.into_iter()
         .map(|r| r.try_into().map_err(Into::into))
         .collect()
@@ -297,56 +298,22 @@ impl TxOps for PgConnection {
     }
 
     fn get_order<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Order>>> {
-        Box::pin(async move {
-            let r = sqlx::query_as::<_, OrderRow>(&statements().get_order)
-                .bind(id)
-                .fetch_optional(&mut *self)
-                .await?;
-            Ok(match r {
-                Some(r) => Some(r.try_into()?),
-                None => None,
-            })
-        })
+        Box::pin(orders::get_order(self, id))
     }
 
     fn insert_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(async move {
-            bind_order(sqlx::query(&statements().insert_order), o)
-                .execute(&mut *self)
-                .await?;
-            Ok(())
-        })
+        Box::pin(orders::insert_order(self, o))
     }
 
     fn update_order<'a>(&'a mut self, o: &'a Order) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(async move {
-            bind_order(sqlx::query(&statements().update_order), o)
-                .execute(&mut *self)
-                .await?;
-            Ok(())
-        })
+        Box::pin(orders::update_order(self, o))
     }
 
     fn list_orders<'a>(
         &'a mut self,
         account_id: Option<&'a str>,
     ) -> BoxFut<'a, OpResult<Vec<Order>>> {
-        Box::pin(async move {
-            let rows = match account_id {
-                Some(a) => {
-                    sqlx::query_as::<_, OrderRow>(&statements().list_orders_of)
-                        .bind(a)
-                        .fetch_all(&mut *self)
-                        .await?
-                }
-                None => {
-                    sqlx::query_as::<_, OrderRow>(&statements().list_orders_all)
-                        .fetch_all(&mut *self)
-                        .await?
-                }
-            };
-            collect(rows)
-        })
+        Box::pin(orders::list_orders(self, account_id))
     }
 
     fn get_idempotency<'a>(
@@ -355,125 +322,47 @@ impl TxOps for PgConnection {
         action: &'a str,
         token: &'a str,
     ) -> BoxFut<'a, OpResult<Option<IdempotencyRecord>>> {
-        Box::pin(async move {
-            let r = sqlx::query_as::<_, IdemRow>(&statements().get_idem)
-                .bind(account_id)
-                .bind(action)
-                .bind(token)
-                .fetch_optional(&mut *self)
-                .await?;
-            Ok(r.map(IdempotencyRecord::from))
-        })
+        Box::pin(orders::get_idempotency(self, account_id, action, token))
     }
 
     fn insert_idempotency<'a>(&'a mut self, r: &'a IdempotencyRecord) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(async move {
-            sqlx::query(&statements().insert_idem)
-                .bind(&r.account_id)
-                .bind(&r.action)
-                .bind(&r.token)
-                .bind(&r.fingerprint)
-                .bind(&r.response)
-                .bind(us(r.created_at))
-                .execute(&mut *self)
-                .await?;
-            Ok(())
-        })
+        Box::pin(orders::insert_idempotency(self, r))
     }
 
     fn purge_idempotency(&mut self, before: Time) -> BoxFut<'_, OpResult<u64>> {
-        Box::pin(async move {
-            let r = sqlx::query(statements().purge_idem)
-                .bind(us(before))
-                .execute(&mut *self)
-                .await?;
-            Ok(r.rows_affected())
-        })
+        Box::pin(orders::purge_idempotency(self, before))
     }
 
     fn insert_timer<'a>(&'a mut self, t: &'a Timer) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(async move {
-            sqlx::query(&statements().insert_timer)
-                .bind(&t.id)
-                .bind(&t.circuit_id)
-                .bind(t.kind.as_str())
-                .bind(t.expect_status.map_or("", |s| s.as_str()))
-                .bind(us(t.due_at))
-                .bind(us(t.created_at))
-                .execute(&mut *self)
-                .await?;
-            Ok(())
-        })
+        Box::pin(timers::insert_timer(self, t))
     }
 
     fn delete_timer<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<bool>> {
-        Box::pin(async move {
-            let r = sqlx::query(statements().delete_timer)
-                .bind(id)
-                .execute(&mut *self)
-                .await?;
-            Ok(r.rows_affected() > 0)
-        })
+        Box::pin(timers::delete_timer(self, id))
     }
 
     fn delete_timers_for<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(async move {
-            sqlx::query(statements().delete_timers_for)
-                .bind(circuit_id)
-                .execute(&mut *self)
-                .await?;
-            Ok(())
-        })
+        Box::pin(timers::delete_timers_for(self, circuit_id))
     }
 
     fn due_timers(&mut self, now: Time, limit: i64) -> BoxFut<'_, OpResult<Vec<Timer>>> {
-        Box::pin(async move {
-            let r = sqlx::query_as::<_, TimerRow>(&statements().due_timers)
-                .bind(us(now))
-                .bind(limit)
-                .fetch_all(&mut *self)
-                .await?;
-            collect(r)
-        })
+        Box::pin(timers::due_timers(self, now, limit))
     }
 
     fn next_timer_due(&mut self) -> BoxFut<'_, OpResult<Option<Time>>> {
-        Box::pin(async move {
-            let r: Option<(i64,)> = sqlx::query_as(statements().next_timer_due)
-                .fetch_optional(&mut *self)
-                .await?;
-            Ok(r.map(|(d,)| t(d)))
-        })
+        Box::pin(timers::next_timer_due(self))
     }
 
     fn list_timers<'a>(&'a mut self, circuit_id: &'a str) -> BoxFut<'a, OpResult<Vec<Timer>>> {
-        Box::pin(async move {
-            let r = sqlx::query_as::<_, TimerRow>(&statements().list_timers)
-                .bind(circuit_id)
-                .fetch_all(&mut *self)
-                .await?;
-            collect(r)
-        })
+        Box::pin(timers::list_timers(self, circuit_id))
     }
 
     fn all_timers(&mut self) -> BoxFut<'_, OpResult<Vec<Timer>>> {
-        Box::pin(async move {
-            let r = sqlx::query_as::<_, TimerRow>(&statements().all_timers)
-                .fetch_all(&mut *self)
-                .await?;
-            collect(r)
-        })
+        Box::pin(timers::all_timers(self))
     }
 
     fn set_timer_due<'a>(&'a mut self, id: &'a str, due_at: Time) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(async move {
-            sqlx::query(statements().set_timer_due)
-                .bind(id)
-                .bind(us(due_at))
-                .execute(&mut *self)
-                .await?;
-            Ok(())
-        })
+        Box::pin(timers::set_timer_due(self, id, due_at))
     }
 
     fn insert_fault<'a>(&'a mut self, f: &'a Fault) -> BoxFut<'a, OpResult<()>> {

@@ -3,7 +3,7 @@
 
 use crate::sql::documents::DocTable;
 use crate::sql::query::Arg;
-use crate::sqlite::txops::{done, Lite};
+use crate::sqlite::lite::{done, Lite};
 use crate::{BoxFut, OpResult};
 use rusqlite::types::ToSql;
 

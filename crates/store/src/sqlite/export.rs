@@ -3,7 +3,7 @@
 
 use crate::export::{ColType, Table};
 use crate::sql::text::{placeholders, statements};
-use crate::sqlite::txops::Lite;
+use crate::sqlite::lite::Lite;
 use crate::OpResult;
 use rusqlite::types::ToSql;
 use serde_json::Value;

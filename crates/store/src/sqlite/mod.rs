@@ -27,6 +27,7 @@
 mod circuits;
 mod documents;
 mod export;
+pub(crate) mod lite;
 mod migrate;
 mod read;
 mod rows;
@@ -38,6 +39,7 @@ mod writer;
 
 use crate::job::{BoxFut, ErasedJob};
 use crate::{Backend, PoolStat, Store, StoreError};
+use lite::Lite;
 use read::{InlinePool, ReadQueue, Stats};
 use rusqlite::OpenFlags;
 use std::future::Future;
@@ -48,7 +50,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use sync::Batch;
 use tokio::sync::oneshot;
-use txops::Lite;
 use writer::{checkpoint_loop, writer_loop, Checkpoints, Msg};
 
 /// Prepared statements kept per connection (the fixed texts plus the

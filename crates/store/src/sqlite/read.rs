@@ -12,7 +12,7 @@
 //! before.
 
 use crate::job::ErasedJob;
-use crate::sqlite::txops::Lite;
+use crate::sqlite::lite::Lite;
 use crate::sqlite::{exec, lock, run_job};
 use crate::StoreError;
 use std::collections::VecDeque;

@@ -3,7 +3,7 @@
 
 use crate::security::{AuditEntry, AuditQuery, RamUser, SecurityOps};
 use crate::sql::security as text;
-use crate::sqlite::txops::{done, Lite};
+use crate::sqlite::lite::{done, Lite};
 use crate::{BoxFut, OpResult};
 use physconn_domain::clock::{from_micros, to_micros};
 use rusqlite::types::ToSql;

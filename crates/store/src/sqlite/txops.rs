@@ -6,146 +6,22 @@
 //! statements are prepared once per connection (`prepare_cached`). The
 //! circuit operations are in `sqlite/circuits.rs`, RAM users and the audit
 //! log in `sqlite/security.rs`, whole-table export and import in
-//! `sqlite/export.rs`.
+//! `sqlite/export.rs`, the connection and its statement helpers in
+//! `sqlite/lite.rs`.
 
+use super::lite::{convert, done, Lite};
 use crate::export::Table;
 use crate::job::BoxFut;
 use crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
-use crate::sql::query::{self as dynamic, Built};
-use crate::sql::rows::{key_token, ous, t, us};
+use crate::sql::query as dynamic;
+use crate::sql::rows::{t, us};
 use crate::sql::text::{statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES};
-use crate::sqlite::rows::{self as row, bind};
-use crate::{OpResult, StoreError};
+use crate::sqlite::rows as row;
+use crate::OpResult;
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
 use rusqlite::types::ToSql;
-use rusqlite::Row;
 use serde_json::Value;
-
-/// A connection owned by one store thread.
-pub(crate) struct Lite {
-    pub(crate) conn: rusqlite::Connection,
-}
-
-/// An operation's result as the (already complete) future `TxOps` returns.
-pub(crate) fn done<'a, T: Send + 'a>(v: T) -> BoxFut<'a, T> {
-    Box::pin(std::future::ready(v))
-}
-
-fn convert<T, R: TryInto<T, Error = StoreError>>(rows: Vec<R>) -> OpResult<Vec<T>> {
-    rows.into_iter()
-        .map(|r| r.try_into().map_err(Into::into))
-        .collect()
-}
-
-impl Lite {
-    /// Runs a statement; the number of rows it changed.
-    pub(crate) fn exec(&self, sql: &str, args: &[&dyn ToSql]) -> OpResult<usize> {
-        let mut s = self.conn.prepare_cached(sql)?;
-        bind(&mut s, args)?;
-        Ok(s.raw_execute()?)
-    }
-
-    /// Every row of a query.
-    pub(crate) fn all<T>(
-        &self,
-        sql: &str,
-        args: &[&dyn ToSql],
-        f: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> OpResult<Vec<T>> {
-        let mut s = self.conn.prepare_cached(sql)?;
-        bind(&mut s, args)?;
-        let mut rows = s.raw_query();
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(f(r)?);
-        }
-        Ok(out)
-    }
-
-    /// The first row of a query, if any.
-    pub(crate) fn one<T>(
-        &self,
-        sql: &str,
-        args: &[&dyn ToSql],
-        f: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> OpResult<Option<T>> {
-        let mut s = self.conn.prepare_cached(sql)?;
-        bind(&mut s, args)?;
-        let mut rows = s.raw_query();
-        Ok(match rows.next()? {
-            Some(r) => Some(f(r)?),
-            None => None,
-        })
-    }
-
-    pub(crate) fn built<T>(
-        &self,
-        b: &Built<'_>,
-        f: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> OpResult<Vec<T>> {
-        let args: Vec<&dyn ToSql> = b.args.iter().map(|a| a as &dyn ToSql).collect();
-        self.all(&b.sql, &args, f)
-    }
-
-    pub(crate) fn count(&self, b: &Built<'_>) -> OpResult<i64> {
-        Ok(self.built(b, |r| r.get(0))?.first().copied().unwrap_or(0))
-    }
-
-    fn write_order(&self, sql: &str, o: &Order) -> OpResult<usize> {
-        let args: [&dyn ToSql; 19] = [
-            &o.id,
-            &o.account_id,
-            &o.circuit_id,
-            &o.region_id,
-            &o.kind.as_str(),
-            &o.status.as_str(),
-            &o.abnormal_reason,
-            &o.charge_type.as_str(),
-            &o.period,
-            &o.pricing_cycle.as_str(),
-            &o.auto_renew,
-            &o.auto_renew_duration,
-            &o.port_type.as_str(),
-            &o.amount.0,
-            &o.currency,
-            &us(o.created_at),
-            &ous(o.paid_at),
-            &ous(o.cancelled_at),
-            &o.related_order_id,
-        ];
-        self.exec(sql, &args)
-    }
-
-    fn write_account(&self, sql: &str, a: &Account) -> OpResult<usize> {
-        let args: [&dyn ToSql; 9] = [
-            &a.id,
-            &a.name,
-            &a.balance.0,
-            &a.credit_limit.0,
-            &a.bypass_sp,
-            &a.ledger_seq,
-            &us(a.created_at),
-            &a.provisioning_mode.map(|m| m.as_str()),
-            &ous(a.overdue_since),
-        ];
-        self.exec(sql, &args)
-    }
-
-    fn write_key(&self, sql: &str, k: &AccessKey) -> OpResult<usize> {
-        let (token, exp) = key_token(k);
-        let args: [&dyn ToSql; 7] = [
-            &k.id,
-            &k.account_id,
-            &k.secret,
-            &k.status.as_str(),
-            &token,
-            &exp,
-            &us(k.created_at),
-        ];
-        self.exec(sql, &args)
-    }
-}
 
 impl TxOps for Lite {
     fn get_account<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Account>>> {

@@ -3,9 +3,9 @@
 //! committed batch to the sync thread (`sqlite/sync.rs`) or answers it, and
 //! asks the checkpointer thread to copy the WAL back into the database.
 
+use super::lite::Lite;
 use super::read::{Stats, Unpark};
 use super::sync::Batch;
-use super::txops::Lite;
 use super::{exec, lock, run_job};
 use crate::job::ErasedJob;
 use crate::StoreError;

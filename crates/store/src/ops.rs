@@ -4,8 +4,8 @@ use crate::export::Table;
 use crate::{BoxFut, OpResult};
 use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{
-    AccessKey, Account, Circuit, FaultOutcome, FaultScope, KeyStatus, LedgerEntry, Order,
-    ProvisioningMode, Status, Time, TimerKind,
+    AccessKey, Account, BusinessStatus, Circuit, FaultOutcome, FaultScope, KeyStatus, LedgerEntry,
+    Order, ProvisioningMode, Status, Time, TimerKind,
 };
 
 /// A pair for [`TxOps::claim_nonces`]: held until `expires_at` once claimed.
@@ -182,6 +182,13 @@ pub trait TxOps: Send {
     // circuits
     /// Any circuit by id, deleted or not, of any account: callers scope it.
     fn get_circuit<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Circuit>>>;
+    /// The status and business status of any circuit by id, as
+    /// [`get_circuit`](TxOps::get_circuit) has them: one narrow row, for
+    /// the objects that show their line's live state (a VBR describe).
+    fn circuit_status<'a>(
+        &'a mut self,
+        id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<(Status, BusinessStatus)>>>;
     /// Inserts the row and its tags.
     fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>>;
     /// Updates every column but the tags.

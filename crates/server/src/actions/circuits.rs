@@ -461,12 +461,7 @@ fn describe_json(ctx: &CallCtx, page: i64, size: i64, total: i64, rows: &[Circui
         render::circuit_json(c, &mut out);
     }
     out.extend_from_slice(b"]}}");
-    Reply {
-        json: Value::Null,
-        xml_root: format!("{}Response", ctx.action.name()),
-        xml: None,
-        json_bytes: Some(out),
-    }
+    Reply::bytes(ctx, out)
 }
 
 #[derive(Serialize, Deserialize)]

@@ -235,6 +235,17 @@ impl Reply {
             json_bytes: None,
         }
     }
+
+    /// `<Action>Response` root with its JSON body already written (XML
+    /// callers build a `Value` instead).
+    pub fn bytes(ctx: &CallCtx, json: Vec<u8>) -> Reply {
+        Reply {
+            json: Value::Null,
+            xml_root: format!("{}Response", ctx.action.name()),
+            xml: None,
+            json_bytes: Some(json),
+        }
+    }
 }
 
 pub async fn dispatch(ctx: CallCtx, params: Params) -> Result<Reply, ApiError> {

@@ -6,19 +6,92 @@ use physconn_domain::Circuit;
 use physconn_wire::timefmt::format_timestamp;
 use serde_json::{json, Map, Value};
 
-/// One field of a circuit as answered.
-enum Field<'a> {
+/// One field of an object as answered.
+pub(crate) enum Field<'a> {
     Str(std::borrow::Cow<'a, str>),
     Int(i64),
-    Tags(&'a [(String, String)]),
+    Bool(bool),
+    /// `{"<wrapper>": [{"Key", "Value"}, …]}`: the line's wrapper is `tags`,
+    /// the VBR's `Tags`.
+    Tags(&'static str, &'a [(String, String)]),
+    /// `{"<wrapper>": []}`: a list physconn always answers empty.
+    Empty(&'static str),
 }
 
-/// The fields of one `PhysicalConnectionType` entry, in answer order, to
-/// `out`: the single list behind both the `Value` (XML and other callers)
-/// and the JSON written straight to bytes. Fields that Terraform
-/// type-asserts are always present (empty when unset); billing times only
-/// once set.
-fn circuit_fields<'a>(c: &'a Circuit, out: &mut dyn FnMut(&'static str, Field<'a>)) {
+/// Where an object's fields go, in answer order.
+pub(crate) type Sink<'s, 'a> = &'s mut dyn FnMut(&'static str, Field<'a>);
+
+/// The `Value` of an object whose fields `fields` gives (XML and other
+/// callers); [`object_json`] writes the same bytes `render_json` makes of it.
+pub(crate) fn object_value<'a>(capacity: usize, fields: impl FnOnce(Sink<'_, 'a>)) -> Value {
+    let mut m = Map::with_capacity(capacity);
+    fields(&mut |k, v| {
+        let v = match v {
+            Field::Str(s) => Value::String(s.into_owned()),
+            Field::Int(n) => json!(n),
+            Field::Bool(b) => Value::Bool(b),
+            Field::Tags(wrapper, tags) => {
+                let tags: Vec<Value> = tags
+                    .iter()
+                    .map(|(k, v)| json!({"Key": k, "Value": v}))
+                    .collect();
+                json!({ wrapper: tags })
+            }
+            Field::Empty(wrapper) => json!({ wrapper: [] }),
+        };
+        m.insert(k.to_string(), v);
+    });
+    Value::Object(m)
+}
+
+/// Appends an object as compact JSON, the bytes `render_json` makes of
+/// [`object_value`], without building it: the `Value` tree (a map, two
+/// `String`s and a hash per field) was most of the cost of each row of a
+/// page.
+pub(crate) fn object_json<'a>(out: &mut Vec<u8>, fields: impl FnOnce(Sink<'_, 'a>)) {
+    out.push(b'{');
+    let mut first = true;
+    fields(&mut |k, v| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        json_str(out, k);
+        out.push(b':');
+        match v {
+            Field::Str(s) => json_str(out, &s),
+            Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Field::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Field::Tags(wrapper, tags) => {
+                out.push(b'{');
+                json_str(out, wrapper);
+                out.extend_from_slice(b":[");
+                for (i, (k, v)) in tags.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(b"{\"Key\":");
+                    json_str(out, k);
+                    out.extend_from_slice(b",\"Value\":");
+                    json_str(out, v);
+                    out.push(b'}');
+                }
+                out.extend_from_slice(b"]}");
+            }
+            Field::Empty(wrapper) => {
+                out.push(b'{');
+                json_str(out, wrapper);
+                out.extend_from_slice(b":[]}");
+            }
+        }
+    });
+    out.push(b'}');
+}
+
+/// The fields of one `PhysicalConnectionType` entry, in answer order.
+/// Fields that Terraform type-asserts are always present (empty when
+/// unset); billing times only once set.
+fn circuit_fields<'a>(c: &'a Circuit, out: Sink<'_, 'a>) {
     let mut s = |k: &'static str, v: &'a str| out(k, Field::Str(v.into()));
     s("PhysicalConnectionId", &c.id);
     s("AccessPointId", &c.access_point_id);
@@ -57,64 +130,19 @@ fn circuit_fields<'a>(c: &'a Circuit, out: &mut dyn FnMut(&'static str, Field<'a
     );
     out("Bandwidth", Field::Int(c.bandwidth));
     out("VirtualPhysicalConnectionCount", Field::Int(0));
-    out("Tags", Field::Tags(&c.tags));
+    out("Tags", Field::Tags("tags", &c.tags));
 }
 
 /// One `PhysicalConnectionType` entry.
 pub fn circuit(c: &Circuit) -> Value {
     // Sized for every field at once: growing the map rehashed it three times.
-    let mut m = Map::with_capacity(32);
-    circuit_fields(c, &mut |k, v| {
-        let v = match v {
-            Field::Str(s) => Value::String(s.into_owned()),
-            Field::Int(n) => json!(n),
-            Field::Tags(tags) => {
-                let tags: Vec<Value> = tags
-                    .iter()
-                    .map(|(k, v)| json!({"Key": k, "Value": v}))
-                    .collect();
-                json!({ "tags": tags })
-            }
-        };
-        m.insert(k.to_string(), v);
-    });
-    Value::Object(m)
+    object_value(32, |out| circuit_fields(c, out))
 }
 
-/// Appends one entry as compact JSON, the bytes `render_json` makes of
-/// [`circuit`]'s value, without building it: the `Value` tree (a map, two
-/// `String`s and a hash per field) was most of the cost of each row of a
-/// page.
+/// Appends one `PhysicalConnectionType` entry as compact JSON (see
+/// [`object_json`]).
 pub fn circuit_json(c: &Circuit, out: &mut Vec<u8>) {
-    out.push(b'{');
-    let mut first = true;
-    circuit_fields(c, &mut |k, v| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        json_str(out, k);
-        out.push(b':');
-        match v {
-            Field::Str(s) => json_str(out, &s),
-            Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
-            Field::Tags(tags) => {
-                out.extend_from_slice(b"{\"tags\":[");
-                for (i, (k, v)) in tags.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(b"{\"Key\":");
-                    json_str(out, k);
-                    out.extend_from_slice(b",\"Value\":");
-                    json_str(out, v);
-                    out.push(b'}');
-                }
-                out.extend_from_slice(b"]}");
-            }
-        }
-    });
-    out.push(b'}');
+    object_json(out, |sink| circuit_fields(c, sink));
 }
 
 /// A JSON string, escaped exactly as serde_json escapes it.

@@ -5,15 +5,16 @@
 
 use super::circuits::paging;
 use super::params::Params;
+use super::render::{json_str, object_json, object_value, Field, Sink};
 use super::vbr::refuse;
 use super::{read, require_region, scoped_circuit, CallCtx, Reply};
 use physconn_domain::ram::ResourceType;
 use physconn_domain::vbr::{Vbr, VbrStatus};
 use physconn_domain::vbr_error::VbrError;
-use physconn_domain::{Circuit, DomainError};
+use physconn_domain::{BusinessStatus, DomainError, Status};
 use physconn_store::{OpResult, TxOps, VbrScope};
 use physconn_wire::timefmt::format_timestamp;
-use physconn_wire::ApiError;
+use physconn_wire::{ApiError, Format};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -168,9 +169,12 @@ impl Query {
     }
 }
 
-/// A page of matching VBRs (newest first), their total, and the lines
-/// they sit on.
-type Page = (Vec<Vbr>, i64, HashMap<String, Circuit>);
+/// A line's live status and business status, which its VBRs show.
+pub type LineState = (Status, BusinessStatus);
+
+/// A page of matching VBRs (newest first), their total, and the state of
+/// the lines they sit on.
+type Page = (Vec<Vbr>, i64, HashMap<String, LineState>);
 
 async fn page_of(tx: &mut dyn TxOps, mut all: Vec<Vbr>, q: &Query) -> OpResult<Page> {
     all.retain(|v| q.keeps(v));
@@ -182,8 +186,9 @@ async fn page_of(tx: &mut dyn TxOps, mut all: Vec<Vbr>, q: &Query) -> OpResult<P
     let mut lines = HashMap::new();
     for v in &rows {
         if !lines.contains_key(&v.circuit_id) {
-            if let Some(c) = tx.get_circuit(&v.circuit_id).await? {
-                lines.insert(v.circuit_id.clone(), c);
+            // Two columns by key, not the whole line and its tags.
+            if let Some(state) = tx.circuit_status(&v.circuit_id).await? {
+                lines.insert(v.circuit_id.clone(), state);
             }
         }
     }
@@ -230,8 +235,44 @@ pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         })
     })
     .await?;
-    let items = rows.iter().map(|v| render(v, lines.get(&v.circuit_id)));
+    if ctx.format == Format::Json {
+        return Ok(describe_json(ctx, &q, total, &rows, &lines));
+    }
+    let items = rows
+        .iter()
+        .map(|v| render(v, lines.get(&v.circuit_id).copied()));
     Ok(page_reply(ctx, &q, total, "VirtualBorderRouter", items))
+}
+
+/// The JSON answer of [`describe`] written straight to bytes, field for
+/// field what [`page_reply`] and [`render`] make of it (the snapshot tests
+/// compare the two), as the line's describe does.
+fn describe_json(
+    ctx: &CallCtx,
+    q: &Query,
+    total: i64,
+    rows: &[Vbr],
+    lines: &HashMap<String, LineState>,
+) -> Reply {
+    let mut out = Vec::with_capacity(256 + rows.len() * 1280);
+    out.extend_from_slice(b"{\"RequestId\":");
+    json_str(&mut out, &ctx.request_id);
+    out.extend_from_slice(
+        format!(
+            ",\"PageNumber\":{},\"PageSize\":{},\"TotalCount\":{total},",
+            q.page, q.size
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(b"\"VirtualBorderRouterSet\":{\"VirtualBorderRouterType\":[");
+    for (i, v) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        render_json(v, lines.get(&v.circuit_id).copied(), &mut out);
+    }
+    out.extend_from_slice(b"]}}");
+    Reply::bytes(ctx, out)
 }
 
 pub async fn describe_for_line(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
@@ -266,7 +307,7 @@ pub async fn describe_for_line(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiEr
     .await?;
     let items = rows
         .iter()
-        .map(|v| render_for_line(v, lines.get(&v.circuit_id)));
+        .map(|v| render_for_line(v, lines.get(&v.circuit_id).copied()));
     Ok(page_reply(
         ctx,
         &q,
@@ -301,63 +342,71 @@ fn time_or_empty(t: Option<physconn_domain::Time>) -> String {
     t.map(format_timestamp).unwrap_or_default()
 }
 
-fn tag_list(tags: &[(String, String)]) -> Vec<Value> {
-    tags.iter()
-        .map(|(k, v)| json!({"Key": k, "Value": v}))
-        .collect()
+/// The fields of one `VirtualBorderRouterType`, in answer order: the
+/// line's status and business status live (a locked line shows on its
+/// VBRs), booleans as booleans, numbers as numbers, every field the
+/// Terraform provider reads present.
+fn vbr_fields<'a>(v: &'a Vbr, line: Option<LineState>, out: Sink<'_, 'a>) {
+    let (line_status, line_business) = line
+        .map(|(s, b)| (s.as_str(), b.as_str()))
+        .unwrap_or(("", ""));
+    let s = |x: &'a str| Field::Str(x.into());
+    let time = |t: Option<physconn_domain::Time>| Field::Str(time_or_empty(t).into());
+    out("VbrId", s(&v.id));
+    out("Status", s(v.status.as_str()));
+    out("Type", s(VBR_TYPE));
+    out("Name", s(&v.name));
+    out("Description", s(&v.description));
+    out("PhysicalConnectionId", s(&v.circuit_id));
+    out("AccessPointId", s(&v.access_point_id));
+    out("PhysicalConnectionStatus", s(line_status));
+    out("PhysicalConnectionBusinessStatus", s(line_business));
+    out("PhysicalConnectionOwnerUid", s(&v.circuit_owner_id));
+    out("VlanId", Field::Int(v.vlan_id));
+    out("CircuitCode", s(&v.circuit_code));
+    out("LocalGatewayIp", s(&v.local_gateway_ip));
+    out("PeerGatewayIp", s(&v.peer_gateway_ip));
+    out("PeeringSubnetMask", s(&v.peering_subnet_mask));
+    out("EnableIpv6", Field::Bool(v.enable_ipv6));
+    out("LocalIpv6GatewayIp", s(&v.local_ipv6_gateway_ip));
+    out("PeerIpv6GatewayIp", s(&v.peer_ipv6_gateway_ip));
+    out("PeeringIpv6SubnetMask", s(&v.peering_ipv6_subnet_mask));
+    out("Bandwidth", Field::Int(v.bandwidth));
+    out("DetectMultiplier", Field::Int(v.detect_multiplier));
+    out("MinRxInterval", Field::Int(v.min_rx_interval));
+    out("MinTxInterval", Field::Int(v.min_tx_interval));
+    out("Mtu", Field::Int(v.mtu));
+    out("SitelinkEnable", Field::Bool(v.sitelink_enable));
+    out("RouteTableId", s(&v.route_table_id));
+    out("VlanInterfaceId", s(&v.vlan_interface_id));
+    out("ResourceGroupId", s(&v.resource_group_id));
+    out("CreationTime", time(Some(v.created_at)));
+    out("ActivationTime", time(v.activated_at));
+    out("TerminationTime", time(v.terminated_at));
+    out("RecoveryTime", time(v.recovered_at));
+    out("Tags", Field::Tags("Tags", &v.tags));
+    out(
+        "AssociatedPhysicalConnections",
+        Field::Empty("AssociatedPhysicalConnection"),
+    );
+    out("AssociatedCens", Field::Empty("AssociatedCen"));
 }
 
-/// One `VirtualBorderRouterType`: the line's status and business status
-/// live (a locked line shows on its VBRs), booleans as booleans, numbers as
-/// numbers, every field the Terraform provider reads present.
-pub fn render(v: &Vbr, line: Option<&Circuit>) -> Value {
-    let (line_status, line_business) = line
-        .map(|c| (c.status.as_str(), c.business_status.as_str()))
-        .unwrap_or(("", ""));
-    json!({
-        "VbrId": v.id,
-        "Status": v.status.as_str(),
-        "Type": VBR_TYPE,
-        "Name": v.name,
-        "Description": v.description,
-        "PhysicalConnectionId": v.circuit_id,
-        "AccessPointId": v.access_point_id,
-        "PhysicalConnectionStatus": line_status,
-        "PhysicalConnectionBusinessStatus": line_business,
-        "PhysicalConnectionOwnerUid": v.circuit_owner_id,
-        "VlanId": v.vlan_id,
-        "CircuitCode": v.circuit_code,
-        "LocalGatewayIp": v.local_gateway_ip,
-        "PeerGatewayIp": v.peer_gateway_ip,
-        "PeeringSubnetMask": v.peering_subnet_mask,
-        "EnableIpv6": v.enable_ipv6,
-        "LocalIpv6GatewayIp": v.local_ipv6_gateway_ip,
-        "PeerIpv6GatewayIp": v.peer_ipv6_gateway_ip,
-        "PeeringIpv6SubnetMask": v.peering_ipv6_subnet_mask,
-        "Bandwidth": v.bandwidth,
-        "DetectMultiplier": v.detect_multiplier,
-        "MinRxInterval": v.min_rx_interval,
-        "MinTxInterval": v.min_tx_interval,
-        "Mtu": v.mtu,
-        "SitelinkEnable": v.sitelink_enable,
-        "RouteTableId": v.route_table_id,
-        "VlanInterfaceId": v.vlan_interface_id,
-        "ResourceGroupId": v.resource_group_id,
-        "CreationTime": format_timestamp(v.created_at),
-        "ActivationTime": time_or_empty(v.activated_at),
-        "TerminationTime": time_or_empty(v.terminated_at),
-        "RecoveryTime": time_or_empty(v.recovered_at),
-        "Tags": {"Tags": tag_list(&v.tags)},
-        "AssociatedPhysicalConnections": {"AssociatedPhysicalConnection": []},
-        "AssociatedCens": {"AssociatedCen": []},
-    })
+/// One `VirtualBorderRouterType` (XML and the admin API).
+pub fn render(v: &Vbr, line: Option<LineState>) -> Value {
+    object_value(40, |out| vbr_fields(v, line, out))
+}
+
+/// [`render`] appended as compact JSON, without building the `Value`.
+fn render_json(v: &Vbr, line: Option<LineState>, out: &mut Vec<u8>) {
+    object_json(out, |sink| vbr_fields(v, line, sink));
 }
 
 /// One `VirtualBorderRouterForPhysicalConnectionType`, the line owner's
 /// view: `Bandwidth` is a string here, and `VbrOwnerUid` (a number) is
 /// present only for another account's VBR.
-pub fn render_for_line(v: &Vbr, line: Option<&Circuit>) -> Value {
-    let business = line.map(|c| c.business_status.as_str()).unwrap_or("");
+pub fn render_for_line(v: &Vbr, line: Option<LineState>) -> Value {
+    let business = line.map(|(_, b)| b.as_str()).unwrap_or("");
     let mut item = json!({
         "VbrId": v.id,
         "VbrName": v.name,
@@ -387,4 +436,69 @@ pub fn render_for_line(v: &Vbr, line: Option<&Circuit>) -> Value {
         }
     }
     item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(full: bool) -> Vbr {
+        let t = time::macros::datetime!(2026-11-29 10:00:00.123456 UTC);
+        Vbr {
+            id: "vbr-bp1\"x\\y".into(),
+            account_id: "1".into(),
+            circuit_owner_id: "2".into(),
+            region_id: "cn-hangzhou".into(),
+            circuit_id: "pc-1".into(),
+            access_point_id: "ap-cn-hangzhou-yh-B".into(),
+            status: VbrStatus::Terminated,
+            name: "n </x> & 中文 \u{1}".into(),
+            description: "a\n\t".into(),
+            vlan_id: 2999,
+            circuit_code: "c".into(),
+            local_gateway_ip: "10.0.0.1".into(),
+            peer_gateway_ip: "10.0.0.2".into(),
+            peering_subnet_mask: "255.255.255.252".into(),
+            enable_ipv6: full,
+            local_ipv6_gateway_ip: String::new(),
+            peer_ipv6_gateway_ip: String::new(),
+            peering_ipv6_subnet_mask: String::new(),
+            bandwidth: 1000,
+            detect_multiplier: 3,
+            min_rx_interval: 300,
+            min_tx_interval: 300,
+            mtu: 1500,
+            sitelink_enable: !full,
+            route_table_id: "vtb-1".into(),
+            vlan_interface_id: "ri-1".into(),
+            resource_group_id: "rg-1".into(),
+            created_at: t,
+            activated_at: full.then_some(t),
+            terminated_at: full.then_some(t),
+            recovered_at: None,
+            tags: if full {
+                vec![("env".into(), "prod\"".into()), ("team".into(), "".into())]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    #[test]
+    fn direct_json_is_the_values_json() {
+        for full in [true, false] {
+            let v = sample(full);
+            for l in [
+                None,
+                Some((Status::Enabled, BusinessStatus::FinancialLocked)),
+            ] {
+                let mut direct = Vec::new();
+                render_json(&v, l, &mut direct);
+                assert_eq!(
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(physconn_wire::render_json(&render(&v, l))).unwrap()
+                );
+            }
+        }
+    }
 }

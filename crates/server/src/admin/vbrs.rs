@@ -24,10 +24,10 @@ pub(crate) struct ListQuery {
 /// The admin view of a VBR: the API object plus its owners, timers and
 /// BGP objects.
 async fn view(tx: &mut dyn TxOps, v: &Vbr) -> physconn_store::OpResult<Value> {
-    let line = tx.get_circuit(&v.circuit_id).await?;
+    let line = tx.circuit_status(&v.circuit_id).await?;
     let timers = tx.list_timers(&v.id).await?;
     let bgp = super::bgp::objects_of(tx, &v.id).await?;
-    let mut out = render(v, line.as_ref());
+    let mut out = render(v, line);
     if let Value::Object(m) = &mut out {
         m.insert("AccountId".into(), json!(v.account_id));
         m.insert("RegionId".into(), json!(v.region_id));

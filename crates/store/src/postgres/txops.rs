@@ -16,7 +16,9 @@ use crate::sql::rows::*;
 use crate::sql::text::statements;
 use crate::{OpResult, StoreError};
 use physconn_domain::idempotency::IdempotencyRecord;
-use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
+use physconn_domain::{
+    AccessKey, Account, BusinessStatus, Circuit, KeyStatus, LedgerEntry, Order, Status, Time,
+};
 use serde_json::Value;
 use sqlx::PgConnection;
 
@@ -197,6 +199,19 @@ impl TxOps for PgConnection {
 
     fn get_circuit<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Circuit>>> {
         Box::pin(circuits::get_circuit(self, id))
+    }
+
+    fn circuit_status<'a>(
+        &'a mut self,
+        id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<(Status, BusinessStatus)>>> {
+        Box::pin(async move {
+            let r: Option<(String, String)> = sqlx::query_as(statements().circuit_status)
+                .bind(id)
+                .fetch_optional(&mut *self)
+                .await?;
+            Ok(r.map(|(s, b)| circuit_status(&s, &b)).transpose()?)
+        })
     }
 
     fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {

@@ -145,6 +145,17 @@ pub(crate) struct CircuitRow {
     pub(crate) metered_until: Option<i64>,
 }
 
+/// A circuit's `(status, business_status)` columns, typed.
+pub(crate) fn circuit_status(
+    status: &str,
+    business: &str,
+) -> Result<(Status, BusinessStatus), StoreError> {
+    Ok((
+        enum_col("status", status, Status::parse)?,
+        enum_col("business status", business, BusinessStatus::parse)?,
+    ))
+}
+
 impl CircuitRow {
     pub(crate) fn into_circuit(self, tags: Vec<(String, String)>) -> Result<Circuit, StoreError> {
         Ok(Circuit {

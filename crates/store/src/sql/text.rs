@@ -117,6 +117,7 @@ pub(crate) struct Statements {
     pub set_key_status: &'static str,
     pub list_keys: String,
     pub select_circuit: String,
+    pub circuit_status: &'static str,
     pub insert_circuit: String,
     pub update_circuit: String,
     /// The update of the common case: no indexed column changes and the row
@@ -249,6 +250,7 @@ pub(crate) fn statements() -> &'static Statements {
                 "SELECT {KEY_COLS} FROM access_keys WHERE account_id = $1 ORDER BY created_at, id"
             ),
             select_circuit: format!("SELECT {CIRCUIT_COLS} FROM circuits WHERE id = $1"),
+            circuit_status: "SELECT status, business_status FROM circuits WHERE id = $1",
             insert_circuit: ins("circuits", CIRCUIT_COLS),
             update_circuit_in_place: format!(
                 "UPDATE circuits SET {} WHERE id = $1 AND {} \

@@ -19,7 +19,9 @@ use crate::sql::text::{statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES};
 use crate::sqlite::rows as row;
 use crate::OpResult;
 use physconn_domain::idempotency::IdempotencyRecord;
-use physconn_domain::{AccessKey, Account, Circuit, KeyStatus, LedgerEntry, Order, Status, Time};
+use physconn_domain::{
+    AccessKey, Account, BusinessStatus, Circuit, KeyStatus, LedgerEntry, Order, Status, Time,
+};
 use rusqlite::types::ToSql;
 use serde_json::Value;
 
@@ -129,6 +131,20 @@ impl TxOps for Lite {
 
     fn get_circuit<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Circuit>>> {
         done(Lite::get_circuit(self, id))
+    }
+
+    fn circuit_status<'a>(
+        &'a mut self,
+        id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<(Status, BusinessStatus)>>> {
+        let row = self.one(statements().circuit_status, &[&id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        });
+        done(row.and_then(|r| {
+            r.map(|(s, b)| crate::sql::rows::circuit_status(&s, &b))
+                .transpose()
+                .map_err(Into::into)
+        }))
     }
 
     fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {

@@ -77,11 +77,13 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
         c.business_status = BusinessStatus::FinancialLocked
     })
     .await;
-    let (c3, locked, quota) = r(&s, |tx| {
+    let (c3, locked, quota, state, none) = r(&s, |tx| {
         Box::pin(async move {
             let c = tx.get_circuit("c3").await?.expect("c3");
             let locked = tx.count_business_status("A", "FinancialLocked").await?;
-            Ok((c, locked, tx.quota_counts("A").await?))
+            let quota = tx.quota_counts("A").await?;
+            let state = tx.circuit_status("c3").await?;
+            Ok((c, locked, quota, state, tx.circuit_status("c-none").await?))
         })
     })
     .await;
@@ -95,6 +97,9 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
         pending: 3,
     };
     assert_eq!(quota, both);
+    // The narrow read agrees with the whole row.
+    assert_eq!(state, Some((c3.status, BusinessStatus::FinancialLocked)));
+    assert_eq!(none, None);
     set(&s, "c3", |c| c.business_status = BusinessStatus::Normal).await;
     assert_eq!(counts(&s).await, (3, 3));
     let (quota, none) = r(&s, |tx| {

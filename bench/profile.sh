@@ -57,7 +57,7 @@ place-orders) bounds=(--run 12000 --warmup 500) ;;
 esac
 # Reads use one account; writes one account per connection, as the suite does.
 case $workload in
-describe | page) accounts=1 ;;
+describe | vbr-describe | page) accounts=1 ;;
 *) accounts=$conns ;;
 esac
 accounts=${ACCOUNTS:-$accounts}

@@ -195,6 +195,29 @@ fn targets(r: &Results, out: &mut String) {
         |v| format!("{v:.1} MB"),
         |v| v < 30.0,
     ));
+    // A VBR by id against a line by id, round by round (the suite runs them
+    // one after the other).
+    let cpu = |name: &str| -> Vec<Option<f64>> {
+        r.runs
+            .iter()
+            .filter(|x| x.name == name && x.target == "physconn" && x.connections == c)
+            .map(|x| x.server_cpu_us_per_req)
+            .collect()
+    };
+    let rounds: Vec<Option<f64>> = cpu("vbr-describe")
+        .into_iter()
+        .zip(cpu("describe"))
+        .map(|(vbr, line)| ratio(vbr, line))
+        .collect();
+    let mut t = Target::of(
+        format!("VBR describe by id: server CPU per request / line describe by id, {c} conns"),
+        "≤ 1",
+        &rounds,
+        |v| format!("{v:.2}×"),
+        |v| v <= 1.0,
+    );
+    t.measured = vec![t.measured.join(", ")];
+    rows.push(t);
     let n = r.scale_circuits;
     // The page is compared with the 50-circuit account, whose first page is
     // as full as the big one's (the 10-circuit account's holds 10 rows).

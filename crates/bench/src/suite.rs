@@ -308,8 +308,16 @@ pub async fn suite(opts: SuiteOpts) -> Result<Results> {
         host: v3[0].host.clone(),
     })];
     let ceiling_signer = vec![Arc::new(procs::default_signer(ceiling.api, SigVersion::V3))];
+    // vbr-describe reads VBRs of an account of their own: 10 VBRs on each of
+    // 10 Enabled lines.
+    let vbr_reader = accounts(&pc, "bench-vbr-describe", 1).await?;
+    let vbr_ids = seed(&pc, &vbr_reader, Workload::VbrSeed(Provider::Admin), 10, 4)
+        .await?
+        .concat();
     for conns in [1, c, 64] {
         // The headline pair runs alternately `repeat` times; the median counts.
+        // Each round also describes a VBR by id, right after the line, so
+        // the two are compared round by round (issue 16 item 8).
         let reps = if conns == c { opts.repeat.max(1) } else { 1 };
         for _ in 0..reps {
             let spec = cx.spec("describe", "ceiling", &ceiling, conns);
@@ -320,6 +328,9 @@ pub async fn suite(opts: SuiteOpts) -> Result<Results> {
             let (r, _) = cx.measure(spec, &v3, Workload::describe(ids.clone())).await;
             if conns == c {
                 cx.results.memory.physconn_loaded_mb = r.server_rss_mb;
+                let spec = cx.spec("vbr-describe", "physconn", &pc, conns);
+                cx.measure(spec, &vbr_reader, Workload::vbr_describe(vbr_ids.clone()))
+                    .await;
             }
         }
     }

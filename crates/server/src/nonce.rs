@@ -19,9 +19,12 @@
 //! - PostgreSQL (many servers behind one balancer): every pair is claimed in
 //!   the shared `nonces` table (an upsert that only takes over an expired
 //!   row), so a replay to any server, or after any restart, is refused.
-//!   Concurrent claims share one transaction and one statement
-//!   (`batch.rs`, `TxOps::claim_nonces`), so reads do not pay a commit
-//!   each. The memory holds only pairs the database confirmed, so a replay
+//!   Concurrent claims share one statement (`batch.rs`,
+//!   `TxOps::claim_nonces`), committed relaxed (no wait for the log's
+//!   flush: `physconn_store::write_relaxed`), so reads do not pay a durable
+//!   commit each; a crash of the database itself may forget the claims of
+//!   its last fraction of a second (docs/design/protocol.md#replay-protection).
+//!   The memory holds only pairs the database confirmed, so a replay
 //!   to the same server is refused without a round trip.
 
 mod batch;

@@ -38,6 +38,11 @@ pub trait ErasedJob: Send + Sync {
     fn single(&self) -> bool {
         false
     }
+    /// Whether the job is a relaxed write ([`crate::write_relaxed`]): its
+    /// commit need not wait for the database's log to reach the disk.
+    fn relaxed(&self) -> bool {
+        false
+    }
     /// Delivers the result once the transaction's fate is known: `Ok` when it
     /// committed (or the job's own failure was rolled back), `Err` when the
     /// commit itself failed.
@@ -50,6 +55,7 @@ pub(crate) struct TypedJob<R, F> {
     f: F,
     locks: Option<RowLocks>,
     single: bool,
+    relaxed: bool,
     slot: Slot<R>,
     reply: Mutex<Option<oneshot::Sender<OpResult<R>>>>,
 }
@@ -68,6 +74,7 @@ where
                 f,
                 locks,
                 single: false,
+                relaxed: false,
                 slot: Mutex::new(None),
                 reply: Mutex::new(Some(tx)),
             },
@@ -79,6 +86,13 @@ where
     pub(crate) fn single(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
         let (mut job, rx) = Self::new(f, None);
         job.single = true;
+        (job, rx)
+    }
+
+    /// A relaxed job of one statement (see [`ErasedJob::relaxed`]).
+    pub(crate) fn relaxed(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
+        let (mut job, rx) = Self::single(f);
+        job.relaxed = true;
         (job, rx)
     }
 }
@@ -121,6 +135,10 @@ where
 
     fn single(&self) -> bool {
         self.single
+    }
+
+    fn relaxed(&self) -> bool {
+        self.relaxed
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {

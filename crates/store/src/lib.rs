@@ -192,6 +192,25 @@ where
         .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
 }
 
+/// [`write_one`] whose commit need not reach the disk before it returns:
+/// PostgreSQL runs it on a session with `synchronous_commit = off`. Every
+/// other session sees it at once, and it is lost only if the database
+/// itself crashes within a fraction of a second of the commit (its WAL
+/// writer flushes within three `wal_writer_delay`s); it waits for no log
+/// flush, so it costs no fsync. For writes whose rare loss is acceptable
+/// (the nonce claims: docs/design/protocol.md#replay-protection). SQLite
+/// runs it as [`write`] does.
+pub async fn write_relaxed<R, F>(store: &dyn Store, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::relaxed(f);
+    store.submit_write(Box::new(job)).await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
 /// Runs a read-only workflow of one statement: one statement is a
 /// consistent snapshot by itself, so PostgreSQL runs it without `BEGIN` and
 /// `COMMIT`. A workflow that may run several statements which must agree

@@ -95,9 +95,10 @@ async fn flush(store: &DynStore, mut batch: Vec<Pending>) {
     );
     // One statement for the whole batch; a pair twice in it (a replay
     // racing its original) is claimed for its first listing only.
-    // One statement, so no transaction around it: BEGIN and COMMIT would be
-    // two more round trips on PostgreSQL.
-    let r = physconn_store::write_one(&**store, move |tx| {
+    // One statement, so no transaction around it (BEGIN and COMMIT would be
+    // two more round trips on PostgreSQL), and a relaxed commit, which
+    // waits for no log flush (the guarantee this keeps: nonce.rs).
+    let r = physconn_store::write_relaxed(&**store, move |tx| {
         let claims = claims.clone();
         Box::pin(async move { tx.claim_nonces(&claims, now).await })
     })

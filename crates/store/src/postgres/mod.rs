@@ -7,7 +7,9 @@
 //! (docs/design/decisions.md#row-locks). A job of one statement
 //! ([`crate::write_one`], [`crate::read_one`]) runs without a transaction of
 //! its own: `BEGIN` and `COMMIT` would be two round trips more than the
-//! statement, which commits (or reads its snapshot) by itself.
+//! statement, which commits (or reads its snapshot) by itself. A relaxed
+//! write ([`crate::write_relaxed`]) runs so on a session of its own with
+//! `synchronous_commit = off`.
 //!
 //! When the database goes away, requests fail fast as `Unavailable` (a pool
 //! acquire gives up after [`ACQUIRE_TIMEOUT`], a refused connect at once) and
@@ -55,8 +57,14 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// `max_connections` (100 by default) bounds the sum.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
+/// Connections for relaxed writes ([`crate::write_relaxed`]): one batch of
+/// nonce claims is in flight per server at a time.
+const RELAXED_CONNECTIONS: u32 = 2;
+
 pub struct PgStore {
     conns: Arc<PgConns>,
+    /// Sessions with `synchronous_commit = off`, for relaxed writes only.
+    relaxed: Arc<PgConns>,
     /// Jobs re-run after a conflict (serialization failure, deadlock, a
     /// twin's unique key): the figure the locked mode keeps near zero.
     conflict_reruns: AtomicU64,
@@ -103,6 +111,10 @@ impl PgStore {
         if let Some(schema) = schema {
             opts = opts.options([("search_path", schema)]);
         }
+        let relaxed = PgConns::new(
+            opts.clone().options([("synchronous_commit", "off")]),
+            RELAXED_CONNECTIONS,
+        );
         let conns = PgConns::new(opts, max_connections);
         let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
         let mut lease = conns.acquire(ACQUIRE_TIMEOUT).await?;
@@ -111,6 +123,7 @@ impl PgStore {
         drop(lease);
         Ok(Self {
             conns,
+            relaxed,
             conflict_reruns: AtomicU64::new(0),
         })
     }
@@ -124,8 +137,12 @@ impl PgStore {
     }
 
     async fn attempt(&self, job: &dyn ErasedJob, how: How) -> Result<bool, (StoreError, Phase)> {
-        let mut lease = self
-            .conns
+        let pool = if job.relaxed() {
+            &self.relaxed
+        } else {
+            &self.conns
+        };
+        let mut lease = pool
             .acquire(ACQUIRE_TIMEOUT)
             .await
             .map_err(|e| (e, Phase::Acquire))?;
@@ -261,7 +278,10 @@ impl Store for PgStore {
     }
 
     fn close(&self) -> BoxFut<'_, ()> {
-        Box::pin(self.conns.close())
+        Box::pin(async move {
+            self.conns.close().await;
+            self.relaxed.close().await;
+        })
     }
 }
 

@@ -38,6 +38,10 @@ use time::OffsetDateTime;
 
 const SHARDS: usize = 32;
 
+/// A shard's table is shrunk after a sweep only from this many slots: below
+/// it the memory is not worth a rehash.
+const SHRINK_FROM: usize = 4096;
+
 /// How often one server deletes expired rows of the `nonces` table.
 const PURGE_EVERY: time::Duration = time::Duration::seconds(60);
 
@@ -411,6 +415,20 @@ impl NonceCache {
         self.entries
             .fetch_sub(before - g.seen.len(), Ordering::Relaxed);
         g.last_sweep = now_s;
+        // `retain` keeps the table at its largest: once a flood's pairs have
+        // expired, give the memory back, keeping room for the shard to double.
+        if g.seen.capacity() > SHRINK_FROM.max(4 * g.seen.len()) {
+            g.seen.shrink_to(2 * g.seen.len());
+        }
+    }
+
+    /// Pairs the shards have room for without growing.
+    #[cfg(test)]
+    fn reserved(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).seen.capacity())
+            .sum()
     }
 
     /// Records the pair until `exp` (unix seconds) in memory.

@@ -83,6 +83,34 @@ async fn a_full_cache_refuses_instead_of_forgetting() {
     s.close().await;
 }
 
+/// After a flood's pairs expire, the sweeps that new requests trigger give
+/// the memory back.
+#[tokio::test]
+async fn expired_pairs_give_their_memory_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let c = NonceCache::local(900, 1_000_000, s.clone(), T0)
+        .await
+        .unwrap();
+    for i in 0..200_000 {
+        assert_eq!(
+            c.claim("k", &i.to_string(), T0, T0).await.unwrap(),
+            Claim::Fresh
+        );
+    }
+    let full = c.reserved();
+    assert!(full >= 200_000, "{full}");
+    // Past the window, a few requests land in every shard and sweep it.
+    let later = T0 + Duration::minutes(16);
+    for i in 0..1_000 {
+        let n = format!("later-{i}");
+        assert_eq!(c.claim("k", &n, later, later).await.unwrap(), Claim::Fresh);
+    }
+    assert_eq!(c.len(), 1_000);
+    assert!(c.reserved() < full / 8, "{} of {full}", c.reserved());
+    s.close().await;
+}
+
 /// Two servers on one database: a pair claimed through one is used for
 /// the other, and it expires by the clock like the memory path.
 #[tokio::test]

@@ -231,9 +231,12 @@ fn stored_clock(value: &str) -> Result<time::OffsetDateTime, StartError> {
 pub fn api_router(state: AppState) -> Router {
     let ids = state.ids.clone();
     let router = Router::new()
+        // Only GET (and HEAD) of /health is the probe; any other method
+        // there is an API request like any other path, so it gets an
+        // Alibaba answer, not axum's empty 405.
         .route(
             "/health",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }).fallback(pipeline::handle),
         )
         .fallback(pipeline::handle)
         .with_state(state);

@@ -232,6 +232,10 @@ async fn broken_http_is_answered_in_the_alibaba_shape() {
             "malformed header",
             b"GET /?Format=XML HTTP/1.1\r\nhost: x\r\nbad name: y\r\n\r\n".to_vec(),
         ),
+        (
+            "/health with POST (found by the pipeline fuzz target)",
+            b"POST /health HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n".to_vec(),
+        ),
     ];
     let mut got = Vec::new();
     let mut codes = Vec::new();
@@ -249,7 +253,8 @@ async fn broken_http_is_answered_in_the_alibaba_shape() {
             "RequestHeaderFieldsTooLarge",
             "BadRequest",
             "RequestEntityTooLarge",
-            "BadRequest"
+            "BadRequest",
+            "MissingParameter"
         ]
     );
     // A body cut short: the client stops sending.
@@ -270,6 +275,7 @@ async fn broken_http_is_answered_in_the_alibaba_shape() {
     invalid UTF-8 asking for XML: 400 RequestParameterMalformed text/xml;charset=utf-8
     method: 403 UnsupportedHTTPMethod text/xml;charset=utf-8
     malformed header: 400 BadRequest application/json;charset=utf-8
+    /health with POST (found by the pipeline fuzz target): 400 MissingParameter application/json;charset=utf-8
     truncated body: 400 BadRequest application/json;charset=utf-8
     ");
     // The message is the table's.

@@ -3,11 +3,12 @@
 //! and the docs.
 
 mod admin_cli;
+mod admin_client;
 
 use admin_cli::{
-    AccountCmd, AdminTarget, BgpCmd, CircuitCmd, ClockCmd, FaultCmd, KeyCmd, OrderCmd,
-    ProvisioningCmd, VbrCmd,
+    AccountCmd, BgpCmd, CircuitCmd, ClockCmd, FaultCmd, KeyCmd, OrderCmd, ProvisioningCmd, VbrCmd,
 };
+use admin_client::AdminTarget;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use physconn_domain::{ApiProfile, ResponseStyle};
@@ -401,7 +402,7 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let client = || admin_cli::Client::new(&cli.admin);
+        let client = || admin_client::Client::new(&cli.admin);
         let answer = match cli.command {
             Command::Serve(a) => return serve(a).await,
             Command::Migrate(a) => return migrate(a).await,

@@ -33,4 +33,5 @@ mod terraform_bgp;
 mod terraform_data;
 mod terraform_vbr;
 mod vbr;
+mod vbr_rules;
 mod vectors;

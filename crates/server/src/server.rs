@@ -230,13 +230,24 @@ fn stored_clock(value: &str) -> Result<time::OffsetDateTime, StartError> {
 /// so `/health` is never shed).
 pub fn api_router(state: AppState) -> Router {
     let ids = state.ids.clone();
+    let health_ids = state.ids.clone();
     let router = Router::new()
         // Only GET (and HEAD) of /health is the probe; any other method
         // there is an API request like any other path, so it gets an
-        // Alibaba answer, not axum's empty 405.
+        // Alibaba answer, not axum's empty 405. The probe's answer carries a
+        // request id like every other.
         .route(
             "/health",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }).fallback(pipeline::handle),
+            get(move || {
+                let rid = health_ids.request_id();
+                async move {
+                    (
+                        [(pipeline::REQUEST_ID_HEADER, rid)],
+                        Json(serde_json::json!({"status": "ok"})),
+                    )
+                }
+            })
+            .fallback(pipeline::handle),
         )
         .fallback(pipeline::handle)
         .with_state(state);

@@ -138,6 +138,8 @@ async fn slow_bodies_take_no_request_slot_and_time_out_with_408() {
     assert_eq!(r.status, 200, "{}", r.text);
     let h = exchange(s.r().api_addr, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n").await;
     assert_eq!(h.status, 200, "{h:?}");
+    // Found by the pipeline fuzz target: the probe's answer has a request id too.
+    assert!(h.header("x-acs-request-id").is_some(), "{h:?}");
     // The slow ones are answered once their body deadline passes.
     for mut c in slow {
         let r = read_answer(&mut c).await;

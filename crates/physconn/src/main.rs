@@ -258,27 +258,44 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-async fn wait_for_signal() {
+/// The signals that stop the server gracefully. Registered before the
+/// `listening:` line is printed: a supervisor (or a test) may send SIGTERM as
+/// soon as it reads that line, and a signal that arrives before the handler
+/// exists kills the process without a shutdown.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut i), Ok(mut t)) => {
-                tokio::select! {
-                    _ = i.recv() => {}
-                    _ = t.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                (Ok(i), Ok(t)) => Some((i, t)),
+                _ => None,
+            };
+            StopSignals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            StopSignals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut i, mut t)) = self.streams {
+            tokio::select! {
+                _ = i.recv() => {}
+                _ = t.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }
@@ -307,6 +324,7 @@ async fn serve(a: ServeArgs) -> Result<()> {
         ids: None,
         sign_clock: None,
     };
+    let stop = StopSignals::register();
     let running = physconn_server::start(opts)
         .await
         .context("starting physconn")?;
@@ -323,7 +341,7 @@ async fn serve(a: ServeArgs) -> Result<()> {
     )?;
     out.flush()?;
     drop(out);
-    wait_for_signal().await;
+    stop.wait().await;
     tracing::info!("shutting down");
     running.shutdown().await;
     Ok(())

@@ -141,6 +141,12 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
+/// A job's answer; a store that stopped before answering is `Unavailable`.
+async fn answer<R>(rx: tokio::sync::oneshot::Receiver<OpResult<R>>) -> OpResult<R> {
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+}
+
 /// Runs a workflow in one read-write transaction. Its writes are durable
 /// (committed, and on SQLite fsynced) before this returns `Ok`. On
 /// PostgreSQL `f` may run more than once, so it must only touch the
@@ -152,8 +158,7 @@ where
 {
     let (job, rx) = job::TypedJob::new(f, None);
     store.submit_write(Box::new(job)).await;
-    rx.await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+    answer(rx).await
 }
 
 /// Runs a workflow in one read-write transaction of the locked mode: the
@@ -170,8 +175,7 @@ where
 {
     let (job, rx) = job::TypedJob::new(f, Some(locks));
     store.submit_write(Box::new(job)).await;
-    rx.await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+    answer(rx).await
 }
 
 /// Runs a write of one statement (or of statements each of which stands on
@@ -188,8 +192,7 @@ where
 {
     let (job, rx) = job::TypedJob::single(f);
     store.submit_write(Box::new(job)).await;
-    rx.await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+    answer(rx).await
 }
 
 /// [`write_one`] whose commit need not reach the disk before it returns:
@@ -207,8 +210,7 @@ where
 {
     let (job, rx) = job::TypedJob::relaxed(f);
     store.submit_write(Box::new(job)).await;
-    rx.await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+    answer(rx).await
 }
 
 /// Runs a read-only workflow of one statement: one statement is a
@@ -222,8 +224,7 @@ where
 {
     let (job, rx) = job::TypedJob::single(f);
     store.submit_read(Box::new(job)).await;
-    rx.await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+    answer(rx).await
 }
 
 /// Runs a read-only workflow on a consistent snapshot.
@@ -234,8 +235,7 @@ where
 {
     let (job, rx) = job::TypedJob::new(f, None);
     store.submit_read(Box::new(job)).await;
-    rx.await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("store stopped".into()).into()))
+    answer(rx).await
 }
 
 /// Opens (and migrates) the store a URL names: `postgres://…` or

@@ -4,11 +4,15 @@
 //! hyper's settings (hyper parses with it), plus the checks hyper makes after
 //! it (method, URI, `Content-Length`, `Transfer-Encoding`), so a head is
 //! refused here exactly when hyper would refuse it. The scan follows the
-//! stream byte for byte: a head, then as many body bytes as its
-//! `Content-Length` says, then the next head, so a head pipelined behind
-//! another is checked too.
+//! stream byte for byte: a head, then its body (as many bytes as its
+//! `Content-Length` says, or a chunked body to its last chunk and trailers,
+//! `chunked.rs`), then the next head, so a head pipelined behind another is
+//! checked too.
+
+mod chunked;
 
 use crate::listener::EdgeError;
+use chunked::{Chunked, Progress};
 
 /// hyper's own bounds on a head (`DEFAULT_MAX_HEADERS`, `MAX_URI_LEN` and
 /// the largest body length its decoder takes).
@@ -23,8 +27,10 @@ enum State {
     Head { pending: Vec<u8>, blank: usize },
     /// Inside a body of known length: this many bytes still to pass.
     Body(u64),
-    /// After a chunked body: where it ends is left to hyper, and so is every
-    /// later head of the connection (hyper's own limits still bound it).
+    /// Inside a chunked body.
+    Chunked(Chunked),
+    /// After a refused head, or a chunked body hyper fails (it then reads
+    /// nothing more of the connection): nothing more is looked at.
     Unfollowed,
 }
 
@@ -64,6 +70,22 @@ impl HeadScan {
         while pos < data.len() {
             match &mut self.state {
                 State::Unfollowed => return None,
+                State::Chunked(body) => match body.feed(&data[pos..]) {
+                    Progress::More => return None,
+                    Progress::End(n) => {
+                        pos += n;
+                        self.state = State::Head {
+                            pending: Vec::new(),
+                            blank: 0,
+                        };
+                    }
+                    // hyper fails the body; the pipeline answers that
+                    // (400 `BadRequest`) and the connection ends with it.
+                    Progress::Bad => {
+                        self.state = State::Unfollowed;
+                        return None;
+                    }
+                },
                 State::Body(left) => {
                     let rest = (data.len() - pos) as u64;
                     let take = rest.min(*left);
@@ -130,7 +152,7 @@ impl HeadScan {
                                     blank: 0,
                                 },
                                 Some(n) => State::Body(n),
-                                None => State::Unfollowed,
+                                None => State::Chunked(Chunked::default()),
                             };
                         }
                     }
@@ -309,6 +331,43 @@ mod tests {
         let mut ok = good.to_vec();
         ok.extend_from_slice(good);
         assert_eq!(feed_all(&[&ok], 8192), None);
+    }
+
+    #[test]
+    fn heads_are_followed_through_chunked_bodies() {
+        // `Content-Length` is ignored beside chunked, as hyper ignores it.
+        let good = b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\n\
+                     5;x\r\nhello\r\n0\r\nx-t: v\r\n\r\n\r\n";
+        let bad = b"GET / HTTP/1.1\r\nbad header: x\r\n\r\n";
+        let two = [&good[..], &good[..], &bad[..]].concat();
+        let (_, r) = feed_all(&[&two], 8192).expect("refused");
+        assert_eq!(
+            r,
+            Refused {
+                error: EdgeError::Malformed,
+                at: 2 * good.len(),
+                after: 2
+            }
+        );
+        let bytes: Vec<&[u8]> = two.chunks(1).collect();
+        let (i, r) = feed_all(&bytes, 8192).expect("refused");
+        assert_eq!((r.error, r.after), (EdgeError::Malformed, 2));
+        assert!(i >= 2 * good.len(), "{i}");
+        // A bad head inside a chunk's data is data.
+        let inside = [
+            &b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n22\r\n"[..],
+            &bad[..],
+            &b"\r\n0\r\n\r\n"[..],
+        ]
+        .concat();
+        assert_eq!(feed_all(&[&inside], 8192), None);
+        // After a framing hyper fails, nothing more is looked at.
+        let broken = [
+            &b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n"[..],
+            &bad[..],
+        ]
+        .concat();
+        assert_eq!(feed_all(&[&broken], 8192), None);
     }
 
     #[test]

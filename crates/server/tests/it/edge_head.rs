@@ -12,19 +12,32 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const HEAD_MESSAGE: &str = "The request line or headers are malformed.";
+const BODY_MESSAGE: &str = "The request body is malformed or incomplete.";
+const BARE_BODY_ERROR: &str = "unreadable body";
 
 /// A bare hyper server with hyper's defaults, answering 200 to whatever it
 /// parses: what hyper alone makes of a head.
-async fn bare_hyper() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+pub(crate) async fn bare_hyper() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let task = tokio::spawn(async move {
         while let Ok((s, _)) = l.accept().await {
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|_req| async {
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                        http_body_util::Empty::<hyper::body::Bytes>::new(),
-                    ))
+                // It reads the whole body, as the pipeline does, so that
+                // hyper goes on to the next head; one it cannot read gets
+                // a 400 of the service's own, with a body.
+                let svc = hyper::service::service_fn(|req: hyper::Request<_>| async {
+                    let read = http_body_util::BodyExt::collect(req.into_body()).await;
+                    let mut resp = hyper::Response::new(http_body_util::Full::new(
+                        hyper::body::Bytes::from_static(match read {
+                            Ok(_) => b"",
+                            Err(_) => BARE_BODY_ERROR.as_bytes(),
+                        }),
+                    ));
+                    if read.is_err() {
+                        *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+                    }
+                    Ok::<_, std::convert::Infallible>(resp)
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
@@ -38,13 +51,13 @@ async fn bare_hyper() -> (SocketAddr, tokio::task::JoinHandle<()>) {
 }
 
 /// The answers on one connection, read in order.
-struct Answers {
-    c: TcpStream,
+pub(crate) struct Answers {
+    pub(crate) c: TcpStream,
     buf: Vec<u8>,
 }
 
 impl Answers {
-    async fn connect(addr: SocketAddr) -> Self {
+    pub(crate) async fn connect(addr: SocketAddr) -> Self {
         Self {
             c: TcpStream::connect(addr).await.unwrap(),
             buf: Vec::new(),
@@ -52,7 +65,7 @@ impl Answers {
     }
 
     /// The next answer, or `None` once the server closed without one.
-    async fn next(&mut self) -> Option<Raw> {
+    pub(crate) async fn next(&mut self) -> Option<Raw> {
         let mut chunk = [0u8; 8192];
         loop {
             if let Some(end) = complete(&self.buf) {
@@ -74,19 +87,25 @@ impl Answers {
     }
 }
 
-/// What became of a head: served, refused with a status, or nothing.
+/// What became of a request: served, its head refused with a status, its
+/// body unreadable, or nothing. `Bare` is hyper's own empty refusal, which
+/// physconn must never let out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fate {
+pub(crate) enum Fate {
     Served,
     Refused(u16),
+    BodyRefused,
+    Bare(u16),
     Closed,
 }
 
-/// hyper's own verdict: it answers a parsed head with the service's 200.
-fn bare_fate(a: Option<Raw>) -> Fate {
+/// hyper's own verdict: it answers a parsed head with the service's 200,
+/// and a body it cannot read with the service's 400.
+pub(crate) fn bare_fate(a: Option<Raw>) -> Fate {
     match a {
         None => Fate::Closed,
         Some(r) if r.status == 200 => Fate::Served,
+        Some(r) if r.status == 400 && r.body == BARE_BODY_ERROR => Fate::BodyRefused,
         Some(r) => {
             assert!(r.body.is_empty(), "hyper's own refusal: {r:?}");
             Fate::Refused(r.status)
@@ -95,9 +114,13 @@ fn bare_fate(a: Option<Raw>) -> Fate {
 }
 
 /// physconn's: a refusal is the listener's, in the Alibaba shape with a
-/// request id; anything else reached the router.
-fn physconn_fate(a: Option<Raw>) -> Fate {
+/// request id, an unreadable body the pipeline's; anything else in the
+/// Alibaba shape reached the router.
+pub(crate) fn physconn_fate(a: Option<Raw>) -> Fate {
     let Some(r) = a else { return Fate::Closed };
+    if r.body.is_empty() {
+        return Fate::Bare(r.status);
+    }
     let code = serde_json::from_str::<Value>(&r.body)
         .ok()
         .and_then(|v| Some((v["Code"].as_str()?.to_string(), v["Message"].clone())));
@@ -105,6 +128,10 @@ fn physconn_fate(a: Option<Raw>) -> Fate {
         Some((c, m)) if c == "BadRequest" && m == HEAD_MESSAGE => {
             assert_eq!(r.summary(), "400 BadRequest application/json;charset=utf-8");
             Fate::Refused(400)
+        }
+        Some((c, m)) if c == "BadRequest" && m == BODY_MESSAGE => {
+            assert_eq!(r.summary(), "400 BadRequest application/json;charset=utf-8");
+            Fate::BodyRefused
         }
         Some((c, _)) if c == "RequestHeaderFieldsTooLarge" || c == "RequestURITooLong" => {
             r.summary();
@@ -122,7 +149,7 @@ async fn fate(addr: SocketAddr, bytes: &[u8]) -> Option<Raw> {
 }
 
 /// A small deterministic generator (xorshift), so a failure replays.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn below(&mut self, n: usize) -> usize {
@@ -130,6 +157,24 @@ impl Rng {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         (self.0 % n as u64) as usize
+    }
+
+    /// `bytes` with one or two bytes of `odd` inserted, put in place of
+    /// one, or one removed.
+    pub(crate) fn mutate(&mut self, bytes: &[u8], odd: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for _ in 0..1 + self.below(2) {
+            let at = self.below(out.len());
+            let b = odd[self.below(odd.len())];
+            match self.below(3) {
+                0 => out.insert(at, b),
+                1 => out[at] = b,
+                _ => {
+                    out.remove(at);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -254,18 +299,7 @@ async fn heads_are_refused_exactly_when_hyper_refuses_them() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut tally = std::collections::BTreeMap::new();
     for _ in 0..300 {
-        let mut head = base.to_vec();
-        for _ in 0..1 + rng.below(2) {
-            let at = rng.below(head.len());
-            let b = odd[rng.below(odd.len())];
-            match rng.below(3) {
-                0 => head.insert(at, b),
-                1 => head[at] = b,
-                _ => {
-                    head.remove(at);
-                }
-            }
-        }
+        let mut head = rng.mutate(base, odd);
         head.extend_from_slice(b"\r\n");
         let hyper = bare_fate(fate(bare, &head).await);
         let ours = physconn_fate(fate(s.r().api_addr, &head).await);

@@ -10,6 +10,7 @@ mod bgp;
 mod billing;
 mod common;
 mod edge;
+mod edge_chunked;
 mod edge_head;
 mod faults;
 mod fixtures;

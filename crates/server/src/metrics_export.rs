@@ -4,7 +4,8 @@
 //! status, VBRs and BGP objects by status, orders by kind and status, money totals and the timer backlog,
 //! and the database's connections and queues (`physconn_db_*`, from
 //! `Store::pool_stats`: SQLite's reader threads, inline read connections,
-//! writer queue and group commits; PostgreSQL's pool size and idle count).
+//! writer queue and group commits; PostgreSQL's pool size and idle count),
+//! and the replay cache's pairs and table slots (`physconn_nonce_*`).
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -127,6 +128,8 @@ pub async fn render(State(state): State<AppState>) -> Response {
         metrics::describe_gauge!(name.clone(), stat.help);
         metrics::gauge!(name, "backend" => backend).set(stat.value);
     }
+    metrics::gauge!("physconn_nonce_pairs").set(state.nonces.len() as f64);
+    metrics::gauge!("physconn_nonce_slots").set(state.nonces.slots() as f64);
     match snapshot(&state).await {
         Ok(s) => {
             for ((status, business), n) in s.circuits {

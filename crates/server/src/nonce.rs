@@ -6,7 +6,9 @@
 //! one lock, and expire by the signing clock at the request's own timestamp
 //! plus the window (after that the time check refuses the request anyway).
 //! The memory is bounded (`nonce_cache_entries`): when it is full a request
-//! is refused rather than a pair forgotten.
+//! is refused rather than a pair forgotten. Expired pairs are swept, and a
+//! table left mostly empty shrunk, by the requests that land in its shard
+//! and, on an idle server, by a background task (`idle.rs`).
 //!
 //! What survives a restart depends on the store:
 //! - embedded SQLite (one process): a *horizon* in the store's meta, a
@@ -28,6 +30,7 @@
 //!   to the same server is refused without a round trip.
 
 mod batch;
+pub mod idle;
 
 use physconn_store::{DynStore, OpError};
 use std::collections::HashMap;
@@ -99,6 +102,8 @@ pub struct NonceCache {
     entries: AtomicUsize,
     /// When every shard was last swept because the memory was full.
     last_full_sweep: AtomicI64,
+    /// Rounds of the idle sweep done (`idle.rs`).
+    swept: tokio::sync::watch::Sender<u64>,
     durable: Durable,
     /// `Some` for the embedded store, `None` when claims are shared.
     horizon: Option<Horizon>,
@@ -139,6 +144,7 @@ impl NonceCache {
             capacity: capacity.max(1),
             entries: AtomicUsize::new(0),
             last_full_sweep: AtomicI64::new(i64::MIN),
+            swept: tokio::sync::watch::Sender::new(0),
             durable: Durable {
                 store,
                 batcher: batch::Batcher::default(),
@@ -420,15 +426,6 @@ impl NonceCache {
         if g.seen.capacity() > SHRINK_FROM.max(4 * g.seen.len()) {
             g.seen.shrink_to(2 * g.seen.len());
         }
-    }
-
-    /// Pairs the shards have room for without growing.
-    #[cfg(test)]
-    fn reserved(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).seen.capacity())
-            .sum()
     }
 
     /// Records the pair until `exp` (unix seconds) in memory.

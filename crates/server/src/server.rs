@@ -1,5 +1,5 @@
 //! Starting and stopping a server: the store, the clock, both listeners, the
-//! simulator loop, graceful shutdown.
+//! simulator loop, the background purges and sweeps, graceful shutdown.
 
 use crate::config::{ClockMode, Config};
 use crate::keycache::KeyCache;
@@ -111,8 +111,8 @@ pub struct Running {
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish (the listeners end
-    /// only when their connections have), stops the simulator and the
-    /// ClientToken purge, stores the queued audit entries, waits for a
+    /// only when their connections have), stops the simulator, the
+    /// ClientToken purge and the idle nonce sweep, stores the queued audit entries, waits for a
     /// background nonce purge, then closes the store (its writer and sync
     /// threads finish what they were given). Every task the server started
     /// has ended when this returns.
@@ -433,6 +433,12 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
             rx.clone(),
         ),
         tokio::spawn(simulator::run(state.clone(), rx.clone())),
+        tokio::spawn(crate::nonce::idle::run(
+            state.nonces.clone(),
+            state.sign_clock.clone(),
+            crate::nonce::idle::SWEEP_EVERY,
+            rx.clone(),
+        )),
         tokio::spawn(crate::retention::run(state.clone(), rx)),
     ];
     Ok(Running {

@@ -98,7 +98,7 @@ async fn expired_pairs_give_their_memory_back() {
             Claim::Fresh
         );
     }
-    let full = c.reserved();
+    let full = c.slots();
     assert!(full >= 200_000, "{full}");
     // Past the window, a few requests land in every shard and sweep it.
     let later = T0 + Duration::minutes(16);
@@ -107,7 +107,7 @@ async fn expired_pairs_give_their_memory_back() {
         assert_eq!(c.claim("k", &n, later, later).await.unwrap(), Claim::Fresh);
     }
     assert_eq!(c.len(), 1_000);
-    assert!(c.reserved() < full / 8, "{} of {full}", c.reserved());
+    assert!(c.slots() < full / 8, "{} of {full}", c.slots());
     s.close().await;
 }
 
@@ -130,5 +130,45 @@ async fn shared_claims_hold_across_caches() {
     );
     let later = T0 + Duration::minutes(16);
     assert_eq!(b.claim("k", "n", later, later).await.unwrap(), Claim::Fresh);
+    s.close().await;
+}
+
+/// With no request at all, the idle sweep drops the pairs once their window
+/// has passed by the (manual) signing clock, and gives the tables' memory
+/// back. The task ticks often here; each check waits for a round to end.
+#[tokio::test]
+async fn an_idle_cache_gives_its_memory_back_after_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let c = std::sync::Arc::new(
+        NonceCache::local(900, 1_000_000, s.clone(), T0)
+            .await
+            .unwrap(),
+    );
+    for i in 0..200_000 {
+        assert_eq!(
+            c.claim("k", &i.to_string(), T0, T0).await.unwrap(),
+            Claim::Fresh
+        );
+    }
+    let full = c.slots();
+    let clock = std::sync::Arc::new(physconn_domain::ManualClock::new(T0));
+    // Within the window a sweep keeps every pair.
+    clock.advance(Duration::minutes(10));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut sweeps = c.sweeps();
+    let every = std::time::Duration::from_millis(1);
+    let task = tokio::spawn(idle::run(c.clone(), clock.clone(), every, stopped));
+    sweeps.wait_for(|n| *n >= 1).await.unwrap();
+    assert_eq!(c.len(), 200_000);
+    assert_eq!(c.slots(), full);
+    // Past it, the next round drops them all and shrinks every table.
+    clock.advance(Duration::minutes(6));
+    let done = *sweeps.borrow_and_update();
+    sweeps.wait_for(|n| *n > done).await.unwrap();
+    assert_eq!(c.len(), 0);
+    assert!(c.slots() < full / 8, "{} of {full}", c.slots());
+    stop.send(true).unwrap();
+    task.await.unwrap();
     s.close().await;
 }

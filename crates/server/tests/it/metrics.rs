@@ -47,5 +47,15 @@ async fn metrics_cover_requests_circuits_orders_money_and_timers() {
     ] {
         assert!(out.contains(needle), "missing {needle}:\n{out}");
     }
+    // The replay cache's memory: every signed call above holds a pair.
+    let gauge = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name}:\n{out}"))
+    };
+    let pairs = s.r().state.nonces.len();
+    assert!(pairs >= 3, "{pairs}");
+    assert_eq!(gauge("physconn_nonce_pairs"), pairs as f64);
+    assert!(gauge("physconn_nonce_slots") >= pairs as f64);
     s.shutdown().await;
 }

@@ -114,20 +114,33 @@ pub async fn schedule_next(
     from: Time,
     now: Time,
 ) -> OpResult<()> {
+    let timer = next_step(tx, state, circuit, kind, from, now).await?;
+    insert_step(tx, state, &timer).await
+}
+
+/// The timer [`schedule_next`] writes, not yet written: the caller writes it
+/// (a create, with its circuit) and counts it ([`count_step`]).
+pub async fn next_step(
+    tx: &mut dyn TxOps,
+    state: &AppState,
+    circuit: &Circuit,
+    kind: TimerKind,
+    from: Time,
+    now: Time,
+) -> OpResult<Timer> {
     let (mode, delay) = mode_for(tx, state, circuit).await?;
     let due_at = match mode {
         ProvisioningMode::Auto => later(from, delay),
         ProvisioningMode::Manual => PARKED,
     };
-    let timer = Timer {
+    Ok(Timer {
         id: state.ids.internal_id(),
         circuit_id: circuit.id.clone(),
         kind,
         expect_status: Some(circuit.status),
         due_at,
         created_at: now,
-    };
-    insert_step(tx, state, &timer).await
+    })
 }
 
 /// Schedules a billing step at a fixed time (never parked).
@@ -175,6 +188,25 @@ pub async fn redate(tx: &mut dyn TxOps, state: &AppState, c: &Circuit, now: Time
 /// Event ids sort like the events happened: the time, then a per-process
 /// sequence (transitions recorded at one instant keep their order), then
 /// randomness so servers sharing a database never collide.
+/// The event [`record`] writes, not yet written.
+pub fn event(
+    ids: &dyn IdGen,
+    circuit_id: &str,
+    from: Option<Status>,
+    to: Status,
+    cause: &str,
+    at: Time,
+) -> CircuitEvent {
+    CircuitEvent {
+        id: event_id(ids, at),
+        circuit_id: circuit_id.to_string(),
+        at,
+        from_status: from,
+        to_status: to,
+        cause: cause.to_string(),
+    }
+}
+
 fn event_id(ids: &dyn IdGen, at: Time) -> String {
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -192,15 +224,8 @@ pub async fn record(
     cause: &str,
     at: Time,
 ) -> OpResult<()> {
-    tx.insert_event(&CircuitEvent {
-        id: event_id(ids, at),
-        circuit_id: circuit_id.to_string(),
-        at,
-        from_status: from,
-        to_status: to,
-        cause: cause.to_string(),
-    })
-    .await
+    tx.insert_event(&event(ids, circuit_id, from, to, cause, at))
+        .await
 }
 
 /// Applies one successful provider step to a loaded circuit (filling in what

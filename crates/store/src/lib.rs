@@ -23,8 +23,8 @@ pub mod vbr;
 pub use bgp::{BgpOps, BgpScope};
 pub use job::{BoxFut, ErasedJob, Failure};
 pub use ops::{
-    CircuitEvent, CircuitQuery, Fault, NonceClaim, ProvisioningSettings, QuotaCounts, RowLocks,
-    Timer, TxOps,
+    CircuitEvent, CircuitQuery, Fault, NewCircuit, NonceClaim, ProvisioningSettings, QuotaCounts,
+    RowLocks, Timer, TxOps,
 };
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};

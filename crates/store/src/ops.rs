@@ -104,6 +104,14 @@ impl RowLocks {
     }
 }
 
+/// A create's first rows ([`TxOps::insert_new_circuit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewCircuit<'a> {
+    pub circuit: &'a Circuit,
+    pub event: &'a CircuitEvent,
+    pub timer: &'a Timer,
+}
+
 /// One transition in a circuit's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitEvent {
@@ -191,6 +199,25 @@ pub trait TxOps: Send {
     ) -> BoxFut<'a, OpResult<Option<(Status, BusinessStatus)>>>;
     /// Inserts the row and its tags.
     fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>>;
+    /// What a create writes before its quota check: the new circuit's row
+    /// and tags, *not counted* in the account's counts, its first event and
+    /// its first step's timer; then it locks the account's row (as
+    /// [`lock_rows`](Self::lock_rows)). One statement on PostgreSQL (a
+    /// data-modifying `WITH`, with a tag-less circuit).
+    /// [`count_new_circuit`](Self::count_new_circuit) must follow in the
+    /// same transaction.
+    fn insert_new_circuit<'a>(&'a mut self, new: NewCircuit<'a>) -> BoxFut<'a, OpResult<()>>;
+    /// Counts a circuit inserted by
+    /// [`insert_new_circuit`](Self::insert_new_circuit) if the
+    /// account's quota lets it in (the checks of
+    /// [`quota_counts`](Self::quota_counts): no live `FinancialLocked`
+    /// circuit, fewer than `max_pending` pending ones), in one statement.
+    /// `false`: refused, nothing counted.
+    fn count_new_circuit<'a>(
+        &'a mut self,
+        c: &'a Circuit,
+        max_pending: i64,
+    ) -> BoxFut<'a, OpResult<bool>>;
     /// Updates every column but the tags.
     fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>>;
     fn replace_tags<'a>(

@@ -237,25 +237,39 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
         let twin = twin.clone();
         Box::pin(async move {
             check_redundant(tx, &c).await?;
-            // What no other write of the account contends for comes first;
-            // the account's row is locked last, so concurrent creates in one
-            // account queue only over the quota check, the counts' update
+            // What no other write of the account contends for comes first,
+            // the circuit's own rows included; the account's row is locked
+            // last, so concurrent creates in one account queue only over
+            // the statement that checks the quota and counts the circuit,
             // and the commit (docs/design/decisions.md#row-locks).
-            let ids = st.ids.as_ref();
-            simulator::record(
-                tx,
-                ids,
+            let event = simulator::event(
+                st.ids.as_ref(),
                 &c.id,
                 None,
                 Status::Initial,
                 "CreatePhysicalConnection",
                 now,
-            )
+            );
+            let timer = simulator::next_step(tx, &st, &c, TimerKind::Provider, now, now).await?;
+            simulator::count_step(&st, timer.due_at);
+            // One statement on PostgreSQL, which ends holding the account's
+            // lock.
+            tx.insert_new_circuit(physconn_store::NewCircuit {
+                circuit: &c,
+                event: &event,
+                timer: &timer,
+            })
             .await?;
-            simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
-            tx.lock_rows(&physconn_store::RowLocks::account(&c.account_id))
-                .await?;
-            if let Err(refused) = check_quota(tx, &c, st.config.max_pending_circuits).await {
+            let max_pending = st.config.max_pending_circuits;
+            if !tx.count_new_circuit(&c, max_pending).await? {
+                // Refused: the counts say why (the rare path pays a
+                // statement more). Should they let the circuit in now, a
+                // write that takes no account lock (a provider step) moved
+                // them in between, and a re-run decides again.
+                let refused = match check_quota(tx, &c, max_pending).await {
+                    Err(refused) => refused,
+                    Ok(()) => physconn_store::StoreError::Conflict.into(),
+                };
                 // A twin (same ClientToken) may have committed while this
                 // one waited for the lock, and its answer is this request's
                 // too: a re-run finds its record and replays it.
@@ -270,9 +284,6 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 }
                 return Err(refused);
             }
-            // Its insert moves the account's counts (`circuit_counts`), a
-            // row every create in the account updates.
-            tx.insert_circuit(&c).await?;
             Ok(Created { id: c.id.clone() })
         })
     })

@@ -1,6 +1,7 @@
 //! Binding values to sqlx queries: a built statement's arguments
 //! (`sql/query.rs`) and a row's values in the column orders of `sql/text.rs`.
 
+use crate::ops::{CircuitEvent, Timer};
 use crate::sql::query::Arg;
 use crate::sql::rows::{ous, us};
 use crate::StoreError;
@@ -55,6 +56,26 @@ pub(super) fn bind_circuit<'q>(q: Query<'q>, c: &'q Circuit) -> Query<'q> {
         .bind(c.loa.as_ref().and_then(|l| serde_json::to_string(l).ok()))
         .bind(c.provisioning_mode.map(|m| m.as_str()))
         .bind(ous(c.metered_until))
+}
+
+/// Binds an event's columns in `EVENT_COLS` order.
+pub(super) fn bind_event<'q>(q: Query<'q>, e: &'q CircuitEvent) -> Query<'q> {
+    q.bind(&e.id)
+        .bind(&e.circuit_id)
+        .bind(us(e.at))
+        .bind(e.from_status.map(|s| s.as_str()))
+        .bind(e.to_status.as_str())
+        .bind(&e.cause)
+}
+
+/// Binds a timer's columns in `TIMER_COLS` order.
+pub(super) fn bind_timer<'q>(q: Query<'q>, t: &'q Timer) -> Query<'q> {
+    q.bind(&t.id)
+        .bind(&t.circuit_id)
+        .bind(t.kind.as_str())
+        .bind(t.expect_status.map_or("", |s| s.as_str()))
+        .bind(us(t.due_at))
+        .bind(us(t.created_at))
 }
 
 /// Binds an order's columns in `ORDER_COLS` order.

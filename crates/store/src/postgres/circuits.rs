@@ -3,14 +3,17 @@
 //! the per-(account, region) counts (`circuit_counts`, migration 0004) kept
 //! in the same transaction as every circuit write.
 
-use super::bind::{args, bind_circuit};
-use crate::ops::CircuitQuery;
+use super::bind::{args, bind_circuit, bind_event, bind_timer};
+use crate::ops::{CircuitQuery, NewCircuit};
 use crate::sql::query::{self as dynamic, Built};
 use crate::sql::rows::{with_tags, CircuitRow, TagRow};
-use crate::sql::text::{count_delta, counted, statements};
+use crate::sql::text::{
+    count_delta, counted, placeholders_after, statements, CIRCUIT_COLS, EVENT_COLS, TIMER_COLS,
+};
 use crate::{OpResult, StoreError};
 use physconn_domain::{Circuit, Status};
 use sqlx::PgConnection;
+use std::sync::OnceLock;
 async fn tags(conn: &mut PgConnection, b: Built<'_>) -> OpResult<Vec<TagRow>> {
     let rows = sqlx::query_as_with::<_, TagRow, _>(&b.sql, args(&b.args)?)
         .fetch_all(&mut *conn)
@@ -107,16 +110,75 @@ pub(super) async fn get_circuit(conn: &mut PgConnection, id: &str) -> OpResult<O
 }
 
 pub(super) async fn insert_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
-    bind_circuit(sqlx::query(&statements().insert_circuit), c)
-        .execute(&mut *conn)
-        .await?;
+    insert_circuit_uncounted(conn, c).await?;
     let counts = counted(c.status, c.deleted_at.is_some());
     if counts != (0, 0) {
         add_counts(conn, c, counts).await?;
     }
+    Ok(())
+}
+
+/// [`insert_new_circuit`]'s statement: the circuit's, the event's and the
+/// timer's inserts, then the account's lock, in one round trip. PostgreSQL
+/// only (SQLite runs the inserts one by one and needs no lock), so the text
+/// lives here rather than in `sql/text.rs`.
+fn insert_new_circuit_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let count = |cols: &str| cols.split(',').count();
+        let (nc, ne, nt) = (count(CIRCUIT_COLS), count(EVENT_COLS), count(TIMER_COLS));
+        format!(
+            "WITH c AS (INSERT INTO circuits ({CIRCUIT_COLS}) VALUES ({})), \
+             e AS (INSERT INTO circuit_events ({EVENT_COLS}) VALUES ({})), \
+             t AS (INSERT INTO timers ({TIMER_COLS}) VALUES ({})) \
+             SELECT id FROM accounts WHERE id = ${} FOR UPDATE",
+            placeholders_after(0, nc),
+            placeholders_after(nc, ne),
+            placeholders_after(nc + ne, nt),
+            nc + ne + nt + 1,
+        )
+    })
+}
+
+pub(super) async fn insert_new_circuit(
+    conn: &mut PgConnection,
+    new: NewCircuit<'_>,
+) -> OpResult<()> {
+    let (c, e, t) = (new.circuit, new.event, new.timer);
+    // Tags are rare on a create: their own statements, before the rest.
+    insert_tags(conn, &c.id, &c.tags).await?;
+    let q = bind_circuit(sqlx::query(insert_new_circuit_text()), c);
+    bind_timer(bind_event(q, e), t)
+        .bind(&c.account_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_circuit_uncounted(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
+    bind_circuit(sqlx::query(&statements().insert_circuit), c)
+        .execute(&mut *conn)
+        .await?;
     // A new id has no tags to delete (circuits are never removed but by a
     // reset, which empties the tags too).
     insert_tags(conn, &c.id, &c.tags).await
+}
+
+pub(super) async fn count_new_circuit(
+    conn: &mut PgConnection,
+    c: &Circuit,
+    max_pending: i64,
+) -> OpResult<bool> {
+    let (live, pending) = counted(c.status, c.deleted_at.is_some());
+    let done = sqlx::query(statements().add_counts_within_quota)
+        .bind(&c.account_id)
+        .bind(&c.region_id)
+        .bind(live)
+        .bind(pending)
+        .bind(max_pending)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn update_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {

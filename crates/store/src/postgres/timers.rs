@@ -1,6 +1,7 @@
 //! The simulator's timers on PostgreSQL: durable steps, the due ones, the
 //! next due time.
 
+use super::bind::bind_timer;
 use super::txops::collect;
 use crate::ops::Timer;
 use crate::sql::rows::*;
@@ -10,13 +11,7 @@ use physconn_domain::Time;
 use sqlx::PgConnection;
 
 pub(super) async fn insert_timer(conn: &mut PgConnection, t: &Timer) -> OpResult<()> {
-    sqlx::query(&statements().insert_timer)
-        .bind(&t.id)
-        .bind(&t.circuit_id)
-        .bind(t.kind.as_str())
-        .bind(t.expect_status.map_or("", |s| s.as_str()))
-        .bind(us(t.due_at))
-        .bind(us(t.created_at))
+    bind_timer(sqlx::query(&statements().insert_timer), t)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -7,11 +7,11 @@
 //! `postgres/export.rs`, the row locks of the locked mode in `postgres/mod.rs`;
 //! the rest is here.
 
-use super::bind::bind_account;
+use super::bind::{bind_account, bind_event};
 use super::{circuits, export, faults, orders, timers};
 use crate::export::Table;
 use crate::job::BoxFut;
-use crate::ops::{CircuitEvent, CircuitQuery, Fault, RowLocks, Timer, TxOps};
+use crate::ops::{CircuitEvent, CircuitQuery, Fault, NewCircuit, RowLocks, Timer, TxOps};
 use crate::sql::rows::*;
 use crate::sql::text::statements;
 use crate::{OpResult, StoreError};
@@ -218,6 +218,18 @@ impl TxOps for PgConnection {
         Box::pin(circuits::insert_circuit(self, c))
     }
 
+    fn insert_new_circuit<'a>(&'a mut self, new: NewCircuit<'a>) -> BoxFut<'a, OpResult<()>> {
+        Box::pin(circuits::insert_new_circuit(self, new))
+    }
+
+    fn count_new_circuit<'a>(
+        &'a mut self,
+        c: &'a Circuit,
+        max_pending: i64,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        Box::pin(circuits::count_new_circuit(self, c, max_pending))
+    }
+
     fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
         Box::pin(circuits::update_circuit(self, c))
     }
@@ -286,13 +298,7 @@ impl TxOps for PgConnection {
 
     fn insert_event<'a>(&'a mut self, e: &'a CircuitEvent) -> BoxFut<'a, OpResult<()>> {
         Box::pin(async move {
-            sqlx::query(&statements().insert_event)
-                .bind(&e.id)
-                .bind(&e.circuit_id)
-                .bind(us(e.at))
-                .bind(e.from_status.map(|s| s.as_str()))
-                .bind(e.to_status.as_str())
-                .bind(&e.cause)
+            bind_event(sqlx::query(&statements().insert_event), e)
                 .execute(&mut *self)
                 .await?;
             Ok(())

@@ -26,7 +26,12 @@ pub(crate) const IDEM_COLS: &str = "account_id, action, token, fingerprint, resp
 
 /// `$1, $2, …, $n`
 pub(crate) fn placeholders(n: usize) -> String {
-    (1..=n)
+    placeholders_after(0, n)
+}
+
+/// `$k+1, …, $k+n`: the values of a row after `k` parameters of others.
+pub(crate) fn placeholders_after(k: usize, n: usize) -> String {
+    (k + 1..=k + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
@@ -138,6 +143,9 @@ pub(crate) struct Statements {
     pub pending_counts: &'static str,
     pub quota_counts: &'static str,
     pub add_counts: &'static str,
+    /// `add_counts` if `quota_counts` lets a new circuit in: 0 rows changed
+    /// (and nothing counted) when it does not.
+    pub add_counts_within_quota: &'static str,
     pub clear_counts: &'static str,
     pub rebuild_counts: String,
     pub insert_event: String,
@@ -296,6 +304,18 @@ pub(crate) fn statements() -> &'static Statements {
                 WHERE account_id = $1)",
             add_counts: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
                 VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, region_id) DO UPDATE SET \
+                live = circuit_counts.live + excluded.live, \
+                pending = circuit_counts.pending + excluded.pending",
+            // `quota_counts` as the condition of `add_counts`, so that a
+            // create checks and counts in one statement under the account's
+            // lock. The SELECT's WHERE also keeps SQLite's parser from
+            // reading ON CONFLICT as a join's.
+            add_counts_within_quota: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
+                SELECT $1, $2, $3, $4 \
+                WHERE NOT EXISTS (SELECT 1 FROM circuits WHERE deleted_at IS NULL \
+                AND account_id = $1 AND business_status = 'FinancialLocked') \
+                AND (SELECT COALESCE(SUM(pending), 0) FROM circuit_counts WHERE account_id = $1) < $5 \
+                ON CONFLICT (account_id, region_id) DO UPDATE SET \
                 live = circuit_counts.live + excluded.live, \
                 pending = circuit_counts.pending + excluded.pending",
             clear_counts: "DELETE FROM circuit_counts",

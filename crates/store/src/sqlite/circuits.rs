@@ -69,14 +69,28 @@ impl Lite {
     }
 
     pub(crate) fn insert_circuit(&self, c: &Circuit) -> OpResult<()> {
-        self.write_circuit(&statements().insert_circuit, c)?;
+        self.insert_circuit_uncounted(c)?;
         let counts = counted(c.status, c.deleted_at.is_some());
         if counts != (0, 0) {
             self.add_counts(c, counts)?;
         }
+        Ok(())
+    }
+
+    pub(crate) fn insert_circuit_uncounted(&self, c: &Circuit) -> OpResult<()> {
+        self.write_circuit(&statements().insert_circuit, c)?;
         // A new id has no tags to delete (circuits are never removed but by
         // a reset, which empties the tags too).
         self.insert_tags(&c.id, &c.tags)
+    }
+
+    pub(crate) fn count_new_circuit(&self, c: &Circuit, max_pending: i64) -> OpResult<bool> {
+        let (live, pending) = counted(c.status, c.deleted_at.is_some());
+        let changed = self.exec(
+            statements().add_counts_within_quota,
+            &[&c.account_id, &c.region_id, &live, &pending, &max_pending],
+        )?;
+        Ok(changed > 0)
     }
 
     pub(crate) fn update_circuit(&self, c: &Circuit) -> OpResult<()> {

@@ -12,7 +12,7 @@
 use super::lite::{convert, done, Lite};
 use crate::export::Table;
 use crate::job::BoxFut;
-use crate::ops::{CircuitEvent, CircuitQuery, Fault, Timer, TxOps};
+use crate::ops::{CircuitEvent, CircuitQuery, Fault, NewCircuit, Timer, TxOps};
 use crate::sql::query as dynamic;
 use crate::sql::rows::{t, us};
 use crate::sql::text::{statements, RESET_ACCOUNTS, RESET_KEYS, RESET_TABLES};
@@ -149,6 +149,23 @@ impl TxOps for Lite {
 
     fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {
         done(Lite::insert_circuit(self, c))
+    }
+
+    fn insert_new_circuit<'a>(&'a mut self, new: NewCircuit<'a>) -> BoxFut<'a, OpResult<()>> {
+        // One writer: the account needs no lock.
+        Box::pin(async move {
+            Lite::insert_circuit_uncounted(self, new.circuit)?;
+            self.insert_event(new.event).await?;
+            self.insert_timer(new.timer).await
+        })
+    }
+
+    fn count_new_circuit<'a>(
+        &'a mut self,
+        c: &'a Circuit,
+        max_pending: i64,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        done(Lite::count_new_circuit(self, c, max_pending))
     }
 
     fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {

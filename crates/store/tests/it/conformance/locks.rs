@@ -6,6 +6,7 @@
 //! backend by `conformance!`.
 
 use super::{account, circuit, r, w, T0};
+use physconn_domain::{BusinessStatus, DomainError, Status, TimerKind};
 use physconn_store::*;
 
 const WRITERS: i64 = 16;
@@ -66,4 +67,114 @@ pub async fn locked_writes_queue_without_lost_updates(s: DynStore) {
             "locked writes queue on their rows instead of re-running"
         );
     }
+}
+
+/// Concurrent creates in one account at its quota less one, each as
+/// `CreatePhysicalConnection` writes it: the circuit (uncounted), its event
+/// and its timer inserted with the account's lock, then checked and counted
+/// in one statement under it. Exactly one gets in, the others' rows roll
+/// back with their refusal, and a `FinancialLocked` circuit refuses every
+/// create.
+pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
+    const QUOTA: i64 = 4;
+    w(&s, |tx| {
+        Box::pin(async move {
+            tx.insert_account(&account("A", "alice")).await?;
+            for i in 1..QUOTA {
+                tx.insert_circuit(&circuit(&format!("q{i}"), "A", T0))
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    let create = |s: DynStore, id: String| async move {
+        write_locked(&*s, RowLocks::default(), move |tx| {
+            let c = circuit(&id, "A", T0);
+            let event = CircuitEvent {
+                id: format!("e-{id}"),
+                circuit_id: id.clone(),
+                at: T0,
+                from_status: None,
+                to_status: Status::Initial,
+                cause: "create".into(),
+            };
+            let timer = Timer {
+                id: format!("t-{id}"),
+                circuit_id: id.clone(),
+                kind: TimerKind::Provider,
+                expect_status: Some(Status::Initial),
+                due_at: T0,
+                created_at: T0,
+            };
+            Box::pin(async move {
+                let new = NewCircuit {
+                    circuit: &c,
+                    event: &event,
+                    timer: &timer,
+                };
+                tx.insert_new_circuit(new).await?;
+                if !tx.count_new_circuit(&c, QUOTA).await? {
+                    return Err(DomainError::TooManyPendingCircuits.into());
+                }
+                Ok(())
+            })
+        })
+        .await
+    };
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|i| tokio::spawn(create(s.clone(), format!("new{i}"))))
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(()) => admitted += 1,
+            Err(OpError::Domain(DomainError::TooManyPendingCircuits)) => {}
+            Err(e) => panic!("a create failed otherwise: {e:?}"),
+        }
+    }
+    assert_eq!(admitted, 1, "one create fills the quota");
+    let (quota, listed) = r(&s, |tx| {
+        Box::pin(async move {
+            let quota = tx.quota_counts("A").await?;
+            Ok((quota, tx.list_account_circuits("A").await?.len()))
+        })
+    })
+    .await;
+    assert_eq!(quota.pending, QUOTA);
+    assert_eq!(listed as i64, QUOTA, "refused creates leave no row");
+    let (events, timers) = r(&s, |tx| {
+        Box::pin(async move {
+            let mut events = 0;
+            for i in 0..WRITERS {
+                events += tx.list_events(&format!("new{i}")).await?.len();
+            }
+            Ok((events, tx.all_timers().await?.len()))
+        })
+    })
+    .await;
+    assert_eq!(
+        (events, timers),
+        (1, 1),
+        "the admitted create's event and timer, no other"
+    );
+
+    // Room again, but a locked circuit refuses whatever the pending count.
+    w(&s, |tx| {
+        Box::pin(async move {
+            let mut c = tx.get_circuit("q1").await?.expect("q1");
+            c.business_status = BusinessStatus::FinancialLocked;
+            c.status = Status::Enabled;
+            tx.update_circuit(&c).await
+        })
+    })
+    .await;
+    let refused = create(s.clone(), "locked".into()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(OpError::Domain(DomainError::TooManyPendingCircuits))
+        ),
+        "{refused:?}"
+    );
 }

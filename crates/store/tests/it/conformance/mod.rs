@@ -129,6 +129,7 @@ conformance!(
     services_open_once_per_account,
     services_export_and_reset,
     locked_writes_queue_without_lost_updates,
+    creates_at_quota_less_one_let_one_in,
     bgp_round_trip_and_listing,
     bgp_export_and_reset,
 );

@@ -28,7 +28,7 @@ pub use ops::{
 };
 pub use postgres::{PgStore, ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use sqlite::{SqliteOptions, SqliteStore};
-pub use vbr::{VbrOps, VbrScope};
+pub use vbr::{LineState, VbrOps, VbrScope};
 
 use physconn_domain::DomainError;
 use std::sync::Arc;

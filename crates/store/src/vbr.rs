@@ -10,7 +10,11 @@
 //! keeps both backends' code to a few statements.
 
 use crate::{BoxFut, OpResult};
-use physconn_domain::Vbr;
+use physconn_domain::{BusinessStatus, Status, Vbr};
+
+/// The status and business status of the line a VBR sits on, which the VBR
+/// shows.
+pub type LineState = (Status, BusinessStatus);
 
 /// Which VBRs to list; each is one indexed statement, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +29,14 @@ pub enum VbrScope<'a> {
 
 pub trait VbrOps: Send {
     fn get_vbr<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Vbr>>>;
+    /// The VBR and the state of its line (`None` once the line's row is
+    /// gone), in one statement: what a describe by id shows, read as
+    /// cheaply as a line's describe by id.
+    #[allow(clippy::type_complexity)]
+    fn get_vbr_shown<'a>(
+        &'a mut self,
+        id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<(Vbr, Option<LineState>)>>>;
     fn insert_vbr<'a>(&'a mut self, v: &'a Vbr) -> BoxFut<'a, OpResult<()>>;
     /// Rewrites the VBR; `false` if it does not exist.
     fn update_vbr<'a>(&'a mut self, v: &'a Vbr) -> BoxFut<'a, OpResult<bool>>;
@@ -42,6 +54,8 @@ pub(crate) mod text {
         region_id = $4, circuit_id = $5, status = $6, created_at = $7, doc = $8 WHERE id = $1";
     pub const DELETE: &str = "DELETE FROM vbrs WHERE id = $1";
     pub const GET: &str = "SELECT doc FROM vbrs WHERE id = $1";
+    pub const GET_SHOWN: &str = "SELECT v.doc, c.status, c.business_status FROM vbrs v \
+        LEFT JOIN circuits c ON c.id = v.circuit_id WHERE v.id = $1";
     pub const BY_OWNER: &str =
         "SELECT doc FROM vbrs WHERE account_id = $1 ORDER BY created_at DESC, id DESC";
     pub const BY_LINE_OWNER: &str =

@@ -11,8 +11,8 @@ use super::{read, require_region, scoped_circuit, CallCtx, Reply};
 use physconn_domain::ram::ResourceType;
 use physconn_domain::vbr::{Vbr, VbrStatus};
 use physconn_domain::vbr_error::VbrError;
-use physconn_domain::{BusinessStatus, DomainError, Status};
-use physconn_store::{OpResult, TxOps, VbrScope};
+use physconn_domain::DomainError;
+use physconn_store::{LineState, OpResult, TxOps, VbrScope};
 use physconn_wire::timefmt::format_timestamp;
 use physconn_wire::{ApiError, Format};
 use serde_json::{json, Value};
@@ -169,20 +169,22 @@ impl Query {
     }
 }
 
-/// A line's live status and business status, which its VBRs show.
-pub type LineState = (Status, BusinessStatus);
-
 /// A page of matching VBRs (newest first), their total, and the state of
 /// the lines they sit on.
 type Page = (Vec<Vbr>, i64, HashMap<String, LineState>);
 
-async fn page_of(tx: &mut dyn TxOps, mut all: Vec<Vbr>, q: &Query) -> OpResult<Page> {
+/// The page of `all` that `q` selects, and the total it pages through.
+fn select(mut all: Vec<Vbr>, q: &Query) -> (Vec<Vbr>, i64) {
     all.retain(|v| q.keeps(v));
     all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
     let skip = usize::try_from((q.page - 1).saturating_mul(q.size)).unwrap_or(usize::MAX);
     let take = usize::try_from(q.size).unwrap_or(0);
-    let rows: Vec<Vbr> = all.into_iter().skip(skip).take(take).collect();
+    (all.into_iter().skip(skip).take(take).collect(), total)
+}
+
+async fn page_of(tx: &mut dyn TxOps, all: Vec<Vbr>, q: &Query) -> OpResult<Page> {
+    let (rows, total) = select(all, q);
     let mut lines = HashMap::new();
     for v in &rows {
         if !lines.contains_key(&v.circuit_id) {
@@ -195,46 +197,101 @@ async fn page_of(tx: &mut dyn TxOps, mut all: Vec<Vbr>, q: &Query) -> OpResult<P
     Ok((rows, total, lines))
 }
 
+/// Who sees a VBR in a describe: the caller's own in the region, and with
+/// `IncludeCrossAccountVbr` those on the caller's lines.
+#[derive(Clone)]
+struct Viewer {
+    region: String,
+    caller: String,
+    cross: bool,
+}
+
+impl Viewer {
+    fn sees(&self, v: &Vbr) -> bool {
+        v.region_id == self.region
+            && (v.account_id == self.caller || (self.cross && v.circuit_owner_id == self.caller))
+    }
+}
+
+/// A describe naming one VBR (the provider's read): the VBR and its line's
+/// state in one statement, without a transaction, like a line's describe by
+/// id.
+async fn by_one_id(
+    ctx: &CallCtx,
+    q: Arc<Query>,
+    id: String,
+    who: Viewer,
+) -> Result<Page, ApiError> {
+    physconn_store::read_one(&*ctx.state.store, move |tx| {
+        let (q, id, who) = (q.clone(), id.clone(), who.clone());
+        Box::pin(async move {
+            let mut lines = HashMap::new();
+            let mut all = Vec::new();
+            if let Some((v, line)) = tx.vbrs().get_vbr_shown(&id).await? {
+                if who.sees(&v) {
+                    if let Some(state) = line {
+                        lines.insert(v.circuit_id.clone(), state);
+                    }
+                    all.push(v);
+                }
+            }
+            let (rows, total) = select(all, &q);
+            Ok((rows, total, lines))
+        })
+    })
+    .await
+    .map_err(crate::errors::from_op)
+}
+
 pub async fn describe(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let region = require_region(p, DomainError::RegionNotFound)?.to_string();
     let cross = p.bool("IncludeCrossAccountVbr")?.unwrap_or(false);
     let mut q = Query::read(p, true)?;
     q.hide(ctx, &region);
     let q = Arc::new(q);
-    let caller = ctx.account_id.clone();
-    let query = q.clone();
-    let (rows, total, lines) = read(ctx, move |tx| {
-        let (q, caller, region) = (query.clone(), caller.clone(), region.clone());
-        Box::pin(async move {
-            let visible = |v: &Vbr| {
-                v.region_id == region
-                    && (v.account_id == caller || (cross && v.circuit_owner_id == caller))
-            };
-            let mut all = Vec::new();
-            match q.ids() {
-                Some(ids) => {
-                    for id in ids {
-                        if let Some(v) = tx.vbrs().get_vbr(id).await? {
-                            all.push(v);
+    let who = Viewer {
+        region,
+        caller: ctx.account_id.clone(),
+        cross,
+    };
+    let (rows, total, lines) = match q.ids() {
+        Some([id]) => by_one_id(ctx, q.clone(), id.clone(), who).await?,
+        _ => {
+            let query = q.clone();
+            read(ctx, move |tx| {
+                let (q, who) = (query.clone(), who.clone());
+                Box::pin(async move {
+                    let mut all = Vec::new();
+                    match q.ids() {
+                        Some(ids) => {
+                            for id in ids {
+                                if let Some(v) = tx.vbrs().get_vbr(id).await? {
+                                    all.push(v);
+                                }
+                            }
                         }
-                    }
-                }
-                None => {
-                    all = tx.vbrs().list_vbrs(VbrScope::Owner(&caller)).await?;
-                    if cross {
-                        for v in tx.vbrs().list_vbrs(VbrScope::LineOwner(&caller)).await? {
-                            if v.account_id != caller {
-                                all.push(v);
+                        None => {
+                            all = tx.vbrs().list_vbrs(VbrScope::Owner(&who.caller)).await?;
+                            if who.cross {
+                                for v in tx
+                                    .vbrs()
+                                    .list_vbrs(VbrScope::LineOwner(&who.caller))
+                                    .await?
+                                {
+                                    if v.account_id != who.caller {
+                                        all.push(v);
+                                    }
+                                }
                             }
                         }
                     }
-                }
-            }
-            all.retain(visible);
-            page_of(tx, all, &q).await
-        })
-    })
-    .await?;
+                    all.retain(|v| who.sees(v));
+                    page_of(tx, all, &q).await
+                })
+            })
+            .await?
+        }
+    };
     if ctx.format == Format::Json {
         return Ok(describe_json(ctx, &q, total, &rows, &lines));
     }
@@ -441,6 +498,7 @@ pub fn render_for_line(v: &Vbr, line: Option<LineState>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use physconn_domain::{BusinessStatus, Status};
 
     fn sample(full: bool) -> Vbr {
         let t = time::macros::datetime!(2026-11-29 10:00:00.123456 UTC);

@@ -2,7 +2,7 @@
 //! PostgreSQL.
 
 use super::bind::args;
-use crate::sql::documents::DocTable;
+use crate::sql::documents::{DocTable, DocWithPair};
 use crate::sql::query::Arg;
 use crate::{BoxFut, OpResult};
 use sqlx::PgConnection;
@@ -29,6 +29,19 @@ impl DocTable for PgConnection {
         Box::pin(async move {
             let rows: Vec<(String,)> = sqlx::query_as(sql).bind(key).fetch_all(&mut *self).await?;
             Ok(rows.into_iter().map(|(doc,)| doc).collect())
+        })
+    }
+
+    fn doc_read_pair<'a>(
+        &'a mut self,
+        sql: &'static str,
+        key: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<DocWithPair>>> {
+        Box::pin(async move {
+            Ok(sqlx::query_as(sql)
+                .bind(key)
+                .fetch_optional(&mut *self)
+                .await?)
         })
     }
 }

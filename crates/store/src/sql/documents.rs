@@ -6,7 +6,8 @@
 
 use crate::bgp::{self, BgpOps, BgpScope};
 use crate::sql::query::Arg;
-use crate::vbr::{self, VbrOps, VbrScope};
+use crate::sql::rows::circuit_status;
+use crate::vbr::{self, LineState, VbrOps, VbrScope};
 use crate::{BoxFut, OpResult, StoreError};
 use physconn_domain::clock::to_micros;
 use physconn_domain::{BgpObject, Vbr};
@@ -28,7 +29,18 @@ pub(crate) trait DocTable: Send {
         sql: &'static str,
         key: &'a str,
     ) -> BoxFut<'a, OpResult<Vec<String>>>;
+    /// The document and the two optional text columns after it of the first
+    /// row a query with one argument returns (a document joined to the
+    /// status columns of its line).
+    fn doc_read_pair<'a>(
+        &'a mut self,
+        sql: &'static str,
+        key: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<DocWithPair>>>;
 }
+
+/// A document and two optional columns read beside it.
+pub(crate) type DocWithPair = (String, Option<String>, Option<String>);
 
 /// One kind of document and its table's statements.
 trait Document: Serialize + DeserializeOwned + Sync {
@@ -117,6 +129,24 @@ async fn delete<D: Document, T: DocTable + ?Sized>(t: &mut T, id: &str) -> OpRes
 impl<T: DocTable> VbrOps for T {
     fn get_vbr<'a>(&'a mut self, id: &'a str) -> BoxFut<'a, OpResult<Option<Vbr>>> {
         Box::pin(get(self, id))
+    }
+
+    fn get_vbr_shown<'a>(
+        &'a mut self,
+        id: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<(Vbr, Option<LineState>)>>> {
+        Box::pin(async move {
+            let Some((doc, status, business)) =
+                self.doc_read_pair(vbr::text::GET_SHOWN, id).await?
+            else {
+                return Ok(None);
+            };
+            let line = match (status, business) {
+                (Some(s), Some(b)) => Some(circuit_status(&s, &b)?),
+                _ => None,
+            };
+            Ok(Some((decode(&doc)?, line)))
+        })
     }
 
     fn insert_vbr<'a>(&'a mut self, v: &'a Vbr) -> BoxFut<'a, OpResult<()>> {

@@ -1,7 +1,7 @@
 //! The two statements of the document tables (`sql/documents.rs`) on the
 //! SQLite store.
 
-use crate::sql::documents::DocTable;
+use crate::sql::documents::{DocTable, DocWithPair};
 use crate::sql::query::Arg;
 use crate::sqlite::lite::{done, Lite};
 use crate::{BoxFut, OpResult};
@@ -23,5 +23,13 @@ impl DocTable for Lite {
         key: &'a str,
     ) -> BoxFut<'a, OpResult<Vec<String>>> {
         done(self.all(sql, &[&key], |r| r.get(0)))
+    }
+
+    fn doc_read_pair<'a>(
+        &'a mut self,
+        sql: &'static str,
+        key: &'a str,
+    ) -> BoxFut<'a, OpResult<Option<DocWithPair>>> {
+        done(self.one(sql, &[&key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
     }
 }

@@ -125,6 +125,7 @@ conformance!(
     audit_log_lists_newest_first_with_filters,
     reset_security_clears_users_their_keys_and_the_log,
     vbrs_round_trip_and_listing,
+    vbrs_shown_with_line_state,
     vbrs_export_and_reset,
     services_open_once_per_account,
     services_export_and_reset,

@@ -5,6 +5,7 @@
 
 use super::{account, r, w, T0};
 use physconn_domain::vbr::{Vbr, VbrStatus};
+use physconn_domain::{BusinessStatus, Status};
 use physconn_store::export;
 use physconn_store::*;
 use time::Duration;
@@ -70,6 +71,10 @@ pub async fn vbrs_round_trip_and_listing(s: DynStore) {
     let got = r(&s, |tx| tx.vbrs().get_vbr("vbr-a")).await;
     assert_eq!(got.as_ref(), Some(&a));
     assert_eq!(r(&s, |tx| tx.vbrs().get_vbr("vbr-x")).await, None);
+    // No line row behind these VBRs: the VBR comes back with no line state.
+    let shown = r(&s, |tx| tx.vbrs().get_vbr_shown("vbr-a")).await;
+    assert_eq!(shown, Some((a.clone(), None)));
+    assert_eq!(r(&s, |tx| tx.vbrs().get_vbr_shown("vbr-x")).await, None);
     let owner = r(&s, |tx| tx.vbrs().list_vbrs(VbrScope::Owner("alice"))).await;
     assert_eq!(ids(&owner), ["vbr-c", "vbr-a"]);
     let line_owner = r(&s, |tx| tx.vbrs().list_vbrs(VbrScope::LineOwner("alice"))).await;
@@ -105,6 +110,40 @@ pub async fn vbrs_round_trip_and_listing(s: DynStore) {
     assert!(!w(&s, |tx| tx.vbrs().delete_vbr("vbr-a")).await);
     let line = r(&s, |tx| tx.vbrs().list_vbrs(VbrScope::Line("pc-1"))).await;
     assert_eq!(ids(&line), ["vbr-b"]);
+}
+
+/// A VBR read with its line's state: the line's live status and business
+/// status, as changed after the VBR was written (a VBR with no line row
+/// behind it is the round-trip case's).
+pub async fn vbrs_shown_with_line_state(s: DynStore) {
+    let mut line = super::circuit("pc-1", "alice", T0);
+    line.status = Status::Enabled;
+    let v = vbr("vbr-a", "alice", "alice", "pc-1", 0);
+    let (l, row) = (line.clone(), v.clone());
+    w(&s, move |tx| {
+        let (l, row) = (l.clone(), row.clone());
+        Box::pin(async move {
+            tx.insert_circuit(&l).await?;
+            tx.vbrs().insert_vbr(&row).await
+        })
+    })
+    .await;
+    let shown = r(&s, |tx| tx.vbrs().get_vbr_shown("vbr-a")).await;
+    assert_eq!(
+        shown,
+        Some((v.clone(), Some((Status::Enabled, BusinessStatus::Normal))))
+    );
+    line.business_status = BusinessStatus::FinancialLocked;
+    w(&s, move |tx| {
+        let l = line.clone();
+        Box::pin(async move { tx.update_circuit(&l).await })
+    })
+    .await;
+    let shown = r(&s, |tx| tx.vbrs().get_vbr_shown("vbr-a")).await;
+    assert_eq!(
+        shown.and_then(|(_, state)| state),
+        Some((Status::Enabled, BusinessStatus::FinancialLocked))
+    );
 }
 
 /// Export carries VBRs and import restores them; the test reset removes

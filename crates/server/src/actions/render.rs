@@ -56,11 +56,11 @@ pub(crate) fn object_json<'a>(out: &mut Vec<u8>, fields: impl FnOnce(Sink<'_, 'a
             out.push(b',');
         }
         first = false;
-        json_str(out, k);
-        out.push(b':');
+        json_key(out, k);
         match v {
             Field::Str(s) => json_str(out, &s),
-            Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            // Writing to a Vec cannot fail.
+            Field::Int(n) => drop(serde_json::to_writer(&mut *out, &n)),
             Field::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
             Field::Tags(wrapper, tags) => {
                 out.push(b'{');
@@ -146,6 +146,15 @@ pub fn circuit_json(c: &Circuit, out: &mut Vec<u8>) {
 }
 
 /// A JSON string, escaped exactly as serde_json escapes it.
+/// Appends `"key":` for a field name of the answer: ASCII letters and
+/// digits only, so nothing to escape.
+fn json_key(out: &mut Vec<u8>, key: &'static str) {
+    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
 pub fn json_str(out: &mut Vec<u8>, s: &str) {
     // Writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);

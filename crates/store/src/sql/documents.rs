@@ -5,6 +5,7 @@
 //! implementation for both engines.
 
 use crate::bgp::{self, BgpOps, BgpScope};
+use crate::sql::decoded::Decoded;
 use crate::sql::query::Arg;
 use crate::sql::rows::circuit_status;
 use crate::vbr::{self, LineState, VbrOps, VbrScope};
@@ -13,6 +14,7 @@ use physconn_domain::clock::to_micros;
 use physconn_domain::{BgpObject, Vbr};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// What an engine runs for a document table.
 pub(crate) trait DocTable: Send {
@@ -43,7 +45,7 @@ pub(crate) trait DocTable: Send {
 pub(crate) type DocWithPair = (String, Option<String>, Option<String>);
 
 /// One kind of document and its table's statements.
-trait Document: Serialize + DeserializeOwned + Sync {
+trait Document: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// Names the document in a corruption report.
     const NAME: &'static str;
     const GET: &'static str;
@@ -52,6 +54,8 @@ trait Document: Serialize + DeserializeOwned + Sync {
     const DELETE: &'static str;
     /// The row's columns before `doc`, in the statements' order.
     fn columns(&self) -> [Arg<'_>; 7];
+    /// The documents of this kind last decoded by id.
+    fn decoded() -> &'static Decoded<Self>;
 }
 
 impl Document for Vbr {
@@ -70,6 +74,11 @@ impl Document for Vbr {
             Arg::Text(self.status.as_str()),
             Arg::Int(to_micros(self.created_at)),
         ]
+    }
+
+    fn decoded() -> &'static Decoded<Self> {
+        static DECODED: LazyLock<Decoded<Vbr>> = LazyLock::new(Decoded::new);
+        &DECODED
     }
 }
 
@@ -90,6 +99,11 @@ impl Document for BgpObject {
             Arg::Int(to_micros(self.created_at())),
         ]
     }
+
+    fn decoded() -> &'static Decoded<Self> {
+        static DECODED: LazyLock<Decoded<BgpObject>> = LazyLock::new(Decoded::new);
+        &DECODED
+    }
 }
 
 fn decode<D: Document>(doc: &str) -> OpResult<D> {
@@ -97,9 +111,18 @@ fn decode<D: Document>(doc: &str) -> OpResult<D> {
         .map_err(|e| StoreError::Corrupt(format!("{} document: {e}", D::NAME)).into())
 }
 
+/// The document of `id` just read, decoded (or its decoded form kept from
+/// the last read of the same text).
+fn decode_by_id<D: Document>(id: &str, doc: String) -> OpResult<D> {
+    D::decoded().get_or_decode(id, doc, decode)
+}
+
 async fn get<D: Document, T: DocTable + ?Sized>(t: &mut T, id: &str) -> OpResult<Option<D>> {
     let docs = t.doc_read(D::GET, id).await?;
-    docs.first().map(|d| decode(d)).transpose()
+    docs.into_iter()
+        .next()
+        .map(|d| decode_by_id(id, d))
+        .transpose()
 }
 
 async fn list<D: Document, T: DocTable + ?Sized>(
@@ -145,7 +168,7 @@ impl<T: DocTable> VbrOps for T {
                 (Some(s), Some(b)) => Some(circuit_status(&s, &b)?),
                 _ => None,
             };
-            Ok(Some((decode(&doc)?, line)))
+            Ok(Some((decode_by_id(id, doc)?, line)))
         })
     }
 

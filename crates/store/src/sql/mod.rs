@@ -6,6 +6,7 @@
 //! placeholders and the subset PostgreSQL, SQLite, CockroachDB and
 //! YugabyteDB all accept.
 
+pub(crate) mod decoded;
 pub(crate) mod documents;
 pub(crate) mod query;
 pub(crate) mod rows;

@@ -22,15 +22,7 @@ n1=${3:-400}
 n2=${4:-2400}
 dir=target/bench/instructions
 rm -rf "$dir" && mkdir -p "$dir"
-cat >"$dir/config.toml" <<'TOML'
-max_pending_circuits = 10000000
-throttle_per_key_rps = 10000000
-throttle_burst = 10000000
-throttle_per_action_rps = 10000000
-default_balance = "1000000000.00"
-clock = "manual"
-provisioning = "Manual"
-TOML
+cp bench/config.toml "$dir/config.toml"
 export PHYSCONN_ACCESS_KEY_ID=LTAI5tBenchKey000000000
 export PHYSCONN_ACCESS_KEY_SECRET=BenchSecret0000000000000000000
 export PHYSCONN_ADMIN_TOKEN=bench-admin-token RUST_BACKTRACE=0

@@ -24,15 +24,7 @@ conns=${2:-16}
 secs=${3:-5}
 dir=target/bench/profile/$workload
 rm -rf "$dir" && mkdir -p "$dir"
-cat >"$dir/config.toml" <<'TOML'
-max_pending_circuits = 10000000
-throttle_per_key_rps = 10000000
-throttle_burst = 10000000
-throttle_per_action_rps = 10000000
-default_balance = "1000000000.00"
-clock = "manual"
-provisioning = "Manual"
-TOML
+cp bench/config.toml "$dir/config.toml"
 export PHYSCONN_ACCESS_KEY_ID=LTAI5tBenchKey000000000
 export PHYSCONN_ACCESS_KEY_SECRET=BenchSecret0000000000000000000
 export PHYSCONN_ADMIN_TOKEN=bench-admin-token PHYSCONN_LOG=error RUST_BACKTRACE=0

@@ -15,15 +15,7 @@ secs=${2:-5}
 runs=${QUICK:-"ceiling:16 describe:16 create:16 place-orders:64"}
 dir=target/bench/quick
 rm -rf "$dir" && mkdir -p "$dir"
-cat >"$dir/config.toml" <<'TOML'
-max_pending_circuits = 10000000
-throttle_per_key_rps = 10000000
-throttle_burst = 10000000
-throttle_per_action_rps = 10000000
-default_balance = "1000000000.00"
-clock = "manual"
-provisioning = "Manual"
-TOML
+cp bench/config.toml "$dir/config.toml"
 export PHYSCONN_ACCESS_KEY_ID=LTAI5tBenchKey000000000
 export PHYSCONN_ACCESS_KEY_SECRET=BenchSecret0000000000000000000
 export PHYSCONN_ADMIN_TOKEN=bench-admin-token PHYSCONN_LOG=error RUST_BACKTRACE=0

@@ -6,8 +6,11 @@
 #
 #   bench/quick.sh [BIN_DIR] [SECONDS]     # default target/release, 5 s
 #   QUICK="describe:16 create:16" bench/quick.sh
+#   QUICK="create1:16" bench/quick.sh    # 16 connections creating in one account
 #   SYSCALLS=1 bench/quick.sh   # also count fsyncs and pwrites (perf) for 2 s
 #   QUICK="order0:16" bench/quick.sh   # the order path at provisioning_delay = 0
+#   QUICK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/quick.sh
+#       # the server on PostgreSQL, in a fresh schema dropped at exit (psql)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release}
@@ -19,8 +22,15 @@ cp bench/config.toml "$dir/config.toml"
 export PHYSCONN_ACCESS_KEY_ID=LTAI5tBenchKey000000000
 export PHYSCONN_ACCESS_KEY_SECRET=BenchSecret0000000000000000000
 export PHYSCONN_ADMIN_TOKEN=bench-admin-token PHYSCONN_LOG=error RUST_BACKTRACE=0
+store=()
+schema=
+if [[ -n "${QUICK_DATABASE_URL:-}" ]]; then
+    schema=quick_$RANDOM$RANDOM
+    sep='?' && [[ $QUICK_DATABASE_URL == *\?* ]] && sep='&'
+    store=(--database-url "${QUICK_DATABASE_URL}${sep}options=-c%20search_path%3D$schema")
+fi
 "$bin/physconn" serve --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-    --data-dir "$dir/data" --config "$dir/config.toml" >"$dir/server.out" 2>&1 &
+    --data-dir "$dir/data" --config "$dir/config.toml" "${store[@]}" >"$dir/server.out" 2>&1 &
 server=$!
 ceiling= zero=
 cleanup() {
@@ -28,6 +38,9 @@ cleanup() {
     [[ -n "$zero" ]] && kill "$zero" 2>/dev/null || true
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
+    if [[ -n "$schema" ]]; then
+        PGOPTIONS='-c client_min_messages=warning' psql -q "$QUICK_DATABASE_URL" -c "DROP SCHEMA IF EXISTS $schema CASCADE" || true
+    fi
 }
 trap cleanup EXIT
 for _ in $(seq 100); do grep -q '^listening:' "$dir/server.out" && break; sleep 0.1; done
@@ -61,6 +74,8 @@ for run in $runs; do
     place-orders) args=(--workload place-orders --accounts "$c" --run 12000 --warmup 1000 \
         --addr "$api" --admin "$admin" --server-pid "$server") ;;
     describe | page) args=(--workload "$w" --accounts 1 --run "${secs}s" \
+        --addr "$api" --admin "$admin" --server-pid "$server") ;;
+    create1) args=(--workload create --accounts 1 --run "${secs}s" \
         --addr "$api" --admin "$admin" --server-pid "$server") ;;
     *) args=(--workload "$w" --accounts "$c" --run "${secs}s" \
         --addr "$api" --admin "$admin" --server-pid "$server") ;;

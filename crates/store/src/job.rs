@@ -43,6 +43,12 @@ pub trait ErasedJob: Send + Sync {
     fn relaxed(&self) -> bool {
         false
     }
+    /// Whether the job is a released write of one statement
+    /// ([`crate::write_released_one`]): its statement commits without
+    /// waiting for the log flush, and the job's answer waits for it.
+    fn released(&self) -> bool {
+        false
+    }
     /// Delivers the result once the transaction's fate is known: `Ok` when it
     /// committed (or the job's own failure was rolled back), `Err` when the
     /// commit itself failed.
@@ -56,6 +62,7 @@ pub(crate) struct TypedJob<R, F> {
     locks: Option<RowLocks>,
     single: bool,
     relaxed: bool,
+    released: bool,
     slot: Slot<R>,
     reply: Mutex<Option<oneshot::Sender<OpResult<R>>>>,
 }
@@ -75,6 +82,7 @@ where
                 locks,
                 single: false,
                 relaxed: false,
+                released: false,
                 slot: Mutex::new(None),
                 reply: Mutex::new(Some(tx)),
             },
@@ -86,6 +94,13 @@ where
     pub(crate) fn single(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
         let (mut job, rx) = Self::new(f, None);
         job.single = true;
+        (job, rx)
+    }
+
+    /// A released job of one statement (see [`ErasedJob::released`]).
+    pub(crate) fn released(f: F) -> (Self, oneshot::Receiver<OpResult<R>>) {
+        let (mut job, rx) = Self::single(f);
+        job.released = true;
         (job, rx)
     }
 
@@ -139,6 +154,10 @@ where
 
     fn relaxed(&self) -> bool {
         self.relaxed
+    }
+
+    fn released(&self) -> bool {
+        self.released
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {

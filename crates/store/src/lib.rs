@@ -195,6 +195,26 @@ where
     answer(rx).await
 }
 
+/// A write whose one writing statement stands on its own (reads may come
+/// before it), run without a transaction and with its locks released before
+/// the log flush (docs/design/decisions.md#early-release): PostgreSQL runs
+/// each statement on its own, the writing one committing without waiting
+/// for the flush (it says so itself: only statements written for it, such
+/// as [`TxOps::create_circuit`]'s, do), then waits for the flush before this
+/// returns, also when the job refused. So one account's concurrent writes
+/// queue on their rows only for the statement itself. If the connection
+/// breaks under way, the outcome is unknown and the job is not re-run.
+/// SQLite runs it as [`write`] does.
+pub async fn write_released_one<R, F>(store: &dyn Store, f: F) -> OpResult<R>
+where
+    R: Send + 'static,
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<R>> + Send + Sync + 'static,
+{
+    let (job, rx) = job::TypedJob::released(f);
+    store.submit_write(Box::new(job)).await;
+    answer(rx).await
+}
+
 /// [`write_one`] whose commit need not reach the disk before it returns:
 /// PostgreSQL runs it on a session with `synchronous_commit = off`. Every
 /// other session sees it at once, and it is lost only if the database

@@ -39,6 +39,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(6, "vbrs", "0006_vbrs.sql"),
     migration!(7, "account services", "0007_account_services.sql"),
     migration!(8, "bgp", "0008_bgp.sql"),
+    migration!(9, "account counts", "0009_account_counts.sql"),
 ];
 
 /// The bookkeeping table, the same on both engines.

@@ -104,12 +104,15 @@ impl RowLocks {
     }
 }
 
-/// A create's first rows ([`TxOps::insert_new_circuit`]).
+/// A create's rows ([`TxOps::create_circuit`]).
 #[derive(Debug, Clone, Copy)]
 pub struct NewCircuit<'a> {
     pub circuit: &'a Circuit,
     pub event: &'a CircuitEvent,
     pub timer: &'a Timer,
+    /// The request's `ClientToken` record, written with the circuit (and
+    /// only if the circuit is let in).
+    pub idempotency: Option<&'a IdempotencyRecord>,
 }
 
 /// One transition in a circuit's history.
@@ -199,23 +202,17 @@ pub trait TxOps: Send {
     ) -> BoxFut<'a, OpResult<Option<(Status, BusinessStatus)>>>;
     /// Inserts the row and its tags.
     fn insert_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>>;
-    /// What a create writes before its quota check: the new circuit's row
-    /// and tags, *not counted* in the account's counts, its first event and
-    /// its first step's timer; then it locks the account's row (as
-    /// [`lock_rows`](Self::lock_rows)). One statement on PostgreSQL (a
-    /// data-modifying `WITH`, with a tag-less circuit).
-    /// [`count_new_circuit`](Self::count_new_circuit) must follow in the
-    /// same transaction.
-    fn insert_new_circuit<'a>(&'a mut self, new: NewCircuit<'a>) -> BoxFut<'a, OpResult<()>>;
-    /// Counts a circuit inserted by
-    /// [`insert_new_circuit`](Self::insert_new_circuit) if the
-    /// account's quota lets it in (the checks of
-    /// [`quota_counts`](Self::quota_counts): no live `FinancialLocked`
-    /// circuit, fewer than `max_pending` pending ones), in one statement.
-    /// `false`: refused, nothing counted.
-    fn count_new_circuit<'a>(
+    /// A create: the new circuit's row and tags, its first event and its
+    /// first step's timer, and its counts if the account's quota lets it in
+    /// (the checks of [`quota_counts`](Self::quota_counts): no live
+    /// `FinancialLocked` circuit, fewer than `max_pending` pending ones),
+    /// checked on the account's counts row once its lock is held
+    /// (docs/design/decisions.md#account-counts). One statement on
+    /// PostgreSQL (a data-modifying `WITH`), with a tag-less circuit.
+    /// `false`: refused, nothing counted; the caller rolls back the rest.
+    fn create_circuit<'a>(
         &'a mut self,
-        c: &'a Circuit,
+        new: NewCircuit<'a>,
         max_pending: i64,
     ) -> BoxFut<'a, OpResult<bool>>;
     /// Updates every column but the tags.

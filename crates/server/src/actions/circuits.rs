@@ -4,18 +4,19 @@
 
 use super::params::Params;
 use super::{
-    client_token, idempotent_write_locked, read, render, require_region, scoped_circuit, CallCtx,
-    Reply,
+    client_token, idempotent_write_locked, read, render, replay, require_region, scoped_circuit,
+    workflow, CallCtx, Reply,
 };
-use crate::errors::from_domain;
+use crate::errors::{from_domain, from_op};
 use crate::simulator;
 use physconn_domain::catalog::catalog;
+use physconn_domain::idempotency::{fingerprint_params, IdempotencyRecord};
 use physconn_domain::ram::ResourceType;
 use physconn_domain::TimerKind;
 use physconn_domain::{
     validate, BusinessStatus, Circuit, DomainError, LineOperator, PortType, Status,
 };
-use physconn_store::CircuitQuery;
+use physconn_store::{CircuitQuery, StoreError};
 use physconn_wire::{ApiError, Format};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -231,17 +232,37 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
     let locks = Some(redundant_lock(&circuit));
     let twin = Arc::new(token.clone());
     let action = ctx.action.name();
-    let created: Created = idempotent_write_locked(ctx, token, locks, move |tx| {
+    // Without tags or a redundant circuit to lock, the create writes in one
+    // statement, its ClientToken record included, which runs on its own and
+    // holds the account's counts row only while it runs
+    // (docs/design/decisions.md#early-release).
+    let alone = circuit.tags.is_empty() && circuit.redundant_id.is_empty();
+    let record = match (&token, alone) {
+        (Some(tok), true) => Some(Arc::new(IdempotencyRecord {
+            account_id: ctx.account_id.clone(),
+            action: action.to_string(),
+            token: tok.clone(),
+            fingerprint: fingerprint_params(action, &ctx.raw_params),
+            response: serde_json::to_string(&Created {
+                id: circuit.id.clone(),
+            })
+            .map_err(|e| from_op(StoreError::Corrupt(e.to_string()).into()))?,
+            created_at: now,
+        })),
+        _ => None,
+    };
+    let work = workflow(move |tx| {
         let c = circuit.clone();
         let st = st.clone();
         let twin = twin.clone();
+        let record = record.clone();
         Box::pin(async move {
+            if let Some(r) = record.as_deref() {
+                if let Some(found) = tx.get_idempotency(&r.account_id, action, &r.token).await? {
+                    return replay(&found, &r.fingerprint);
+                }
+            }
             check_redundant(tx, &c).await?;
-            // What no other write of the account contends for comes first,
-            // the circuit's own rows included; the account's row is locked
-            // last, so concurrent creates in one account queue only over
-            // the statement that checks the quota and counts the circuit,
-            // and the commit (docs/design/decisions.md#row-locks).
             let event = simulator::event(
                 st.ids.as_ref(),
                 &c.id,
@@ -252,16 +273,17 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
             );
             let timer = simulator::next_step(tx, &st, &c, TimerKind::Provider, now, now).await?;
             simulator::count_step(&st, timer.due_at);
-            // One statement on PostgreSQL, which ends holding the account's
-            // lock.
-            tx.insert_new_circuit(physconn_store::NewCircuit {
+            let max_pending = st.config.max_pending_circuits;
+            // One statement on PostgreSQL, which holds the account's counts
+            // row from its quota check to the commit
+            // (docs/design/decisions.md#account-counts).
+            let new = physconn_store::NewCircuit {
                 circuit: &c,
                 event: &event,
                 timer: &timer,
-            })
-            .await?;
-            let max_pending = st.config.max_pending_circuits;
-            if !tx.count_new_circuit(&c, max_pending).await? {
+                idempotency: record.as_deref(),
+            };
+            if !tx.create_circuit(new, max_pending).await? {
                 // Refused: the counts say why (the rare path pays a
                 // statement more). Should they let the circuit in now, a
                 // write that takes no account lock (a provider step) moved
@@ -284,10 +306,19 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 }
                 return Err(refused);
             }
+            // A twin that waited on the account's counts row and was let
+            // in after this one's commit fails on the record's key and is
+            // re-run, which finds the record.
             Ok(Created { id: c.id.clone() })
         })
-    })
-    .await?;
+    });
+    let created: Created = if alone {
+        physconn_store::write_released_one(&*ctx.state.store, work)
+            .await
+            .map_err(from_op)?
+    } else {
+        idempotent_write_locked(ctx, token, locks, work).await?
+    };
     simulator::after_write(&ctx.state, ctx.steps).await;
     Ok(Reply::standard(
         ctx,

@@ -345,6 +345,26 @@ where
 /// then account, and the transaction runs at READ COMMITTED on PostgreSQL.
 /// The account's row guards the idempotency record too: a twin with the same
 /// token waits for the first one's commit and then finds its record.
+/// The answer a stored `ClientToken` record gives a request with the
+/// fingerprint `fingerprint`: its stored result, or
+/// `IdempotentParameterMismatch` if the parameters differ.
+pub fn replay<T: DeserializeOwned>(rec: &IdempotencyRecord, fingerprint: &str) -> OpResult<T> {
+    if rec.fingerprint != fingerprint {
+        return Err(DomainError::IdempotentParameterMismatch.into());
+    }
+    serde_json::from_str(&rec.response)
+        .map_err(|e| OpError::Store(physconn_store::StoreError::Corrupt(e.to_string())))
+}
+
+/// Names a workflow closure's higher-ranked signature, which inference alone
+/// does not find for a closure stored before its use.
+pub fn workflow<T, F>(f: F) -> F
+where
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>>,
+{
+    f
+}
+
 pub async fn idempotent_write_locked<T, W>(
     ctx: &CallCtx,
     token: Option<String>,
@@ -361,14 +381,6 @@ where
     let action = ctx.action.name();
     let now = ctx.now;
     let token = Arc::new(token);
-    // Names the closure's higher-ranked signature, which inference alone
-    // does not find for a closure stored before its use.
-    fn workflow<T, F>(f: F) -> F
-    where
-        F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<T>>,
-    {
-        f
-    }
     let job = workflow(move |tx| {
         let work = work.clone();
         let fingerprint = fingerprint.clone();
@@ -377,12 +389,7 @@ where
         Box::pin(async move {
             if let Some(tok) = token.as_deref() {
                 if let Some(rec) = tx.get_idempotency(&account, action, tok).await? {
-                    if rec.fingerprint != *fingerprint {
-                        return Err(DomainError::IdempotentParameterMismatch.into());
-                    }
-                    return serde_json::from_str(&rec.response).map_err(|e| {
-                        OpError::Store(physconn_store::StoreError::Corrupt(e.to_string()))
-                    });
+                    return replay(&rec, &fingerprint);
                 }
             }
             let out = work(tx).await?;

@@ -5,6 +5,7 @@ use crate::ops::{CircuitEvent, Timer};
 use crate::sql::query::Arg;
 use crate::sql::rows::{ous, us};
 use crate::StoreError;
+use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{Account, Circuit, Order};
 use sqlx::postgres::PgArguments;
 use sqlx::Arguments;
@@ -112,4 +113,14 @@ pub(super) fn bind_account<'q>(q: Query<'q>, a: &'q Account) -> Query<'q> {
         .bind(us(a.created_at))
         .bind(a.provisioning_mode.map(|m| m.as_str()))
         .bind(ous(a.overdue_since))
+}
+
+/// Binds an idempotency record's columns in `IDEM_COLS` order.
+pub(super) fn bind_idempotency<'q>(q: Query<'q>, r: &'q IdempotencyRecord) -> Query<'q> {
+    q.bind(&r.account_id)
+        .bind(&r.action)
+        .bind(&r.token)
+        .bind(&r.fingerprint)
+        .bind(&r.response)
+        .bind(us(r.created_at))
 }

@@ -3,12 +3,13 @@
 //! the per-(account, region) counts (`circuit_counts`, migration 0004) kept
 //! in the same transaction as every circuit write.
 
-use super::bind::{args, bind_circuit, bind_event, bind_timer};
+use super::bind::{args, bind_circuit, bind_event, bind_idempotency, bind_timer};
 use crate::ops::{CircuitQuery, NewCircuit};
 use crate::sql::query::{self as dynamic, Built};
 use crate::sql::rows::{with_tags, CircuitRow, TagRow};
 use crate::sql::text::{
-    count_delta, counted, placeholders_after, statements, CIRCUIT_COLS, EVENT_COLS, TIMER_COLS,
+    count_delta, counted, placeholders_after, statements, CIRCUIT_COLS, EVENT_COLS, IDEM_COLS,
+    TIMER_COLS,
 };
 use crate::{OpResult, StoreError};
 use physconn_domain::{Circuit, Status};
@@ -118,41 +119,92 @@ pub(super) async fn insert_circuit(conn: &mut PgConnection, c: &Circuit) -> OpRe
     Ok(())
 }
 
-/// [`insert_new_circuit`]'s statement: the circuit's, the event's and the
-/// timer's inserts, then the account's lock, in one round trip. PostgreSQL
-/// only (SQLite runs the inserts one by one and needs no lock), so the text
+/// [`create_circuit`]'s statement, in one round trip: the account's counts
+/// row checked and counted (`count_account_update`, or `count_account_first`
+/// for an account with no row yet; their parameters come first); then, only
+/// if that let the circuit in, its region's row and the circuit's, the
+/// event's and the timer's inserts. A refused create thus writes nothing, so
+/// the statement stands on its own also outside a transaction.
+///
+/// `a` makes its transaction commit without waiting for the log flush
+/// (`synchronous_commit = off` for that transaction only): its callers run
+/// it in jobs that wait for the flush before they answer
+/// ([`crate::write_released_one`], [`crate::write_locked`];
+/// docs/design/decisions.md#early-release), and when it commits on its own
+/// the account's row is held only while the statement runs.
+///
+/// PostgreSQL only (SQLite runs the statements one by one), so the text
 /// lives here rather than in `sql/text.rs`.
-fn insert_new_circuit_text() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
+/// With `record`, the `ClientToken` record's insert too (`i`), after the
+/// timer's parameters.
+/// Without the early release (`super::early_release`), `a` sets nothing.
+fn create_circuit_text(record: bool) -> &'static str {
+    static TEXTS: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
+    let early = super::early_release();
+    TEXTS[usize::from(record) * 2 + usize::from(early)].get_or_init(|| {
+        let commit = if early {
+            "SELECT set_config('synchronous_commit', 'off', true)"
+        } else {
+            "SELECT 1"
+        };
+        // $1 account, $2 live, $3 pending, $4 quota, $5 region.
+        const COUNT_PARAMS: usize = 5;
         let count = |cols: &str| cols.split(',').count();
         let (nc, ne, nt) = (count(CIRCUIT_COLS), count(EVENT_COLS), count(TIMER_COLS));
+        let n = COUNT_PARAMS;
+        let s = statements();
         format!(
-            "WITH c AS (INSERT INTO circuits ({CIRCUIT_COLS}) VALUES ({})), \
-             e AS (INSERT INTO circuit_events ({EVENT_COLS}) VALUES ({})), \
-             t AS (INSERT INTO timers ({TIMER_COLS}) VALUES ({})) \
-             SELECT id FROM accounts WHERE id = ${} FOR UPDATE",
-            placeholders_after(0, nc),
-            placeholders_after(nc, ne),
-            placeholders_after(nc + ne, nt),
-            nc + ne + nt + 1,
+            "WITH a AS ({commit}), \
+             u AS ({} RETURNING 1), \
+             f AS ({} ON CONFLICT (account_id, region_id) DO NOTHING RETURNING 1), \
+             q AS (SELECT 1 FROM u UNION ALL SELECT 1 FROM f), \
+             r AS (INSERT INTO circuit_counts (account_id, region_id, live, pending) \
+             SELECT $1, $5, $2, $3 FROM q ON CONFLICT (account_id, region_id) DO UPDATE SET \
+             live = circuit_counts.live + excluded.live, \
+             pending = circuit_counts.pending + excluded.pending), \
+             c AS (INSERT INTO circuits ({CIRCUIT_COLS}) SELECT {} FROM q), \
+             e AS (INSERT INTO circuit_events ({EVENT_COLS}) SELECT {} FROM q), \
+             t AS (INSERT INTO timers ({TIMER_COLS}) SELECT {} FROM q){} \
+             SELECT (SELECT COUNT(*) FROM q), (SELECT COUNT(*) FROM a)",
+            s.count_account_update,
+            s.count_account_first,
+            placeholders_after(n, nc),
+            placeholders_after(n + nc, ne),
+            placeholders_after(n + nc + ne, nt),
+            if record {
+                format!(
+                    ", i AS (INSERT INTO idempotency ({IDEM_COLS}) SELECT {} FROM q)",
+                    placeholders_after(n + nc + ne + nt, IDEM_COLS.split(',').count())
+                )
+            } else {
+                String::new()
+            },
         )
     })
 }
 
-pub(super) async fn insert_new_circuit(
+pub(super) async fn create_circuit(
     conn: &mut PgConnection,
     new: NewCircuit<'_>,
-) -> OpResult<()> {
+    max_pending: i64,
+) -> OpResult<bool> {
     let (c, e, t) = (new.circuit, new.event, new.timer);
-    // Tags are rare on a create: their own statements, before the rest.
+    // Tags are rare on a create: their own statements, before the rest, in
+    // the transaction that a create with tags runs in.
     insert_tags(conn, &c.id, &c.tags).await?;
-    let q = bind_circuit(sqlx::query(insert_new_circuit_text()), c);
-    bind_timer(bind_event(q, e), t)
+    let (live, pending) = counted(c.status, c.deleted_at.is_some());
+    let q = sqlx::query(create_circuit_text(new.idempotency.is_some()))
         .bind(&c.account_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(())
+        .bind(live)
+        .bind(pending)
+        .bind(max_pending)
+        .bind(&c.region_id);
+    let mut q = bind_timer(bind_event(bind_circuit(q, c), e), t);
+    if let Some(r) = new.idempotency {
+        q = bind_idempotency(q, r);
+    }
+    let admitted: i64 = sqlx::Row::try_get(&q.fetch_one(&mut *conn).await?, 0)?;
+    Ok(admitted > 0)
 }
 
 async fn insert_circuit_uncounted(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {
@@ -162,23 +214,6 @@ async fn insert_circuit_uncounted(conn: &mut PgConnection, c: &Circuit) -> OpRes
     // A new id has no tags to delete (circuits are never removed but by a
     // reset, which empties the tags too).
     insert_tags(conn, &c.id, &c.tags).await
-}
-
-pub(super) async fn count_new_circuit(
-    conn: &mut PgConnection,
-    c: &Circuit,
-    max_pending: i64,
-) -> OpResult<bool> {
-    let (live, pending) = counted(c.status, c.deleted_at.is_some());
-    let done = sqlx::query(statements().add_counts_within_quota)
-        .bind(&c.account_id)
-        .bind(&c.region_id)
-        .bind(live)
-        .bind(pending)
-        .bind(max_pending)
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn update_circuit(conn: &mut PgConnection, c: &Circuit) -> OpResult<()> {

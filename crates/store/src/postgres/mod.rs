@@ -18,6 +18,7 @@
 //! connections the server killed (restart, `pg_terminate_backend`) are
 //! replaced by new ones.
 
+mod barrier;
 mod bind;
 mod circuits;
 mod documents;
@@ -37,7 +38,7 @@ use rand::Rng;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +69,8 @@ pub struct PgStore {
     /// Jobs re-run after a conflict (serialization failure, deadlock, a
     /// twin's unique key): the figure the locked mode keeps near zero.
     conflict_reruns: AtomicU64,
+    /// The barriers released writes of one statement share.
+    barriers: barrier::Barriers,
 }
 
 /// Where in an attempt a failure happened: only one before the commit was
@@ -87,8 +90,63 @@ enum Phase {
 /// by itself.
 #[derive(Debug, Clone, Copy)]
 enum How {
-    Transaction(&'static str),
-    Alone { write: bool },
+    Transaction {
+        begin: &'static str,
+        /// Locked jobs: the commit does not wait for its log flush, so the
+        /// job's row locks are released before it; [`COMMIT_DURABLE`] waits for the
+        /// flush before the job's answer is given.
+        early_release: bool,
+    },
+    Alone {
+        write: bool,
+        /// A released write ([`crate::write_released_one`]): the durability
+        /// barrier follows the job.
+        released: bool,
+    },
+}
+
+/// A locked job's BEGIN (docs/design/decisions.md#early-release): READ
+/// COMMITTED, and `synchronous_commit = off` for this transaction only, in
+/// one round trip (a simple query of two statements).
+const LOCKED_BEGIN: &str =
+    "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off";
+
+/// A locked job's end when it succeeded: its commit, then the durability
+/// barrier, in one round trip (a simple query of two statements; the second
+/// runs in a transaction of its own, at the session's `synchronous_commit`).
+/// The barrier writes one log record (a logical-decoding message, which any
+/// role may emit and nothing consumes), so its commit waits until the log is
+/// flushed (and replicated, if the database is set to wait for that) up to
+/// its own commit record, which lies after everything the job wrote and read.
+const COMMIT_DURABLE: &str = "COMMIT; SELECT pg_logical_emit_message(true, 'physconn', '')";
+
+/// A locked job's end when it was refused: the rollback, then the barrier,
+/// since the refusal may rest on another job's commit that is not durable
+/// yet.
+const ROLLBACK_DURABLE: &str = "ROLLBACK; SELECT pg_logical_emit_message(true, 'physconn', '')";
+
+/// Whether the database has what the early release needs (`set_config` of
+/// `synchronous_commit` for one transaction, `pg_logical_emit_message`):
+/// PostgreSQL has both. Probed when a store connects; once a database in
+/// this process lacks them, every write commits as usual (waiting for its
+/// flush, no barrier). One flag for the process, because the create's
+/// statement is written on a bare connection (`circuits.rs`).
+static EARLY_RELEASE: AtomicBool = AtomicBool::new(true);
+
+pub(super) fn early_release() -> bool {
+    EARLY_RELEASE.load(Ordering::Relaxed)
+}
+
+/// Probes [`EARLY_RELEASE`] in a transaction that is rolled back.
+async fn probe_early_release(conn: &mut PgConnection) -> Result<(), StoreError> {
+    const PROBE: &str = "BEGIN; SELECT set_config('synchronous_commit', 'off', true), \
+        pg_logical_emit_message(true, 'physconn', ''); ROLLBACK";
+    if simple(conn, PROBE).await.is_err() {
+        simple(conn, "ROLLBACK").await?;
+        EARLY_RELEASE.store(false, Ordering::Relaxed);
+        tracing::warn!("the database lacks set_config or pg_logical_emit_message: writes wait for their log flush under their locks");
+    }
+    Ok(())
 }
 
 impl PgStore {
@@ -119,12 +177,14 @@ impl PgStore {
         let now = physconn_domain::clock::to_micros(time::OffsetDateTime::now_utc());
         let mut lease = conns.acquire(ACQUIRE_TIMEOUT).await?;
         migrate::run(lease.conn(), now).await?;
+        probe_early_release(lease.conn()).await?;
         lease.done();
         drop(lease);
         Ok(Self {
             conns,
             relaxed,
             conflict_reruns: AtomicU64::new(0),
+            barriers: barrier::Barriers::default(),
         })
     }
 
@@ -147,10 +207,22 @@ impl PgStore {
             .await
             .map_err(|e| (e, Phase::Acquire))?;
         let begin = match how {
-            How::Transaction(begin) => begin,
-            How::Alone { write } => {
+            How::Transaction {
+                early_release: true,
+                ..
+            } => return released(job, lease).await,
+            How::Transaction { begin, .. } => begin,
+            How::Alone { write, released } => {
                 let ok = job.run(lease.conn()).await;
                 let broke = !ok && job.failure() == Some(Failure::Connection);
+                if released && early_release() && !broke && (ok || job.failure().is_none()) {
+                    // Its write (or what its refusal read) is durable once
+                    // the barrier returns; until then the outcome is unknown.
+                    self.barriers
+                        .wait(lease.conn())
+                        .await
+                        .map_err(|e| (e, Phase::Commit))?;
+                }
                 if !broke {
                     // No transaction was opened: the connection is clean.
                     lease.done();
@@ -226,24 +298,83 @@ impl PgStore {
     }
 }
 
+/// Runs `sql` as one simple query (no parameters, so it may hold several
+/// statements): one round trip.
+async fn simple(conn: &mut PgConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::Executor::execute(conn, sql).await.map(|_| ())
+}
+
+/// An attempt of a locked job (docs/design/decisions.md#early-release): its
+/// transaction is opened and ended by hand, [`LOCKED_BEGIN`] and
+/// [`COMMIT_DURABLE`] (or a rollback) being one round trip each. A lease
+/// dropped before [`Lease::done`](pool::Lease::done) closes its connection,
+/// so a job cancelled mid-way leaves no transaction open on the pool.
+async fn released(
+    job: &dyn ErasedJob,
+    mut lease: pool::Lease,
+) -> Result<bool, (StoreError, Phase)> {
+    let before = |e: sqlx::Error| (StoreError::from(e), Phase::BeforeCommit);
+    simple(lease.conn(), LOCKED_BEGIN).await.map_err(before)?;
+    let ok = job.run(lease.conn()).await;
+    if ok {
+        // Committed, but perhaps not durable, until the barrier returns: an
+        // error here leaves the outcome unknown.
+        simple(lease.conn(), COMMIT_DURABLE)
+            .await
+            .map_err(|e| (StoreError::from(e), Phase::Commit))?;
+    } else {
+        // A refusal (no failure of the store's own) is answered once what it
+        // read is durable. Nothing was committed, so a broken barrier lets
+        // the job re-run.
+        let end = if job.failure().is_none() {
+            ROLLBACK_DURABLE
+        } else {
+            "ROLLBACK"
+        };
+        simple(lease.conn(), end).await.map_err(before)?;
+    }
+    lease.done();
+    Ok(ok)
+}
+
 impl Store for PgStore {
     fn submit_write(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
         // The isolation level rides on BEGIN: one round trip less per job.
         let how = if job.single() {
-            How::Alone { write: true }
+            How::Alone {
+                write: true,
+                released: job.released(),
+            }
+        } else if job.locked() && early_release() {
+            How::Transaction {
+                begin: LOCKED_BEGIN,
+                early_release: true,
+            }
         } else if job.locked() {
-            How::Transaction("BEGIN ISOLATION LEVEL READ COMMITTED")
+            How::Transaction {
+                begin: "BEGIN ISOLATION LEVEL READ COMMITTED",
+                early_release: false,
+            }
         } else {
-            How::Transaction("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            How::Transaction {
+                begin: "BEGIN ISOLATION LEVEL SERIALIZABLE",
+                early_release: false,
+            }
         };
         Box::pin(self.run(job, how))
     }
 
     fn submit_read(&self, job: Box<dyn ErasedJob>) -> BoxFut<'_, ()> {
         let how = if job.single() {
-            How::Alone { write: false }
+            How::Alone {
+                write: false,
+                released: false,
+            }
         } else {
-            How::Transaction("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            How::Transaction {
+                begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                early_release: false,
+            }
         };
         Box::pin(self.run(job, how))
     }

@@ -1,6 +1,6 @@
 //! Orders and idempotency records on PostgreSQL.
 
-use super::bind::bind_order;
+use super::bind::{bind_idempotency, bind_order};
 use super::txops::collect;
 use crate::sql::rows::*;
 use crate::sql::text::statements;
@@ -73,13 +73,7 @@ pub(super) async fn insert_idempotency(
     conn: &mut PgConnection,
     r: &IdempotencyRecord,
 ) -> OpResult<()> {
-    sqlx::query(&statements().insert_idem)
-        .bind(&r.account_id)
-        .bind(&r.action)
-        .bind(&r.token)
-        .bind(&r.fingerprint)
-        .bind(&r.response)
-        .bind(us(r.created_at))
+    bind_idempotency(sqlx::query(&statements().insert_idem), r)
         .execute(&mut *conn)
         .await?;
     Ok(())

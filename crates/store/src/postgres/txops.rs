@@ -218,16 +218,12 @@ impl TxOps for PgConnection {
         Box::pin(circuits::insert_circuit(self, c))
     }
 
-    fn insert_new_circuit<'a>(&'a mut self, new: NewCircuit<'a>) -> BoxFut<'a, OpResult<()>> {
-        Box::pin(circuits::insert_new_circuit(self, new))
-    }
-
-    fn count_new_circuit<'a>(
+    fn create_circuit<'a>(
         &'a mut self,
-        c: &'a Circuit,
+        new: NewCircuit<'a>,
         max_pending: i64,
     ) -> BoxFut<'a, OpResult<bool>> {
-        Box::pin(circuits::count_new_circuit(self, c, max_pending))
+        Box::pin(circuits::create_circuit(self, new, max_pending))
     }
 
     fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {

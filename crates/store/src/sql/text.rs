@@ -145,7 +145,9 @@ pub(crate) struct Statements {
     pub add_counts: &'static str,
     /// `add_counts` if `quota_counts` lets a new circuit in: 0 rows changed
     /// (and nothing counted) when it does not.
-    pub add_counts_within_quota: &'static str,
+    pub count_account_update: &'static str,
+    pub count_account_first: &'static str,
+    pub count_region: &'static str,
     pub clear_counts: &'static str,
     pub rebuild_counts: String,
     pub insert_event: String,
@@ -293,36 +295,56 @@ pub(crate) fn statements() -> &'static Statements {
             count_locked: "SELECT COUNT(*) FROM circuits WHERE deleted_at IS NULL \
                 AND account_id = $1 AND business_status = 'FinancialLocked'",
             live_count: "SELECT live FROM circuit_counts WHERE account_id = $1 AND region_id = $2",
-            // Summed over the regions in the application.
-            pending_counts: "SELECT pending FROM circuit_counts WHERE account_id = $1",
-            // `count_locked` and the sum of `pending_counts` in one
-            // statement; the sum cast, as SUM's type differs between the two
-            // databases.
+            // The account's row (region '', migration 0009) holds the
+            // sums over its regions.
+            pending_counts: "SELECT pending FROM circuit_counts \
+                WHERE account_id = $1 AND region_id = ''",
+            // `count_locked` and `pending_counts` in one statement.
             quota_counts: "SELECT (SELECT COUNT(*) FROM circuits WHERE deleted_at IS NULL \
                 AND account_id = $1 AND business_status = 'FinancialLocked'), \
-                (SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT) FROM circuit_counts \
-                WHERE account_id = $1)",
+                (SELECT COALESCE(MAX(pending), 0) FROM circuit_counts \
+                WHERE account_id = $1 AND region_id = '')",
+            // The account's row, then the region's: every statement that
+            // moves both takes their locks in this order.
             add_counts: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
-                VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, region_id) DO UPDATE SET \
+                VALUES ($1, '', $3, $4), ($1, $2, $3, $4) \
+                ON CONFLICT (account_id, region_id) DO UPDATE SET \
                 live = circuit_counts.live + excluded.live, \
                 pending = circuit_counts.pending + excluded.pending",
-            // `quota_counts` as the condition of `add_counts`, so that a
-            // create checks and counts in one statement under the account's
-            // lock. The SELECT's WHERE also keeps SQLite's parser from
-            // reading ON CONFLICT as a join's.
-            add_counts_within_quota: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
-                SELECT $1, $2, $3, $4 \
-                WHERE NOT EXISTS (SELECT 1 FROM circuits WHERE deleted_at IS NULL \
-                AND account_id = $1 AND business_status = 'FinancialLocked') \
-                AND (SELECT COALESCE(SUM(pending), 0) FROM circuit_counts WHERE account_id = $1) < $5 \
-                ON CONFLICT (account_id, region_id) DO UPDATE SET \
+            // A create's quota check as the condition of its count on the
+            // account's row (docs/design/decisions.md#account-counts): no
+            // live `FinancialLocked` circuit and fewer than $4 pending ones.
+            // An UPDATE's condition is checked again on the row's newest
+            // version once its lock is held, so concurrent creates in one
+            // account queue on the row, in turn, and each sees the ones
+            // before it. A change: the circuit was counted. The text ends
+            // with its condition, for the engine to add to.
+            count_account_update: "UPDATE circuit_counts SET live = live + $2, \
+                pending = pending + $3 \
+                WHERE account_id = $1 AND region_id = '' AND pending < $4 \
+                AND NOT EXISTS (SELECT 1 FROM circuits WHERE deleted_at IS NULL \
+                AND account_id = $1 AND business_status = 'FinancialLocked')",
+            // The account's first count: its row made, when it has none
+            // (then nothing is pending and nothing locked). Two first
+            // creates at once: the second inserts nothing (the engine adds
+            // `ON CONFLICT DO NOTHING`), is refused as if by the quota,
+            // finds room when it reads why, and is re-run.
+            count_account_first: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
+                SELECT $1, '', $2, $3 WHERE 0 < $4 AND NOT EXISTS (SELECT 1 FROM circuit_counts \
+                WHERE account_id = $1 AND region_id = '')",
+            // The region's row of a circuit the account's row let in.
+            count_region: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
+                VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, region_id) DO UPDATE SET \
                 live = circuit_counts.live + excluded.live, \
                 pending = circuit_counts.pending + excluded.pending",
             clear_counts: "DELETE FROM circuit_counts",
             rebuild_counts: format!(
                 "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
                  SELECT account_id, region_id, COUNT(*), COUNT(CASE WHEN status IN {pending} THEN 1 END) \
-                 FROM circuits WHERE deleted_at IS NULL GROUP BY account_id, region_id"
+                 FROM circuits WHERE deleted_at IS NULL GROUP BY account_id, region_id \
+                 UNION ALL \
+                 SELECT account_id, '', COUNT(*), COUNT(CASE WHEN status IN {pending} THEN 1 END) \
+                 FROM circuits WHERE deleted_at IS NULL GROUP BY account_id"
             ),
             insert_event: ins("circuit_events", EVENT_COLS),
             list_events: format!(

@@ -86,11 +86,19 @@ impl Lite {
 
     pub(crate) fn count_new_circuit(&self, c: &Circuit, max_pending: i64) -> OpResult<bool> {
         let (live, pending) = counted(c.status, c.deleted_at.is_some());
-        let changed = self.exec(
-            statements().add_counts_within_quota,
-            &[&c.account_id, &c.region_id, &live, &pending, &max_pending],
+        let s = statements();
+        let args: [&dyn rusqlite::ToSql; 4] = [&c.account_id, &live, &pending, &max_pending];
+        // One writer: nothing can come between the two.
+        if self.exec(s.count_account_update, &args)? == 0
+            && self.exec(s.count_account_first, &args)? == 0
+        {
+            return Ok(false);
+        }
+        self.exec(
+            s.count_region,
+            &[&c.account_id, &c.region_id, &live, &pending],
         )?;
-        Ok(changed > 0)
+        Ok(true)
     }
 
     pub(crate) fn update_circuit(&self, c: &Circuit) -> OpResult<()> {

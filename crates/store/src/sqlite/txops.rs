@@ -151,21 +151,24 @@ impl TxOps for Lite {
         done(Lite::insert_circuit(self, c))
     }
 
-    fn insert_new_circuit<'a>(&'a mut self, new: NewCircuit<'a>) -> BoxFut<'a, OpResult<()>> {
-        // One writer: the account needs no lock.
+    fn create_circuit<'a>(
+        &'a mut self,
+        new: NewCircuit<'a>,
+        max_pending: i64,
+    ) -> BoxFut<'a, OpResult<bool>> {
+        // One writer: the statements run one by one, and nothing waits.
         Box::pin(async move {
             Lite::insert_circuit_uncounted(self, new.circuit)?;
             self.insert_event(new.event).await?;
-            self.insert_timer(new.timer).await
+            self.insert_timer(new.timer).await?;
+            if !Lite::count_new_circuit(self, new.circuit, max_pending)? {
+                return Ok(false);
+            }
+            if let Some(r) = new.idempotency {
+                self.insert_idempotency(r).await?;
+            }
+            Ok(true)
         })
-    }
-
-    fn count_new_circuit<'a>(
-        &'a mut self,
-        c: &'a Circuit,
-        max_pending: i64,
-    ) -> BoxFut<'a, OpResult<bool>> {
-        done(Lite::count_new_circuit(self, c, max_pending))
     }
 
     fn update_circuit<'a>(&'a mut self, c: &'a Circuit) -> BoxFut<'a, OpResult<()>> {

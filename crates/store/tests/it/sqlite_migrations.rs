@@ -12,7 +12,7 @@ use physconn_store::vbr::VbrScope;
 use physconn_store::{read, write, BoxFut, OpResult, SqliteOptions, SqliteStore, Store, TxOps};
 use std::path::Path;
 
-const ALL: [i64; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+const ALL: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 async fn r<R, F>(s: &SqliteStore, f: F) -> R
 where
@@ -103,7 +103,10 @@ async fn a_data_dir_migrated_by_sqlx_opens_with_its_data() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(adopted, sqlx);
+    // Migrations newer than that history (from 9) ran now, after it.
+    assert_eq!(adopted[..sqlx.len()], sqlx[..]);
+    let newer: Vec<i64> = adopted[sqlx.len()..].iter().map(|m| m.0).collect();
+    assert_eq!(newer, ALL[sqlx.len()..]);
 }
 
 /// sqlx's own bookkeeping table, as its SQLite migrator creates it.
@@ -163,5 +166,38 @@ async fn a_partial_sqlx_history_runs_only_the_missing_migrations() {
     let s = open(&path).await;
     assert_eq!(s.applied_migrations().unwrap(), ALL);
     later_tables_work(&s).await;
+    s.close().await;
+}
+
+/// Migration 9 gives every account with counts its row of sums over the
+/// regions, which the quota reads from then on: a directory migrated up to 8
+/// with pending circuits in two regions keeps its quota.
+#[tokio::test]
+async fn account_counts_are_summed_from_the_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("physconn.db");
+    let s = open(&path).await;
+    s.close().await;
+    // As migration 8 left it: counts per region only, no record of 9.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DELETE FROM circuit_counts; DELETE FROM schema_migrations WHERE version = 9;
+         INSERT INTO circuit_counts (account_id, region_id, live, pending) VALUES
+             ('A', 'cn-hangzhou', 3, 2), ('A', 'cn-beijing', 4, 1), ('B', 'cn-hangzhou', 1, 0);",
+    )
+    .unwrap();
+    drop(conn);
+    let s = open(&path).await;
+    assert_eq!(s.applied_migrations().unwrap(), ALL);
+    let (a, b) = r(&s, |tx| {
+        Box::pin(async move {
+            Ok((
+                tx.count_pending_circuits("A").await?,
+                tx.quota_counts("B").await?.pending,
+            ))
+        })
+    })
+    .await;
+    assert_eq!((a, b), (3, 0));
     s.close().await;
 }

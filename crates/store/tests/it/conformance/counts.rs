@@ -128,6 +128,64 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
     .await;
     assert!(refused.is_err());
     assert_eq!(counts(&s).await, (3, 3));
+    // A create is checked against the pending circuits of every region (the
+    // account's counts row) and counted in its own region too.
+    let create = |quota: i64| {
+        let s = s.clone();
+        async move {
+            write(&*s, move |tx| {
+                Box::pin(async move {
+                    let mut c = circuit("c7", "A", T0);
+                    c.region_id = "cn-beijing".into();
+                    let event = CircuitEvent {
+                        id: "e7".into(),
+                        circuit_id: "c7".into(),
+                        at: T0,
+                        from_status: None,
+                        to_status: Status::Initial,
+                        cause: "create".into(),
+                    };
+                    let timer = Timer {
+                        id: "t7".into(),
+                        circuit_id: "c7".into(),
+                        kind: TimerKind::Provider,
+                        expect_status: Some(Status::Initial),
+                        due_at: T0,
+                        created_at: T0,
+                    };
+                    let new = NewCircuit {
+                        circuit: &c,
+                        event: &event,
+                        timer: &timer,
+                        idempotency: None,
+                    };
+                    if tx.create_circuit(new, quota).await? {
+                        Ok(())
+                    } else {
+                        Err(DomainError::TooManyPendingCircuits.into())
+                    }
+                })
+            })
+            .await
+        }
+    };
+    assert!(create(3).await.is_err(), "3 pending of a quota of 3");
+    assert_eq!(counts(&s).await, (3, 3));
+    create(4).await.expect("room for one more");
+    assert_eq!(counts(&s).await, (3, 4), "counted, in cn-beijing");
+    let beijing = r(&s, |tx| {
+        Box::pin(async move {
+            let q = CircuitQuery {
+                account_id: "A".into(),
+                region_id: "cn-beijing".into(),
+                limit: 50,
+                ..Default::default()
+            };
+            Ok(tx.list_circuits(&q).await?.1)
+        })
+    })
+    .await;
+    assert_eq!(beijing, 2, "c4 and the new c7");
     // An import rebuilds them from the rows.
     let snapshot = export::snapshot(&*s).await.expect("export");
     let dir = tempfile::tempdir().unwrap();
@@ -137,7 +195,7 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
             .unwrap(),
     );
     export::import(&*copy, snapshot).await.expect("import");
-    assert_eq!(counts(&copy).await, (3, 3));
+    assert_eq!(counts(&copy).await, (3, 4));
     copy.close().await;
 }
 

@@ -6,6 +6,7 @@
 //! backend by `conformance!`.
 
 use super::{account, circuit, r, w, T0};
+use physconn_domain::idempotency::IdempotencyRecord;
 use physconn_domain::{BusinessStatus, DomainError, Status, TimerKind};
 use physconn_store::*;
 
@@ -69,12 +70,22 @@ pub async fn locked_writes_queue_without_lost_updates(s: DynStore) {
     }
 }
 
+/// Names a workflow closure's higher-ranked signature, which inference alone
+/// does not find for a closure stored before its use.
+fn workflow<F>(f: F) -> F
+where
+    F: for<'t> Fn(&'t mut dyn TxOps) -> BoxFut<'t, OpResult<()>>,
+{
+    f
+}
+
 /// Concurrent creates in one account at its quota less one, each as
-/// `CreatePhysicalConnection` writes it: the circuit (uncounted), its event
-/// and its timer inserted with the account's lock, then checked and counted
-/// in one statement under it. Exactly one gets in, the others' rows roll
-/// back with their refusal, and a `FinancialLocked` circuit refuses every
-/// create.
+/// `CreatePhysicalConnection` writes it: checked and counted on the
+/// account's counts row, then the circuit, its event, its timer and its
+/// `ClientToken` record written, in one statement on PostgreSQL; half in the
+/// locked mode, half on their own (`write_released_one`). Exactly one gets
+/// in, the others write nothing, and a `FinancialLocked` circuit refuses
+/// every create.
 pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
     const QUOTA: i64 = 4;
     w(&s, |tx| {
@@ -88,9 +99,18 @@ pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
         })
     })
     .await;
-    let create = |s: DynStore, id: String| async move {
-        write_locked(&*s, RowLocks::default(), move |tx| {
+    // Half in the locked mode, half on their own (released).
+    let create = |s: DynStore, id: String, alone: bool| async move {
+        let work = workflow(move |tx| {
             let c = circuit(&id, "A", T0);
+            let record = IdempotencyRecord {
+                account_id: "A".into(),
+                action: "CreatePhysicalConnection".into(),
+                token: format!("tok-{id}"),
+                fingerprint: "f".into(),
+                response: "{}".into(),
+                created_at: T0,
+            };
             let event = CircuitEvent {
                 id: format!("e-{id}"),
                 circuit_id: id.clone(),
@@ -112,18 +132,22 @@ pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
                     circuit: &c,
                     event: &event,
                     timer: &timer,
+                    idempotency: Some(&record),
                 };
-                tx.insert_new_circuit(new).await?;
-                if !tx.count_new_circuit(&c, QUOTA).await? {
+                if !tx.create_circuit(new, QUOTA).await? {
                     return Err(DomainError::TooManyPendingCircuits.into());
                 }
                 Ok(())
             })
-        })
-        .await
+        });
+        if alone {
+            write_released_one(&*s, work).await
+        } else {
+            write_locked(&*s, RowLocks::default(), work).await
+        }
     };
     let tasks: Vec<_> = (0..WRITERS)
-        .map(|i| tokio::spawn(create(s.clone(), format!("new{i}"))))
+        .map(|i| tokio::spawn(create(s.clone(), format!("new{i}"), i % 2 == 1)))
         .collect();
     let mut admitted = 0;
     for t in tasks {
@@ -158,6 +182,22 @@ pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
         (1, 1),
         "the admitted create's event and timer, no other"
     );
+    let records = r(&s, |tx| {
+        Box::pin(async move {
+            let mut found = 0;
+            for i in 0..WRITERS {
+                let token = format!("tok-new{i}");
+                found += usize::from(
+                    tx.get_idempotency("A", "CreatePhysicalConnection", &token)
+                        .await?
+                        .is_some(),
+                );
+            }
+            Ok(found)
+        })
+    })
+    .await;
+    assert_eq!(records, 1, "the admitted create's ClientToken record only");
 
     // Room again, but a locked circuit refuses whatever the pending count.
     w(&s, |tx| {
@@ -169,7 +209,7 @@ pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
         })
     })
     .await;
-    let refused = create(s.clone(), "locked".into()).await;
+    let refused = create(s.clone(), "locked".into(), true).await;
     assert!(
         matches!(
             refused,

@@ -156,7 +156,7 @@ fn create_circuit_text(record: bool) -> &'static str {
         format!(
             "WITH a AS ({commit}), \
              u AS ({} RETURNING 1), \
-             f AS ({} ON CONFLICT (account_id, region_id) DO NOTHING RETURNING 1), \
+             f AS ({} RETURNING 1), \
              q AS (SELECT 1 FROM u UNION ALL SELECT 1 FROM f), \
              r AS (INSERT INTO circuit_counts (account_id, region_id, live, pending) \
              SELECT $1, $5, $2, $3 FROM q ON CONFLICT (account_id, region_id) DO UPDATE SET \

@@ -317,21 +317,30 @@ pub(crate) fn statements() -> &'static Statements {
             // An UPDATE's condition is checked again on the row's newest
             // version once its lock is held, so concurrent creates in one
             // account queue on the row, in turn, and each sees the ones
-            // before it. A change: the circuit was counted. The text ends
-            // with its condition, for the engine to add to.
+            // before it. A change: the circuit was counted.
             count_account_update: "UPDATE circuit_counts SET live = live + $2, \
                 pending = pending + $3 \
                 WHERE account_id = $1 AND region_id = '' AND pending < $4 \
                 AND NOT EXISTS (SELECT 1 FROM circuits WHERE deleted_at IS NULL \
                 AND account_id = $1 AND business_status = 'FinancialLocked')",
-            // The account's first count: its row made, when it has none
-            // (then nothing is pending and nothing locked). Two first
-            // creates at once: the second inserts nothing (the engine adds
-            // `ON CONFLICT DO NOTHING`), is refused as if by the quota,
-            // finds room when it reads why, and is re-run.
+            // The account's first count: its row made, when the statement
+            // finds none (then nothing is pending and nothing locked). If a
+            // concurrent create made it meanwhile, the insert meets that row
+            // and becomes the update of `count_account_update`, its
+            // condition checked on the row's newest version. The SELECT's
+            // WHERE also keeps SQLite's parser from reading ON CONFLICT as a
+            // join's.
             count_account_first: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
                 SELECT $1, '', $2, $3 WHERE 0 < $4 AND NOT EXISTS (SELECT 1 FROM circuit_counts \
-                WHERE account_id = $1 AND region_id = '')",
+                WHERE account_id = $1 AND region_id = '') \
+                AND NOT EXISTS (SELECT 1 FROM circuits WHERE deleted_at IS NULL \
+                AND account_id = $1 AND business_status = 'FinancialLocked') \
+                ON CONFLICT (account_id, region_id) DO UPDATE SET \
+                live = circuit_counts.live + excluded.live, \
+                pending = circuit_counts.pending + excluded.pending \
+                WHERE circuit_counts.pending < $4 AND NOT EXISTS (SELECT 1 FROM circuits \
+                WHERE deleted_at IS NULL AND account_id = $1 \
+                AND business_status = 'FinancialLocked')",
             // The region's row of a circuit the account's row let in.
             count_region: "INSERT INTO circuit_counts (account_id, region_id, live, pending) \
                 VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, region_id) DO UPDATE SET \

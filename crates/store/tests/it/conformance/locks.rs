@@ -12,6 +12,14 @@ use physconn_store::*;
 
 const WRITERS: i64 = 16;
 
+/// The store's count of jobs re-run after a conflict (PostgreSQL).
+fn reruns(s: &DynStore) -> Option<f64> {
+    s.pool_stats()
+        .iter()
+        .find(|p| p.name == "conflict_reruns_total")
+        .map(|p| p.value)
+}
+
 pub async fn locked_writes_queue_without_lost_updates(s: DynStore) {
     w(&s, |tx| {
         Box::pin(async move {
@@ -23,12 +31,6 @@ pub async fn locked_writes_queue_without_lost_updates(s: DynStore) {
         })
     })
     .await;
-    let reruns = |s: &DynStore| {
-        s.pool_stats()
-            .iter()
-            .find(|p| p.name == "conflict_reruns_total")
-            .map(|p| p.value)
-    };
     let before = reruns(&s);
     let mut tasks = Vec::new();
     for _ in 0..WRITERS {
@@ -70,6 +72,98 @@ pub async fn locked_writes_queue_without_lost_updates(s: DynStore) {
     }
 }
 
+/// A create in `account` as `CreatePhysicalConnection` makes it (with a
+/// `ClientToken` record), in the locked mode or on its own (`alone`:
+/// released); refused: `TooManyPendingCircuits`.
+async fn create(
+    s: DynStore,
+    account: &'static str,
+    id: String,
+    alone: bool,
+    quota: i64,
+) -> OpResult<()> {
+    let work = workflow(move |tx| {
+        let c = circuit(&id, account, T0);
+        let record = IdempotencyRecord {
+            account_id: account.into(),
+            action: "CreatePhysicalConnection".into(),
+            token: format!("tok-{id}"),
+            fingerprint: "f".into(),
+            response: "{}".into(),
+            created_at: T0,
+        };
+        let event = CircuitEvent {
+            id: format!("e-{id}"),
+            circuit_id: id.clone(),
+            at: T0,
+            from_status: None,
+            to_status: Status::Initial,
+            cause: "create".into(),
+        };
+        let timer = Timer {
+            id: format!("t-{id}"),
+            circuit_id: id.clone(),
+            kind: TimerKind::Provider,
+            expect_status: Some(Status::Initial),
+            due_at: T0,
+            created_at: T0,
+        };
+        Box::pin(async move {
+            let new = NewCircuit {
+                circuit: &c,
+                event: &event,
+                timer: &timer,
+                idempotency: Some(&record),
+            };
+            if !tx.create_circuit(new, quota).await? {
+                return Err(DomainError::TooManyPendingCircuits.into());
+            }
+            Ok(())
+        })
+    });
+    if alone {
+        write_released_one(&*s, work).await
+    } else {
+        write_locked(&*s, RowLocks::default(), work).await
+    }
+}
+
+/// The first creates of an account, all at once: whichever makes the
+/// account's counts row, the others count on it, and none is re-run. Twice:
+/// the first round also opens the pool's connections, so that the second
+/// one's creates meet at the database.
+pub async fn first_creates_of_an_account_count_without_reruns(s: DynStore) {
+    for account_id in ["F1", "F2"] {
+        w(&s, move |tx| {
+            Box::pin(async move { tx.insert_account(&account(account_id, account_id)).await })
+        })
+        .await;
+        let before = reruns(&s);
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(WRITERS as usize));
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                let (s, start) = (s.clone(), start.clone());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    let id = format!("{account_id}-{i}");
+                    create(s, account_id, id, i % 2 == 0, 1000).await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task").expect("room for every create");
+        }
+        let pending = r(&s, move |tx| {
+            Box::pin(async move { tx.count_pending_circuits(account_id).await })
+        })
+        .await;
+        assert_eq!(pending, WRITERS);
+        if s.backend() == Backend::Postgres {
+            assert_eq!(reruns(&s), before, "no create was re-run");
+        }
+    }
+}
+
 /// Names a workflow closure's higher-ranked signature, which inference alone
 /// does not find for a closure stored before its use.
 fn workflow<F>(f: F) -> F
@@ -99,55 +193,8 @@ pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
         })
     })
     .await;
-    // Half in the locked mode, half on their own (released).
-    let create = |s: DynStore, id: String, alone: bool| async move {
-        let work = workflow(move |tx| {
-            let c = circuit(&id, "A", T0);
-            let record = IdempotencyRecord {
-                account_id: "A".into(),
-                action: "CreatePhysicalConnection".into(),
-                token: format!("tok-{id}"),
-                fingerprint: "f".into(),
-                response: "{}".into(),
-                created_at: T0,
-            };
-            let event = CircuitEvent {
-                id: format!("e-{id}"),
-                circuit_id: id.clone(),
-                at: T0,
-                from_status: None,
-                to_status: Status::Initial,
-                cause: "create".into(),
-            };
-            let timer = Timer {
-                id: format!("t-{id}"),
-                circuit_id: id.clone(),
-                kind: TimerKind::Provider,
-                expect_status: Some(Status::Initial),
-                due_at: T0,
-                created_at: T0,
-            };
-            Box::pin(async move {
-                let new = NewCircuit {
-                    circuit: &c,
-                    event: &event,
-                    timer: &timer,
-                    idempotency: Some(&record),
-                };
-                if !tx.create_circuit(new, QUOTA).await? {
-                    return Err(DomainError::TooManyPendingCircuits.into());
-                }
-                Ok(())
-            })
-        });
-        if alone {
-            write_released_one(&*s, work).await
-        } else {
-            write_locked(&*s, RowLocks::default(), work).await
-        }
-    };
     let tasks: Vec<_> = (0..WRITERS)
-        .map(|i| tokio::spawn(create(s.clone(), format!("new{i}"), i % 2 == 1)))
+        .map(|i| tokio::spawn(create(s.clone(), "A", format!("new{i}"), i % 2 == 1, QUOTA)))
         .collect();
     let mut admitted = 0;
     for t in tasks {
@@ -209,7 +256,7 @@ pub async fn creates_at_quota_less_one_let_one_in(s: DynStore) {
         })
     })
     .await;
-    let refused = create(s.clone(), "locked".into(), true).await;
+    let refused = create(s.clone(), "A", "locked".into(), true, QUOTA).await;
     assert!(
         matches!(
             refused,

@@ -131,6 +131,7 @@ conformance!(
     services_export_and_reset,
     locked_writes_queue_without_lost_updates,
     creates_at_quota_less_one_let_one_in,
+    first_creates_of_an_account_count_without_reruns,
     bgp_round_trip_and_listing,
     bgp_export_and_reset,
 );

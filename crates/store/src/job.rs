@@ -49,6 +49,11 @@ pub trait ErasedJob: Send + Sync {
     fn released(&self) -> bool {
         false
     }
+    /// Drops the result of the last run: a refusal whose durability
+    /// barrier failed may rest on a write the database lost, so it is not
+    /// delivered (the job answers with the store's error instead, or is
+    /// re-run).
+    fn forget(&self) {}
     /// Delivers the result once the transaction's fate is known: `Ok` when it
     /// committed (or the job's own failure was rolled back), `Err` when the
     /// commit itself failed.
@@ -158,6 +163,10 @@ where
 
     fn released(&self) -> bool {
         self.released
+    }
+
+    fn forget(&self) {
+        *lock(&self.slot) = None;
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {

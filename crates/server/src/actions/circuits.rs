@@ -205,7 +205,42 @@ async fn check_redundant(
 /// The account's locked circuits and its quota of pending ones, read in one
 /// statement from counts kept with every circuit write: the same cost however
 /// many circuits the account has.
-async fn check_quota(
+/// Writes a new circuit (its row, first event, first provider step and,
+/// given, its `ClientToken` record) if the account's quota lets it in: one
+/// statement on PostgreSQL, which holds the account's counts row from its
+/// quota check to the commit (docs/design/decisions.md#account-counts).
+/// Refused: the reason, read from the counts (the rare path pays a statement
+/// more); should they let the circuit in now, a write that holds no lock on
+/// them (a provider step) moved them in between, and a re-run
+/// (`StoreError::Conflict`) decides again.
+pub(super) async fn insert_counted(
+    tx: &mut dyn physconn_store::TxOps,
+    st: &crate::AppState,
+    c: &Circuit,
+    cause: &str,
+    now: physconn_domain::Time,
+    record: Option<&IdempotencyRecord>,
+) -> physconn_store::OpResult<()> {
+    let event = simulator::event(st.ids.as_ref(), &c.id, None, Status::Initial, cause, now);
+    let timer = simulator::next_step(tx, st, c, TimerKind::Provider, now, now).await?;
+    simulator::count_step(st, timer.due_at);
+    let max_pending = st.config.max_pending_circuits;
+    let new = physconn_store::NewCircuit {
+        circuit: c,
+        event: &event,
+        timer: &timer,
+        idempotency: record,
+    };
+    if tx.create_circuit(new, max_pending).await? {
+        return Ok(());
+    }
+    Err(match check_quota(tx, c, max_pending).await {
+        Err(refused) => refused,
+        Ok(()) => StoreError::Conflict.into(),
+    })
+}
+
+pub(super) async fn check_quota(
     tx: &mut dyn physconn_store::TxOps,
     c: &Circuit,
     max_pending: i64,
@@ -263,39 +298,15 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 }
             }
             check_redundant(tx, &c).await?;
-            let event = simulator::event(
-                st.ids.as_ref(),
-                &c.id,
-                None,
-                Status::Initial,
-                "CreatePhysicalConnection",
-                now,
-            );
-            let timer = simulator::next_step(tx, &st, &c, TimerKind::Provider, now, now).await?;
-            simulator::count_step(&st, timer.due_at);
-            let max_pending = st.config.max_pending_circuits;
-            // One statement on PostgreSQL, which holds the account's counts
-            // row from its quota check to the commit
-            // (docs/design/decisions.md#account-counts).
-            let new = physconn_store::NewCircuit {
-                circuit: &c,
-                event: &event,
-                timer: &timer,
-                idempotency: record.as_deref(),
-            };
-            if !tx.create_circuit(new, max_pending).await? {
-                // Refused: the counts say why (the rare path pays a
-                // statement more). Should they let the circuit in now, a
-                // write that takes no account lock (a provider step) moved
-                // them in between, and a re-run decides again.
-                let refused = match check_quota(tx, &c, max_pending).await {
-                    Err(refused) => refused,
-                    Ok(()) => physconn_store::StoreError::Conflict.into(),
-                };
+            let cause = "CreatePhysicalConnection";
+            if let Err(refused) = insert_counted(tx, &st, &c, cause, now, record.as_deref()).await {
                 // A twin (same ClientToken) may have committed while this
                 // one waited for the lock, and its answer is this request's
-                // too: a re-run finds its record and replays it.
-                if let Some(tok) = twin.as_deref() {
+                // too: a re-run finds its record and replays it. (Only
+                // after a refusal: a failed statement leaves nothing to
+                // read.)
+                let refusal = matches!(refused, physconn_store::OpError::Domain(_));
+                if let (true, Some(tok)) = (refusal, twin.as_deref()) {
                     if tx
                         .get_idempotency(&c.account_id, action, tok)
                         .await?

@@ -2,13 +2,12 @@
 //! `Initial` together with its one-time installation-fee order, paid per
 //! `AutoPay` like the occupancy order. The answer is flat.
 
-use super::circuits::{check_new_circuit, new_circuit, new_circuit_locks};
+use super::circuits::{check_new_circuit, insert_counted, new_circuit, new_circuit_locks};
 use super::params::Params;
 use super::{client_token, idempotent_write_locked, require_region, CallCtx, Reply};
 use crate::billing;
 use crate::simulator;
-use physconn_domain::TimerKind;
-use physconn_domain::{ApiProfile, DomainError, Order, OrderKind, Status};
+use physconn_domain::{ApiProfile, DomainError, Order, OrderKind};
 use physconn_wire::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -52,20 +51,12 @@ pub async fn create(ctx: &CallCtx, p: &Params) -> Result<Reply, ApiError> {
                 .ok_or(DomainError::AccountNotFound)?;
             let mut order = Order::unpaid(st.ids.order_id(), &c, OrderKind::Setup, price, now);
             billing::settle_new_order(tx, &st, &mut account, &mut order, auto_pay, now).await?;
-            tx.insert_circuit(&c).await?;
+            // Counted as a create is, on the account's counts row, where
+            // concurrent creates queue (docs/design/decisions.md#account-counts):
+            // the check above read the counts without holding that row.
+            let cause = "CreatePhysicalConnectionSetupOrder";
+            insert_counted(tx, &st, &c, cause, now, None).await?;
             tx.insert_order(&order).await?;
-            let ids = st.ids.as_ref();
-            simulator::record(
-                tx,
-                ids,
-                &c.id,
-                None,
-                Status::Initial,
-                "CreatePhysicalConnectionSetupOrder",
-                now,
-            )
-            .await?;
-            simulator::schedule_next(tx, &st, &c, TimerKind::Provider, now, now).await?;
             Ok(Placed {
                 order_id: order.id,
                 circuit_id: c.id.clone(),

@@ -42,12 +42,10 @@ impl Barriers {
         let _turn = self.turn.lock().await;
         match answer.try_recv() {
             Ok(r) => return r.map_err(StoreError::Unavailable),
-            Err(oneshot::error::TryRecvError::Closed) => {
-                return Err(StoreError::Unavailable(
-                    "durability barrier abandoned".into(),
-                ))
-            }
-            Err(oneshot::error::TryRecvError::Empty) => {}
+            // Closed: the turn that took this call went away before it
+            // answered (its request was cancelled mid-barrier), so this
+            // call sends one itself, as when no turn took it.
+            Err(oneshot::error::TryRecvError::Closed | oneshot::error::TryRecvError::Empty) => {}
         }
         let batch = std::mem::take(&mut *lock(&self.queue));
         let sent = sqlx::Executor::execute(&mut *conn, DURABLE).await;

@@ -92,7 +92,7 @@ enum Phase {
 enum How {
     Transaction {
         begin: &'static str,
-        /// Locked jobs: the commit does not wait for its log flush, so the
+        /// Write jobs under the early release: the commit does not wait for its log flush, so the
         /// job's row locks are released before it; [`COMMIT_DURABLE`] waits for the
         /// flush before the job's answer is given.
         early_release: bool,
@@ -110,6 +110,13 @@ enum How {
 /// one round trip (a simple query of two statements).
 const LOCKED_BEGIN: &str =
     "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off";
+
+/// Any other write job's BEGIN under the early release: SERIALIZABLE, its
+/// commit released as a locked job's is. A SERIALIZABLE job that only read,
+/// or that refused, commits nothing that would flush the log, yet may have
+/// read a released write not yet durable: it passes the barrier too.
+const SERIALIZABLE_BEGIN: &str =
+    "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off";
 
 /// A locked job's end when it succeeded: its commit, then the durability
 /// barrier, in one round trip (a simple query of two statements; the second
@@ -208,9 +215,9 @@ impl PgStore {
             .map_err(|e| (e, Phase::Acquire))?;
         let begin = match how {
             How::Transaction {
+                begin,
                 early_release: true,
-                ..
-            } => return released(job, lease).await,
+            } => return released(job, lease, begin).await,
             How::Transaction { begin, .. } => begin,
             How::Alone { write, released } => {
                 let ok = job.run(lease.conn()).await;
@@ -218,10 +225,10 @@ impl PgStore {
                 if released && early_release() && !broke && (ok || job.failure().is_none()) {
                     // Its write (or what its refusal read) is durable once
                     // the barrier returns; until then the outcome is unknown.
-                    self.barriers
-                        .wait(lease.conn())
-                        .await
-                        .map_err(|e| (e, Phase::Commit))?;
+                    if let Err(e) = self.barriers.wait(lease.conn()).await {
+                        job.forget();
+                        return Err((e, Phase::Commit));
+                    }
                 }
                 if !broke {
                     // No transaction was opened: the connection is clean.
@@ -304,17 +311,19 @@ async fn simple(conn: &mut PgConnection, sql: &'static str) -> Result<(), sqlx::
     sqlx::Executor::execute(conn, sql).await.map(|_| ())
 }
 
-/// An attempt of a locked job (docs/design/decisions.md#early-release): its
-/// transaction is opened and ended by hand, [`LOCKED_BEGIN`] and
+/// An attempt of a write job in a transaction under the early release
+/// (docs/design/decisions.md#early-release): its transaction is opened and
+/// ended by hand, `begin` ([`LOCKED_BEGIN`], [`SERIALIZABLE_BEGIN`]) and
 /// [`COMMIT_DURABLE`] (or a rollback) being one round trip each. A lease
 /// dropped before [`Lease::done`](pool::Lease::done) closes its connection,
 /// so a job cancelled mid-way leaves no transaction open on the pool.
 async fn released(
     job: &dyn ErasedJob,
     mut lease: pool::Lease,
+    begin: &'static str,
 ) -> Result<bool, (StoreError, Phase)> {
     let before = |e: sqlx::Error| (StoreError::from(e), Phase::BeforeCommit);
-    simple(lease.conn(), LOCKED_BEGIN).await.map_err(before)?;
+    simple(lease.conn(), begin).await.map_err(before)?;
     let ok = job.run(lease.conn()).await;
     if ok {
         // Committed, but perhaps not durable, until the barrier returns: an
@@ -326,12 +335,15 @@ async fn released(
         // A refusal (no failure of the store's own) is answered once what it
         // read is durable. Nothing was committed, so a broken barrier lets
         // the job re-run.
-        let end = if job.failure().is_none() {
-            ROLLBACK_DURABLE
+        // Should the barrier fail, the refusal is not delivered.
+        if job.failure().is_none() {
+            if let Err(e) = simple(lease.conn(), ROLLBACK_DURABLE).await {
+                job.forget();
+                return Err(before(e));
+            }
         } else {
-            "ROLLBACK"
-        };
-        simple(lease.conn(), end).await.map_err(before)?;
+            simple(lease.conn(), "ROLLBACK").await.map_err(before)?;
+        }
     }
     lease.done();
     Ok(ok)
@@ -348,6 +360,11 @@ impl Store for PgStore {
         } else if job.locked() && early_release() {
             How::Transaction {
                 begin: LOCKED_BEGIN,
+                early_release: true,
+            }
+        } else if early_release() {
+            How::Transaction {
+                begin: SERIALIZABLE_BEGIN,
                 early_release: true,
             }
         } else if job.locked() {

@@ -17,9 +17,15 @@ use sqlx::PgConnection;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
 
-/// The barrier: a logical-decoding message (which any role may emit and
-/// nothing consumes) in a transaction of its own.
-pub(super) const DURABLE: &str = "SELECT pg_logical_emit_message(true, 'physconn', '')";
+/// The barrier's statement: a logical-decoding message (which any role may
+/// emit and nothing consumes), as a literal so that `concat!` can put it
+/// after a `COMMIT` or `ROLLBACK` in one simple query.
+macro_rules! durable {
+    () => {
+        "SELECT pg_logical_emit_message(true, 'physconn', '')"
+    };
+}
+pub(super) use durable;
 
 type Answer = oneshot::Sender<Result<(), String>>;
 
@@ -48,13 +54,13 @@ impl Barriers {
             Err(oneshot::error::TryRecvError::Closed | oneshot::error::TryRecvError::Empty) => {}
         }
         let batch = std::mem::take(&mut *lock(&self.queue));
-        let sent = sqlx::Executor::execute(&mut *conn, DURABLE).await;
-        let shared = sent.as_ref().map(drop).map_err(|e| e.to_string());
+        let sent = super::simple(conn, durable!()).await;
+        let shared = sent.as_ref().map_err(|e| e.to_string()).copied();
         for waiter in batch {
             // A waiter that went away (its request was dropped) needs no
             // answer.
             let _ = waiter.send(shared.clone());
         }
-        sent.map(drop).map_err(StoreError::from)
+        sent.map_err(StoreError::from)
     }
 }

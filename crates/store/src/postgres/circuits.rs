@@ -343,11 +343,11 @@ pub(super) async fn count_pending_circuits(
     conn: &mut PgConnection,
     account_id: &str,
 ) -> OpResult<i64> {
-    let r: Vec<(i64,)> = sqlx::query_as(statements().pending_counts)
+    let r: Option<(i64,)> = sqlx::query_as(statements().pending_counts)
         .bind(account_id)
-        .fetch_all(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-    Ok(r.iter().map(|(n,)| *n).sum())
+    Ok(r.map_or(0, |(n,)| n))
 }
 
 pub(super) async fn count_business_status(

@@ -9,7 +9,10 @@
 //! its own: `BEGIN` and `COMMIT` would be two round trips more than the
 //! statement, which commits (or reads its snapshot) by itself. A relaxed
 //! write ([`crate::write_relaxed`]) runs so on a session of its own with
-//! `synchronous_commit = off`.
+//! `synchronous_commit = off`. Write transactions, and the create's
+//! statement run on its own ([`crate::write_released_one`]), commit without
+//! waiting for the log flush and answer after a durability barrier
+//! (docs/design/decisions.md#early-release; `barrier.rs`).
 //!
 //! When the database goes away, requests fail fast as `Unavailable` (a pool
 //! acquire gives up after [`ACQUIRE_TIMEOUT`], a refused connect at once) and
@@ -125,12 +128,12 @@ const SERIALIZABLE_BEGIN: &str =
 /// role may emit and nothing consumes), so its commit waits until the log is
 /// flushed (and replicated, if the database is set to wait for that) up to
 /// its own commit record, which lies after everything the job wrote and read.
-const COMMIT_DURABLE: &str = "COMMIT; SELECT pg_logical_emit_message(true, 'physconn', '')";
+const COMMIT_DURABLE: &str = concat!("COMMIT; ", barrier::durable!());
 
 /// A locked job's end when it was refused: the rollback, then the barrier,
 /// since the refusal may rest on another job's commit that is not durable
 /// yet.
-const ROLLBACK_DURABLE: &str = "ROLLBACK; SELECT pg_logical_emit_message(true, 'physconn', '')";
+const ROLLBACK_DURABLE: &str = concat!("ROLLBACK; ", barrier::durable!());
 
 /// Whether the database has what the early release needs (`set_config` of
 /// `synchronous_commit` for one transaction, `pg_logical_emit_message`):

@@ -206,10 +206,10 @@ impl TxOps for Lite {
     }
 
     fn count_pending_circuits<'a>(&'a mut self, account_id: &'a str) -> BoxFut<'a, OpResult<i64>> {
-        let r = self.all(statements().pending_counts, &[&account_id], |r| {
+        let r = self.one(statements().pending_counts, &[&account_id], |r| {
             r.get::<_, i64>(0)
         });
-        done(r.map(|n| n.iter().sum()))
+        done(r.map(Option::unwrap_or_default))
     }
 
     fn quota_counts<'a>(

@@ -9,18 +9,28 @@ use physconn_domain::*;
 use physconn_store::*;
 use std::sync::Arc;
 
-/// (total of an unfiltered listing, pending circuits) of account A.
+/// (total of an unfiltered listing in cn-hangzhou, pending circuits) of
+/// account A.
 async fn counts(s: &DynStore) -> (i64, i64) {
-    r(s, |tx| {
+    let total = listed(s, "cn-hangzhou").await;
+    let pending = r(s, |tx| {
+        Box::pin(async move { tx.count_pending_circuits("A").await })
+    })
+    .await;
+    (total, pending)
+}
+
+/// The total of an unfiltered listing of account A's circuits in `region`.
+async fn listed(s: &DynStore, region: &'static str) -> i64 {
+    r(s, move |tx| {
         Box::pin(async move {
             let q = CircuitQuery {
                 account_id: "A".into(),
-                region_id: "cn-hangzhou".into(),
+                region_id: region.into(),
                 limit: 50,
                 ..Default::default()
             };
-            let (_, total) = tx.list_circuits(&q).await?;
-            Ok((total, tx.count_pending_circuits("A").await?))
+            Ok(tx.list_circuits(&q).await?.1)
         })
     })
     .await
@@ -173,19 +183,7 @@ pub async fn circuit_counts_follow_writes(s: DynStore) {
     assert_eq!(counts(&s).await, (3, 3));
     create(4).await.expect("room for one more");
     assert_eq!(counts(&s).await, (3, 4), "counted, in cn-beijing");
-    let beijing = r(&s, |tx| {
-        Box::pin(async move {
-            let q = CircuitQuery {
-                account_id: "A".into(),
-                region_id: "cn-beijing".into(),
-                limit: 50,
-                ..Default::default()
-            };
-            Ok(tx.list_circuits(&q).await?.1)
-        })
-    })
-    .await;
-    assert_eq!(beijing, 2, "c4 and the new c7");
+    assert_eq!(listed(&s, "cn-beijing").await, 2, "c4 and the new c7");
     // An import rebuilds them from the rows.
     let snapshot = export::snapshot(&*s).await.expect("export");
     let dir = tempfile::tempdir().unwrap();

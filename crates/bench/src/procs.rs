@@ -61,12 +61,16 @@ pub enum ProviderMode {
     ZeroDelay,
 }
 
-/// The TOML physconn runs with during benchmarks: no pending-circuit quota, no throttle.
+/// The TOML physconn runs with during benchmarks: no pending-circuit quota, no
+/// throttle, and room for the nonces of the whole suite: under the manual clock no
+/// timestamp leaves the window, so every request's nonce is kept, and the default
+/// cap of a million fills (answering 503) within a suite run on a fast machine.
 pub fn write_config(dir: &Path, mode: ProviderMode) -> Result<PathBuf> {
     let common = "max_pending_circuits = 10000000\n\
                   throttle_per_key_rps = 10000000\n\
                   throttle_burst = 10000000\n\
                   throttle_per_action_rps = 10000000\n\
+                  nonce_cache_entries = 20000000\n\
                   default_balance = \"1000000000.00\"\n";
     let (name, provider) = match mode {
         ProviderMode::Manual => ("manual", "clock = \"manual\"\nprovisioning = \"Manual\"\n"),
